@@ -1,0 +1,206 @@
+//! The command line: clap definitions, environment variables and flag
+//! conflicts. Nothing here does any work; `app` takes the parsed values.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// RabbitMQ topology as code: plan, apply, drift and diff for exchanges,
+/// queues, bindings and policies.
+#[derive(Debug, Parser)]
+#[command(name = "warren", version, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 success and nothing to report, 1 error, \
+2 changes or drift found (plan --detailed-exitcode, drift, diff).")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format: text, json, or markdown (plan, drift, diff).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Log requests and decisions to stderr (passwords are never logged).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// How to reach the management API.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Management API base URL.
+    #[arg(
+        long,
+        global = true,
+        env = "WARREN_URL",
+        default_value = "http://localhost:15672",
+        hide_env_values = true
+    )]
+    pub url: String,
+
+    /// Management user.
+    #[arg(long, global = true, env = "WARREN_USERNAME")]
+    pub username: Option<String>,
+
+    /// Management password (prefer WARREN_PASSWORD or --password-file).
+    #[arg(long, global = true, env = "WARREN_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// Read the password from this file (first line).
+    #[arg(long, global = true, conflicts_with = "password")]
+    pub password_file: Option<PathBuf>,
+
+    /// Trust this PEM CA certificate for https URLs.
+    #[arg(long, global = true)]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Do not verify TLS certificates (says so loudly on every run).
+    #[arg(long, global = true)]
+    pub insecure: bool,
+
+    /// Seconds to wait for each request.
+    #[arg(long, global = true, default_value_t = 30)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write topologies/default.yaml (the embedded default) into the current directory.
+    #[command(after_help = "Example:\n  warren init && warren validate")]
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Check files offline; exit 0 valid, 1 invalid.
+    #[command(after_help = "Example:\n  warren validate topologies/")]
+    Validate {
+        /// Topology files or directories (default: ./topologies/).
+        paths: Vec<PathBuf>,
+    },
+
+    /// Compare the files with the broker and print the plan.
+    #[command(
+        after_help = "Example:\n  warren plan --format markdown > plan.md\n  warren plan --out plan.json && warren apply --plan plan.json"
+    )]
+    Plan {
+        /// Topology files or directories (default: ./topologies/).
+        paths: Vec<PathBuf>,
+        /// Plan deletion of objects the files do not declare, inside their vhosts.
+        #[arg(long)]
+        prune: bool,
+        /// Exit 2 when the plan has changes.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Save the plan (JSON) for `warren apply --plan`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+
+    /// Compute the plan (or read a saved one) and carry it out.
+    #[command(after_help = "Example:\n  warren apply --auto-approve topologies/")]
+    Apply {
+        /// Topology files or directories (default: ./topologies/).
+        #[arg(conflicts_with = "plan")]
+        paths: Vec<PathBuf>,
+        /// Carry out a plan saved by `warren plan --out`.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        /// Delete objects the files do not declare, inside their vhosts.
+        #[arg(long, conflicts_with = "plan")]
+        prune: bool,
+        /// Allow deleting and re-creating exchanges and queues whose immutable properties changed.
+        #[arg(long)]
+        allow_recreate: bool,
+        /// Allow deleting queues that hold messages.
+        #[arg(long)]
+        allow_data_loss: bool,
+        /// How many requests to run at once within a phase.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
+    },
+
+    /// Report whether the broker still matches the files; exit 2 on drift.
+    #[command(after_help = "Example (cron):\n  warren drift --format json topologies/ || alert")]
+    Drift {
+        /// Topology files or directories (default: ./topologies/).
+        paths: Vec<PathBuf>,
+    },
+
+    /// Compare two versions of the files offline; exit 2 when they differ.
+    #[command(
+        after_help = "Example:\n  git worktree add /tmp/base main\n  warren diff /tmp/base/topologies topologies --format markdown"
+    )]
+    Diff {
+        /// The old topology: a file, a directory, or a definitions export.
+        old: PathBuf,
+        /// The new topology: a file, a directory, or a definitions export.
+        new: PathBuf,
+    },
+
+    /// Write the live topology of vhosts as YAML.
+    #[command(after_help = "Example:\n  warren export --vhost / --out topologies/live.yaml")]
+    Export {
+        /// Vhosts to export (default: every vhost but RabbitMQ's own).
+        #[arg(long = "vhost")]
+        vhosts: Vec<String>,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+
+    /// Show which queues a message would reach, from the files.
+    #[command(
+        after_help = "Example:\n  warren route --exchange events --routing-key order.created\n  warren route --exchange '' --routing-key jobs"
+    )]
+    Route {
+        /// Topology files or directories (default: ./topologies/).
+        paths: Vec<PathBuf>,
+        /// The exchange published to ('' for the default exchange).
+        #[arg(long)]
+        exchange: String,
+        /// The message's routing key.
+        #[arg(long, default_value = "")]
+        routing_key: String,
+        /// The vhost of the exchange.
+        #[arg(long, default_value = "/")]
+        vhost: String,
+        /// A message header, for headers exchanges (repeatable).
+        #[arg(long = "header", value_name = "KEY=VALUE")]
+        headers: Vec<String>,
+    },
+
+    /// Print the JSON Schema of the topology file.
+    Schema,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,594 @@
+//! The topology model: vhosts, exchanges, queues, bindings, policies and
+//! route assertions, with their identities and defaults.
+//!
+//! One model serves both sides: the desired state loaded from files and the
+//! live state read from a broker. Keys mirror RabbitMQ's definitions export,
+//! so a restricted export deserialises into a [`Topology`] as it is. This
+//! module knows nothing of files, HTTP or terminals.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Argument and definition maps: JSON values, keys sorted.
+///
+/// Values keep the types they were written with: an integer stays an
+/// integer and a float stays a float, so `60000` and `6e4` differ as they
+/// do on the broker.
+pub type Arguments = BTreeMap<String, serde_json::Value>;
+
+/// The default vhost.
+pub const DEFAULT_VHOST: &str = "/";
+
+/// A whole topology: what the files declare, or what the broker holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "warren topology")]
+pub struct Topology {
+    /// Virtual hosts. Every object's vhost must be listed here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vhosts: Vec<Vhost>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<Exchange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<Queue>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<Binding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
+    /// Routing assertions, checked offline by `warren validate`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteAssertion>,
+}
+
+/// A virtual host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vhost {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Tags, as a list (`[a, b]`) or as the broker's comma-separated string.
+    #[serde(
+        default,
+        deserialize_with = "tags::deserialize",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[schemars(with = "tags::TagsSchema")]
+    pub tags: Vec<String>,
+    /// `classic`, `quorum` or `stream`; unset leaves the broker's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_queue_type: Option<String>,
+}
+
+/// An exchange.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exchange {
+    pub name: String,
+    #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+    pub vhost: String,
+    /// `direct`, `fanout`, `topic`, `headers`, or a plugin type (`x-…`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub durable: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_delete: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub internal: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: Arguments,
+}
+
+/// A queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    pub name: String,
+    #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+    pub vhost: String,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub durable: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_delete: bool,
+    /// `x-queue-type`, `x-message-ttl`, `x-dead-letter-exchange`, …
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: Arguments,
+}
+
+/// What a binding points at.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DestinationType {
+    #[default]
+    Queue,
+    Exchange,
+}
+
+impl DestinationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DestinationType::Queue => "queue",
+            DestinationType::Exchange => "exchange",
+        }
+    }
+}
+
+impl fmt::Display for DestinationType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A binding from an exchange to a queue or to another exchange.
+/// Bindings have no mutable fields: every field is part of the identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Binding {
+    pub source: String,
+    pub destination: String,
+    #[serde(default, skip_serializing_if = "is_queue")]
+    pub destination_type: DestinationType,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub routing_key: String,
+    /// Match arguments for headers exchanges (`x-match`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: Arguments,
+    #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+    pub vhost: String,
+}
+
+/// A policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub name: String,
+    #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+    pub vhost: String,
+    /// A regular expression matched against queue or exchange names.
+    pub pattern: String,
+    /// `queues`, `exchanges`, `all`, or (3.12+) `classic_queues`,
+    /// `quorum_queues`, `streams`. The export spells it `apply-to`.
+    #[serde(default = "default_apply_to", alias = "apply-to")]
+    pub apply_to: String,
+    #[serde(default)]
+    pub priority: i64,
+    pub definition: Arguments,
+}
+
+/// A routing assertion: a message published to `exchange` with
+/// `routing_key` (and `headers`) reaches exactly the queues in `reaches`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteAssertion {
+    /// The exchange published to; `""` is the default exchange.
+    pub exchange: String,
+    #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+    pub vhost: String,
+    #[serde(default)]
+    pub routing_key: String,
+    /// Message headers, for headers exchanges.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: Arguments,
+    /// The queues the message must reach, and no others; `[]` for none.
+    pub reaches: Vec<String>,
+}
+
+/// The kinds of object warren manages, in creation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Vhost,
+    Policy,
+    Exchange,
+    Queue,
+    Binding,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Vhost => "vhost",
+            Kind::Policy => "policy",
+            Kind::Exchange => "exchange",
+            Kind::Queue => "queue",
+            Kind::Binding => "binding",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The identity of a managed object. Two objects with the same identity are
+/// the same object, whatever their other fields say.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ObjectId {
+    Vhost {
+        name: String,
+    },
+    Policy {
+        vhost: String,
+        name: String,
+    },
+    Exchange {
+        vhost: String,
+        name: String,
+    },
+    Queue {
+        vhost: String,
+        name: String,
+    },
+    Binding {
+        vhost: String,
+        source: String,
+        destination_type: DestinationType,
+        destination: String,
+        routing_key: String,
+        /// The arguments as canonical JSON (keys sorted), so the identity
+        /// can be ordered and hashed.
+        arguments: String,
+    },
+}
+
+impl ObjectId {
+    pub fn kind(&self) -> Kind {
+        match self {
+            ObjectId::Vhost { .. } => Kind::Vhost,
+            ObjectId::Policy { .. } => Kind::Policy,
+            ObjectId::Exchange { .. } => Kind::Exchange,
+            ObjectId::Queue { .. } => Kind::Queue,
+            ObjectId::Binding { .. } => Kind::Binding,
+        }
+    }
+
+    /// The vhost the object lives in (a vhost lives in itself).
+    pub fn vhost(&self) -> &str {
+        match self {
+            ObjectId::Vhost { name } => name,
+            ObjectId::Policy { vhost, .. }
+            | ObjectId::Exchange { vhost, .. }
+            | ObjectId::Queue { vhost, .. }
+            | ObjectId::Binding { vhost, .. } => vhost,
+        }
+    }
+}
+
+impl fmt::Display for ObjectId {
+    /// A short human label without the vhost: `queue order.events`,
+    /// `binding events -> order.events [order.*]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObjectId::Vhost { name } => write!(f, "vhost {name}"),
+            ObjectId::Policy { name, .. } => write!(f, "policy {name}"),
+            ObjectId::Exchange { name, .. } => write!(f, "exchange {name}"),
+            ObjectId::Queue { name, .. } => write!(f, "queue {name}"),
+            ObjectId::Binding {
+                source,
+                destination_type,
+                destination,
+                routing_key,
+                arguments,
+                ..
+            } => {
+                let source = if source.is_empty() {
+                    "(default)"
+                } else {
+                    source
+                };
+                write!(f, "binding {source} -> ")?;
+                if *destination_type == DestinationType::Exchange {
+                    write!(f, "exchange ")?;
+                }
+                write!(f, "{destination} [{routing_key}]")?;
+                if arguments != "{}" {
+                    write!(f, " {arguments}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Vhost {
+    pub fn new(name: impl Into<String>) -> Vhost {
+        Vhost {
+            name: name.into(),
+            description: String::new(),
+            tags: Vec::new(),
+            default_queue_type: None,
+        }
+    }
+
+    pub fn id(&self) -> ObjectId {
+        ObjectId::Vhost {
+            name: self.name.clone(),
+        }
+    }
+}
+
+impl Exchange {
+    pub fn id(&self) -> ObjectId {
+        ObjectId::Exchange {
+            vhost: self.vhost.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+impl Queue {
+    pub fn id(&self) -> ObjectId {
+        ObjectId::Queue {
+            vhost: self.vhost.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+impl Binding {
+    pub fn id(&self) -> ObjectId {
+        ObjectId::Binding {
+            vhost: self.vhost.clone(),
+            source: self.source.clone(),
+            destination_type: self.destination_type,
+            destination: self.destination.clone(),
+            routing_key: self.routing_key.clone(),
+            arguments: canonical_json(&self.arguments),
+        }
+    }
+
+    /// The identity of the object this binding points at.
+    pub fn destination_id(&self) -> ObjectId {
+        match self.destination_type {
+            DestinationType::Queue => ObjectId::Queue {
+                vhost: self.vhost.clone(),
+                name: self.destination.clone(),
+            },
+            DestinationType::Exchange => ObjectId::Exchange {
+                vhost: self.vhost.clone(),
+                name: self.destination.clone(),
+            },
+        }
+    }
+
+    /// The identity of the exchange this binding starts from.
+    pub fn source_id(&self) -> ObjectId {
+        ObjectId::Exchange {
+            vhost: self.vhost.clone(),
+            name: self.source.clone(),
+        }
+    }
+}
+
+impl Policy {
+    pub fn id(&self) -> ObjectId {
+        ObjectId::Policy {
+            vhost: self.vhost.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+impl Topology {
+    /// Objects per kind, for summaries.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            vhosts: self.vhosts.len(),
+            exchanges: self.exchanges.len(),
+            queues: self.queues.len(),
+            bindings: self.bindings.len(),
+            policies: self.policies.len(),
+            routes: self.routes.len(),
+        }
+    }
+
+    /// Appends every object of `other` (used to merge several files).
+    pub fn extend(&mut self, other: Topology) {
+        self.vhosts.extend(other.vhosts);
+        self.exchanges.extend(other.exchanges);
+        self.queues.extend(other.queues);
+        self.bindings.extend(other.bindings);
+        self.policies.extend(other.policies);
+        self.routes.extend(other.routes);
+    }
+}
+
+/// How many objects of each kind a topology holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub vhosts: usize,
+    pub exchanges: usize,
+    pub queues: usize,
+    pub bindings: usize,
+    pub policies: usize,
+    pub routes: usize,
+}
+
+impl fmt::Display for Counts {
+    /// `1 vhost, 1 exchange, 2 queues, 1 binding, 0 policies`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, {}, {}, {}, {}",
+            plural(self.vhosts, "vhost", "vhosts"),
+            plural(self.exchanges, "exchange", "exchanges"),
+            plural(self.queues, "queue", "queues"),
+            plural(self.bindings, "binding", "bindings"),
+            plural(self.policies, "policy", "policies"),
+        )
+    }
+}
+
+/// `1 queue`, `2 queues`, `0 queues`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// JSON with keys sorted and no spaces: a stable text form of a value.
+pub fn canonical_json<T: Serialize>(value: &T) -> String {
+    // serde_json's map is a BTreeMap here (no preserve_order), so keys come
+    // out sorted at every depth.
+    let value = serde_json::to_value(value).expect("model values serialise to JSON");
+    serde_json::to_string(&value).expect("JSON values serialise")
+}
+
+/// True for the names RabbitMQ reserves for itself (`amq.` prefix).
+pub fn is_reserved_name(name: &str) -> bool {
+    name.starts_with("amq.")
+}
+
+/// The exchanges every vhost has, always: the default exchange and the
+/// `amq.*` ones, with their types.
+pub const BUILTIN_EXCHANGES: &[(&str, &str)] = &[
+    ("", "direct"),
+    ("amq.direct", "direct"),
+    ("amq.fanout", "fanout"),
+    ("amq.topic", "topic"),
+    ("amq.headers", "headers"),
+    ("amq.match", "headers"),
+    ("amq.rabbitmq.trace", "topic"),
+];
+
+/// The type of a built-in exchange, if `name` is one.
+pub fn builtin_exchange_type(name: &str) -> Option<&'static str> {
+    BUILTIN_EXCHANGES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+}
+
+fn default_vhost() -> String {
+    DEFAULT_VHOST.to_string()
+}
+
+fn is_default_vhost(vhost: &str) -> bool {
+    vhost == DEFAULT_VHOST
+}
+
+fn default_apply_to() -> String {
+    "all".to_string()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_queue(d: &DestinationType) -> bool {
+    *d == DestinationType::Queue
+}
+
+/// Vhost tags arrive as a list in files and in `GET /api/vhosts`, and as a
+/// comma-separated string in some exports.
+mod tags {
+    use schemars::JsonSchema;
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Tags {
+        List(Vec<String>),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        Ok(match Tags::deserialize(d)? {
+            Tags::List(list) => list,
+            Tags::Text(text) => text
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect(),
+        })
+    }
+
+    /// The schema of the tags field: a list of strings, or one string.
+    #[derive(JsonSchema)]
+    #[serde(untagged)]
+    #[allow(dead_code)]
+    pub enum TagsSchema {
+        List(Vec<String>),
+        Text(String),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_filled_on_load() {
+        let t: Topology = serde_yaml::from_str(
+            "exchanges: [{name: e, type: topic}]\nqueues: [{name: q}]\nbindings: [{source: e, destination: q}]\npolicies: [{name: p, pattern: '.*', definition: {max-length: 1}}]",
+        )
+        .unwrap();
+        let e = &t.exchanges[0];
+        assert!(e.durable && !e.auto_delete && !e.internal && e.vhost == "/");
+        assert!(t.queues[0].durable);
+        assert_eq!(t.bindings[0].destination_type, DestinationType::Queue);
+        assert_eq!(t.bindings[0].routing_key, "");
+        assert_eq!(t.policies[0].apply_to, "all");
+    }
+
+    #[test]
+    fn policy_accepts_the_export_spelling_of_apply_to() {
+        let p: Policy = serde_yaml::from_str(
+            "{name: p, pattern: x, apply-to: queues, definition: {message-ttl: 1}}",
+        )
+        .unwrap();
+        assert_eq!(p.apply_to, "queues");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = serde_yaml::from_str::<Queue>("{name: q, durabel: true}").unwrap_err();
+        assert!(err.to_string().contains("durabel"), "{err}");
+    }
+
+    #[test]
+    fn integers_and_floats_stay_apart() {
+        let q: Queue =
+            serde_yaml::from_str("{name: q, arguments: {a: 60000, b: 6e4, c: '60000'}}").unwrap();
+        assert!(q.arguments["a"].is_i64());
+        assert!(q.arguments["b"].is_f64());
+        assert!(q.arguments["c"].is_string());
+    }
+
+    #[test]
+    fn tags_accept_a_list_or_a_comma_string() {
+        let v: Vhost = serde_yaml::from_str("{name: v, tags: 'a, b'}").unwrap();
+        assert_eq!(v.tags, ["a", "b"]);
+        let v: Vhost = serde_yaml::from_str("{name: v, tags: [a]}").unwrap();
+        assert_eq!(v.tags, ["a"]);
+    }
+
+    #[test]
+    fn binding_label_names_both_ends() {
+        let b: Binding =
+            serde_yaml::from_str("{source: events, destination: order.events, routing_key: 'order.*'}")
+                .unwrap();
+        assert_eq!(b.id().to_string(), "binding events -> order.events [order.*]");
+    }
+}
