@@ -7,6 +7,7 @@
 //! `apply` touch the world; `cli` and `app` wire it together.
 
 pub mod app;
+pub mod apply;
 pub mod broker;
 pub mod cli;
 pub mod diff;
