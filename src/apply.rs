@@ -8,6 +8,7 @@
 //! reports; the next `apply` plans again from the live state and finishes
 //! the work.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -37,6 +38,38 @@ impl Report {
     pub fn succeeded(&self) -> bool {
         self.failed.is_empty() && self.not_started.is_empty()
     }
+
+    /// Counts by change rather than by request (a replace is two requests):
+    /// a change is applied when all its steps were, failed when one failed,
+    /// and not started otherwise.
+    pub fn change_counts(&self) -> ChangeCounts {
+        let failed: BTreeSet<&ObjectId> = self.failed.iter().map(|(s, _)| &s.id).collect();
+        let unfinished: BTreeSet<&ObjectId> = self
+            .not_started
+            .iter()
+            .map(|s| &s.id)
+            .filter(|id| !failed.contains(id))
+            .collect();
+        let applied: BTreeSet<&ObjectId> = self
+            .done
+            .iter()
+            .map(|s| &s.id)
+            .filter(|id| !failed.contains(id) && !unfinished.contains(id))
+            .collect();
+        ChangeCounts {
+            applied: applied.len(),
+            failed: failed.len(),
+            not_started: unfinished.len(),
+        }
+    }
+}
+
+/// How many changes an apply carried out, failed, and did not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeCounts {
+    pub applied: usize,
+    pub failed: usize,
+    pub not_started: usize,
 }
 
 /// Told about each step as it starts and ends (progress bar or log lines).

@@ -108,13 +108,13 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     if json {
         print_report(&plan, &report, &remaining);
     } else {
-        eprint!("{}", report_text(&report));
+        print_stdout(&report_text(&report));
     }
     if !report.succeeded() {
+        let counts = report.change_counts();
         return Err(Failure::new(format!(
             "apply did not finish ({} failed, {} not started); fix the cause and run apply again: it plans from the live state and finishes the work",
-            report.failed.len(),
-            report.not_started.len()
+            counts.failed, counts.not_started
         )));
     }
     if !remaining.is_empty() {
@@ -254,9 +254,9 @@ pub(crate) fn describe_step(step: &Step) -> String {
         | Operation::PutPolicy(_)
         | Operation::PutExchange(_)
         | Operation::PutQueue(_) => "declare",
-        Operation::Bind(_) => "bind",
-        Operation::Unbind { .. } => "unbind",
-        Operation::DeleteQueue { .. }
+        Operation::Bind(_) => "create",
+        Operation::Unbind { .. }
+        | Operation::DeleteQueue { .. }
         | Operation::DeleteExchange { .. }
         | Operation::DeletePolicy { .. } => "delete",
     };
@@ -267,11 +267,12 @@ pub(crate) fn describe_step(step: &Step) -> String {
 }
 
 fn report_text(report: &Report) -> String {
+    let counts = report.change_counts();
     let mut out = format!(
         "Applied {}, {} failed, {} not started.\n",
-        plural(report.done.len(), "change", "changes"),
-        report.failed.len(),
-        report.not_started.len()
+        plural(counts.applied, "change", "changes"),
+        counts.failed,
+        counts.not_started
     );
     for (step, error) in &report.failed {
         out.push_str(&format!("  failed: {}: {error}\n", describe_step(step)));
