@@ -8,6 +8,10 @@
 
 pub mod app;
 pub mod cli;
+pub mod diff;
 pub mod load;
 pub mod model;
+pub mod normalize;
+pub mod plan;
+pub mod render;
 pub mod route;

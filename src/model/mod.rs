@@ -101,9 +101,19 @@ pub struct Queue {
 
 /// What a binding points at.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
-#[derive(JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DestinationType {
     #[default]
@@ -586,9 +596,13 @@ mod tests {
 
     #[test]
     fn binding_label_names_both_ends() {
-        let b: Binding =
-            serde_yaml::from_str("{source: events, destination: order.events, routing_key: 'order.*'}")
-                .unwrap();
-        assert_eq!(b.id().to_string(), "binding events -> order.events [order.*]");
+        let b: Binding = serde_yaml::from_str(
+            "{source: events, destination: order.events, routing_key: 'order.*'}",
+        )
+        .unwrap();
+        assert_eq!(
+            b.id().to_string(),
+            "binding events -> order.events [order.*]"
+        );
     }
 }

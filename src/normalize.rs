@@ -1,0 +1,141 @@
+//! The canonical form of a topology, for both sides of a comparison.
+//!
+//! Desired and live topologies pass through this one function before they
+//! are compared: two objects are equal when their normal forms are equal.
+//! Defaults are already filled by the model's deserialisers; here objects
+//! are sorted, tags cleaned, and the queue type made explicit in the way
+//! the broker resolves it. It never touches numbers: integers stay
+//! integers and are compared by value, never through floats.
+
+use crate::model::{Queue, Topology};
+
+/// Key of the queue type argument.
+pub const QUEUE_TYPE: &str = "x-queue-type";
+
+/// The canonical form of `topology`. Idempotent.
+pub fn normalize(topology: &Topology) -> Topology {
+    let mut t = topology.clone();
+
+    for vhost in &mut t.vhosts {
+        vhost.tags.sort();
+        vhost.tags.dedup();
+        if vhost.default_queue_type.as_deref() == Some("undefined") {
+            vhost.default_queue_type = None;
+        }
+    }
+
+    let default_queue_type = |vhost: &str| -> Option<String> {
+        topology
+            .vhosts
+            .iter()
+            .find(|v| v.name == vhost)
+            .and_then(|v| v.default_queue_type.clone())
+            .filter(|t| t != "undefined")
+    };
+    for queue in &mut t.queues {
+        let dqt = default_queue_type(&queue.vhost);
+        resolve_queue_type(queue, dqt.as_deref());
+    }
+
+    t.vhosts.sort_by(|a, b| a.name.cmp(&b.name));
+    t.exchanges.sort_by_cached_key(|e| e.id());
+    t.queues.sort_by_cached_key(|q| q.id());
+    t.bindings.sort_by_cached_key(|b| b.id());
+    t.policies.sort_by_cached_key(|p| p.id());
+    t
+}
+
+/// The type a queue has on the broker: its `x-queue-type` argument, else
+/// the vhost's default queue type for durable queues (the broker turns a
+/// non-durable queue into a classic one), else classic. Classic is written
+/// as no argument at all, which is how the broker reports it.
+fn resolve_queue_type(queue: &mut Queue, vhost_default: Option<&str>) {
+    let explicit = queue
+        .arguments
+        .get(QUEUE_TYPE)
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let resolved = match explicit {
+        Some(t) => t,
+        None if queue.durable => vhost_default.unwrap_or("classic").to_string(),
+        None => "classic".to_string(),
+    };
+    if resolved == "classic" {
+        // A non-string value is left in place for validation to report.
+        if queue
+            .arguments
+            .get(QUEUE_TYPE)
+            .is_some_and(|v| v.is_string())
+        {
+            queue.arguments.remove(QUEUE_TYPE);
+        }
+    } else {
+        queue
+            .arguments
+            .insert(QUEUE_TYPE.to_string(), serde_json::Value::String(resolved));
+    }
+}
+
+/// The type of a normalised queue: `classic`, `quorum`, `stream`, ….
+pub fn queue_type(queue: &Queue) -> &str {
+    queue
+        .arguments
+        .get(QUEUE_TYPE)
+        .and_then(|v| v.as_str())
+        .unwrap_or("classic")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topology(yaml: &str) -> Topology {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn classic_queue_type_is_the_same_as_none() {
+        let a = normalize(&topology(
+            "queues: [{name: q, arguments: {x-queue-type: classic}}]",
+        ));
+        let b = normalize(&topology("queues: [{name: q}]"));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn vhost_default_queue_type_applies_to_durable_queues_only() {
+        let t = normalize(&topology(
+            "vhosts: [{name: v, default_queue_type: quorum}]\nqueues: [{name: q, vhost: v}, {name: t, vhost: v, durable: false}]",
+        ));
+        let q = t.queues.iter().find(|q| q.name == "q").unwrap();
+        let transient = t.queues.iter().find(|q| q.name == "t").unwrap();
+        assert_eq!(queue_type(q), "quorum");
+        assert_eq!(queue_type(transient), "classic");
+    }
+
+    #[test]
+    fn undefined_default_queue_type_means_unset() {
+        let t = normalize(&topology(
+            "vhosts: [{name: v, default_queue_type: undefined}]",
+        ));
+        assert_eq!(t.vhosts[0].default_queue_type, None);
+    }
+
+    #[test]
+    fn objects_are_sorted_and_tags_cleaned() {
+        let t = normalize(&topology(
+            "vhosts: [{name: b, tags: [y, x, y]}, {name: a}]\nqueues: [{name: z}, {name: a}]",
+        ));
+        assert_eq!(t.vhosts[0].name, "a");
+        assert_eq!(t.vhosts[1].tags, ["x", "y"]);
+        assert_eq!(t.queues[0].name, "a");
+    }
+
+    #[test]
+    fn normalising_twice_changes_nothing() {
+        let once = normalize(&topology(
+            "vhosts: [{name: v, default_queue_type: stream}]\nqueues: [{name: q, vhost: v, arguments: {x-message-ttl: 5}}]",
+        ));
+        assert_eq!(normalize(&once), once);
+    }
+}

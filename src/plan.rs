@@ -1,0 +1,670 @@
+//! Changes to an ordered, classified plan: execution order, the safety
+//! policy (what needs `--allow-recreate` or `--allow-data-loss`), and the
+//! fingerprint of the live state the plan was computed from.
+//!
+//! A plan is a plain value, rendered by `render` and carried out by
+//! `apply`; it is also the document `plan --out` saves. No I/O.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::diff::{Action, Change, DiffOptions, Object, diff};
+use crate::model::{Binding, Exchange, Kind, ObjectId, Policy, Queue, Topology, Vhost};
+use crate::normalize::{normalize, queue_type};
+
+/// The version of the plan's JSON document.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Where a plan's live side came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerInfo {
+    /// The management API URL, without credentials.
+    pub url: String,
+    pub version: String,
+}
+
+/// A plan: every change, in execution order, with what it was computed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    /// The broker compared with; `None` for an offline diff.
+    pub broker: Option<BrokerInfo>,
+    /// The topology files, as given.
+    pub files: Vec<String>,
+    /// A digest of the files' normalised topology, so a saved plan can be
+    /// matched with the files it was made from.
+    pub desired_fingerprint: String,
+    /// A digest of the live state the plan was computed from (`None`
+    /// offline); `apply --plan` refuses the plan when the broker changed.
+    pub live_fingerprint: Option<String>,
+    pub prune: bool,
+    /// Whether queue message counts were read (never offline).
+    pub messages_known: bool,
+    pub changes: Vec<Change>,
+    pub summary: Summary,
+}
+
+/// How many changes of each kind a plan holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub unmanaged: usize,
+    pub unsupported: usize,
+}
+
+impl Summary {
+    fn of(changes: &[Change]) -> Summary {
+        let mut s = Summary::default();
+        for change in changes {
+            match change.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.delete += 1,
+                Action::Unmanaged => s.unmanaged += 1,
+                Action::Unsupported => s.unsupported += 1,
+            }
+        }
+        s
+    }
+
+    /// Changes `apply` would carry out.
+    pub fn changes(&self) -> usize {
+        self.create + self.update + self.replace + self.delete
+    }
+
+    /// Everything that differs, unmanaged objects included (what `drift` counts).
+    pub fn differences(&self) -> usize {
+        self.changes() + self.unmanaged + self.unsupported
+    }
+}
+
+/// The inputs of a plan besides the two topologies.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInputs {
+    pub broker: Option<BrokerInfo>,
+    pub files: Vec<String>,
+    pub prune: bool,
+    /// The broker's `properties_key` for each live binding.
+    pub binding_keys: BTreeMap<ObjectId, String>,
+}
+
+/// Computes the plan that turns `live` into `desired`.
+pub fn plan_changes(desired: &Topology, live: &Topology, inputs: PlanInputs) -> Plan {
+    let default_queue_type_mutable = inputs
+        .broker
+        .as_ref()
+        .is_none_or(|b| version_at_least(&b.version, (3, 11, 17)));
+    let changes = diff(
+        desired,
+        live,
+        &inputs.binding_keys,
+        DiffOptions {
+            prune: inputs.prune,
+            default_queue_type_mutable,
+        },
+    );
+    let changes = order_changes(changes);
+    let live_fingerprint = inputs
+        .broker
+        .is_some()
+        .then(|| fingerprint(live, &inputs.binding_keys));
+    Plan {
+        format_version: FORMAT_VERSION,
+        broker: inputs.broker,
+        files: inputs.files,
+        desired_fingerprint: fingerprint(desired, &BTreeMap::new()),
+        live_fingerprint,
+        prune: inputs.prune,
+        messages_known: false,
+        summary: Summary::of(&changes),
+        changes,
+    }
+}
+
+impl Plan {
+    /// True when `apply` has nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.summary.changes() == 0
+    }
+
+    /// The queues a replace or delete would drop: their message counts
+    /// must be read before the plan is shown or carried out.
+    pub fn queues_dropped(&self) -> Vec<(String, String)> {
+        self.changes
+            .iter()
+            .filter(|c| c.drops_queue())
+            .filter_map(|c| match &c.id {
+                ObjectId::Queue { vhost, name } => Some((vhost.clone(), name.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Records the live message counts of the dropped queues.
+    pub fn set_message_counts(&mut self, counts: &BTreeMap<(String, String), Option<u64>>) {
+        for change in self.changes.iter_mut().filter(|c| c.drops_queue()) {
+            if let ObjectId::Queue { vhost, name } = &change.id {
+                change.messages = counts
+                    .get(&(vhost.clone(), name.clone()))
+                    .copied()
+                    .flatten();
+            }
+        }
+        self.messages_known = true;
+    }
+
+    /// Every change the flags do not allow, with the flag that would.
+    pub fn refusals(&self, allow: Allow) -> Vec<Refusal> {
+        self.changes
+            .iter()
+            .flat_map(|c| {
+                c.required_flags()
+                    .into_iter()
+                    .filter(move |flag| !allow.permits(*flag))
+                    .map(move |flag| Refusal {
+                        id: c.id.clone(),
+                        flag,
+                        why: refusal_reason(c, flag),
+                    })
+            })
+            .collect()
+    }
+}
+
+/// The flags given to `apply`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Allow {
+    pub recreate: bool,
+    pub data_loss: bool,
+}
+
+impl Allow {
+    fn permits(&self, flag: Flag) -> bool {
+        match flag {
+            Flag::AllowRecreate => self.recreate,
+            Flag::AllowDataLoss => self.data_loss,
+        }
+    }
+}
+
+/// A flag that an unsafe change needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Flag {
+    #[serde(rename = "--allow-recreate")]
+    AllowRecreate,
+    #[serde(rename = "--allow-data-loss")]
+    AllowDataLoss,
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::AllowRecreate => "--allow-recreate",
+            Flag::AllowDataLoss => "--allow-data-loss",
+        }
+    }
+}
+
+/// A change `apply` refuses without a flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub id: ObjectId,
+    pub flag: Flag,
+    pub why: String,
+}
+
+fn refusal_reason(change: &Change, flag: Flag) -> String {
+    match flag {
+        Flag::AllowRecreate => {
+            "is replaced (deleted and created again, with its bindings)".to_string()
+        }
+        Flag::AllowDataLoss => match change.messages {
+            Some(n) => format!("holds {} that would be lost", messages(n)),
+            None => {
+                "may hold messages (their count could not be read) that would be lost".to_string()
+            }
+        },
+    }
+}
+
+/// `1 message`, `3 messages`.
+pub fn messages(n: u64) -> String {
+    if n == 1 {
+        "1 message".to_string()
+    } else {
+        format!("{n} messages")
+    }
+}
+
+impl Change {
+    /// The flags `apply` needs to carry this change out.
+    pub fn required_flags(&self) -> Vec<Flag> {
+        let mut flags = Vec::new();
+        if self.action == Action::Replace {
+            flags.push(Flag::AllowRecreate);
+        }
+        if self.drops_queue() && self.messages != Some(0) {
+            flags.push(Flag::AllowDataLoss);
+        }
+        flags
+    }
+}
+
+/// Execution order: replaced objects are dropped first; then creates and
+/// updates by phase (vhosts, policies, exchanges, queues, bindings), so
+/// every object exists before what refers to it; then prune deletions in
+/// the reverse order, so a new binding is in place before an old one goes.
+/// Within a phase, by identity. Unmanaged and unsupported changes last.
+pub fn order_changes(mut changes: Vec<Change>) -> Vec<Change> {
+    changes.sort_by_cached_key(|c| (execution_rank(c), c.id.clone()));
+    changes
+}
+
+fn execution_rank(change: &Change) -> (u8, u8) {
+    let kind = change.id.kind() as u8;
+    match change.action {
+        Action::Create | Action::Update | Action::Replace => (1, kind),
+        Action::Delete => (2, Kind::Binding as u8 - kind),
+        Action::Unmanaged | Action::Unsupported => (3, kind),
+    }
+}
+
+/// One request to the broker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    PutVhost(Vhost),
+    PutPolicy(Policy),
+    PutExchange(Exchange),
+    PutQueue(Queue),
+    Bind(Binding),
+    /// Deleted by the `properties_key` the broker reported.
+    Unbind {
+        binding: Binding,
+        properties_key: Option<String>,
+    },
+    /// `if_empty` guards against a message published since the count was
+    /// read; quorum queues and streams do not support it.
+    DeleteQueue {
+        vhost: String,
+        name: String,
+        if_empty: bool,
+    },
+    DeleteExchange {
+        vhost: String,
+        name: String,
+    },
+    DeletePolicy {
+        vhost: String,
+        name: String,
+    },
+}
+
+/// An operation, with the change it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub id: ObjectId,
+    pub operation: Operation,
+}
+
+/// Groups of steps: each group runs after the previous one has finished;
+/// the steps within a group are independent and may run concurrently.
+pub fn phases(plan: &Plan, allow: Allow) -> Vec<Vec<Step>> {
+    // 0: drop what is replaced; 1-5: create and update by kind;
+    // 6-9: prune deletions in reverse.
+    let mut phases: Vec<Vec<Step>> = vec![Vec::new(); 10];
+    for change in &plan.changes {
+        let id = change.id.clone();
+        let step = |operation| Step {
+            id: id.clone(),
+            operation,
+        };
+        match (change.action, &change.after, &change.before) {
+            (Action::Create | Action::Update | Action::Replace, Some(after), _) => {
+                if change.action == Action::Replace {
+                    if let Some(drop) = drop_operation(change, allow) {
+                        phases[0].push(step(drop));
+                    }
+                }
+                let (phase, operation) = match after.clone() {
+                    Object::Vhost(v) => (1, Operation::PutVhost(v)),
+                    Object::Policy(p) => (2, Operation::PutPolicy(p)),
+                    Object::Exchange(e) => (3, Operation::PutExchange(e)),
+                    Object::Queue(q) => (4, Operation::PutQueue(q)),
+                    Object::Binding(b) => (5, Operation::Bind(b)),
+                };
+                phases[phase].push(step(operation));
+            }
+            (Action::Delete, _, Some(before)) => {
+                if change.caused_by.is_some() {
+                    continue; // goes with the object it belongs to
+                }
+                let phase = match before {
+                    Object::Binding(_) => 6,
+                    Object::Queue(_) => 7,
+                    Object::Exchange(_) => 8,
+                    Object::Policy(_) => 9,
+                    Object::Vhost(_) => continue, // never deleted
+                };
+                if let Some(drop) = drop_operation(change, allow) {
+                    phases[phase].push(step(drop));
+                }
+            }
+            _ => {}
+        }
+    }
+    phases.retain(|p| !p.is_empty());
+    phases
+}
+
+/// The request that deletes the live object of `change`.
+fn drop_operation(change: &Change, allow: Allow) -> Option<Operation> {
+    Some(match change.before.as_ref()? {
+        Object::Queue(q) => Operation::DeleteQueue {
+            vhost: q.vhost.clone(),
+            name: q.name.clone(),
+            // Without --allow-data-loss a queue is only deleted if empty.
+            if_empty: !allow.data_loss && queue_type(&normalize_queue(q)) == "classic",
+        },
+        Object::Exchange(e) => Operation::DeleteExchange {
+            vhost: e.vhost.clone(),
+            name: e.name.clone(),
+        },
+        Object::Policy(p) => Operation::DeletePolicy {
+            vhost: p.vhost.clone(),
+            name: p.name.clone(),
+        },
+        Object::Binding(b) => Operation::Unbind {
+            binding: b.clone(),
+            properties_key: change.properties_key.clone(),
+        },
+        Object::Vhost(_) => return None,
+    })
+}
+
+fn normalize_queue(queue: &Queue) -> Queue {
+    let t = Topology {
+        queues: vec![queue.clone()],
+        ..Topology::default()
+    };
+    normalize(&t).queues.remove(0)
+}
+
+/// A short digest of a topology's normal form (and binding keys).
+pub fn fingerprint(topology: &Topology, binding_keys: &BTreeMap<ObjectId, String>) -> String {
+    let mut normal = normalize(topology);
+    normal.routes.clear();
+    let keys: Vec<(&ObjectId, &String)> = binding_keys.iter().collect();
+    let mut hasher = Sha256::new();
+    hasher.update(crate::model::canonical_json(&normal).as_bytes());
+    hasher.update(crate::model::canonical_json(&keys).as_bytes());
+    let digest = hasher.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The live topology after the plan's changes, computed without a broker:
+/// what `apply` should leave behind. Used to test the planner.
+pub fn simulate(live: &Topology, plan: &Plan) -> Topology {
+    let mut objects: BTreeMap<ObjectId, Object> = BTreeMap::new();
+    let t = normalize(live);
+    for v in t.vhosts {
+        objects.insert(v.id(), Object::Vhost(v));
+    }
+    for p in t.policies {
+        objects.insert(p.id(), Object::Policy(p));
+    }
+    for e in t.exchanges {
+        objects.insert(e.id(), Object::Exchange(e));
+    }
+    for q in t.queues {
+        objects.insert(q.id(), Object::Queue(q));
+    }
+    for b in t.bindings {
+        objects.insert(b.id(), Object::Binding(b));
+    }
+    // Deleting an exchange or queue deletes its bindings, as on the broker.
+    let drop_with_bindings = |objects: &mut BTreeMap<ObjectId, Object>, id: &ObjectId| {
+        objects.remove(id);
+        objects.retain(|_, o| match o {
+            Object::Binding(b) => b.source_id() != *id && b.destination_id() != *id,
+            _ => true,
+        });
+    };
+    for step in phases(
+        plan,
+        Allow {
+            recreate: true,
+            data_loss: true,
+        },
+    )
+    .into_iter()
+    .flatten()
+    {
+        match step.operation {
+            Operation::PutVhost(v) => {
+                objects.insert(v.id(), Object::Vhost(v));
+            }
+            Operation::PutPolicy(p) => {
+                objects.insert(p.id(), Object::Policy(p));
+            }
+            Operation::PutExchange(e) => {
+                objects.insert(e.id(), Object::Exchange(e));
+            }
+            Operation::PutQueue(q) => {
+                objects.insert(q.id(), Object::Queue(q));
+            }
+            Operation::Bind(b) => {
+                objects.insert(b.id(), Object::Binding(b));
+            }
+            Operation::Unbind { binding, .. } => {
+                objects.remove(&binding.id());
+            }
+            Operation::DeleteQueue { .. }
+            | Operation::DeleteExchange { .. }
+            | Operation::DeletePolicy { .. } => drop_with_bindings(&mut objects, &step.id),
+        }
+    }
+    let mut out = Topology::default();
+    for object in objects.into_values() {
+        match object {
+            Object::Vhost(v) => out.vhosts.push(v),
+            Object::Policy(p) => out.policies.push(p),
+            Object::Exchange(e) => out.exchanges.push(e),
+            Object::Queue(q) => out.queues.push(q),
+            Object::Binding(b) => out.bindings.push(b),
+        }
+    }
+    normalize(&out)
+}
+
+/// True when `version` (`3.10.8`, `4.0.1-beta.2`) is at least `min`.
+pub fn version_at_least(version: &str, min: (u32, u32, u32)) -> bool {
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let v = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
+    v >= min
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topology(yaml: &str) -> Topology {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    fn broker(version: &str) -> PlanInputs {
+        PlanInputs {
+            broker: Some(BrokerInfo {
+                url: "http://localhost:15672".into(),
+                version: version.into(),
+            }),
+            ..PlanInputs::default()
+        }
+    }
+
+    fn labels(steps: &[Step]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|s| {
+                let op = match &s.operation {
+                    Operation::PutVhost(_) => "put",
+                    Operation::PutPolicy(_) => "put",
+                    Operation::PutExchange(_) => "put",
+                    Operation::PutQueue(_) => "put",
+                    Operation::Bind(_) => "bind",
+                    Operation::Unbind { .. } => "unbind",
+                    Operation::DeleteQueue { .. } => "delete",
+                    Operation::DeleteExchange { .. } => "delete",
+                    Operation::DeletePolicy { .. } => "delete",
+                };
+                format!("{op} {}", s.id)
+            })
+            .collect()
+    }
+
+    const FULL: &str = "
+vhosts: [{name: /}]
+policies: [{name: p, pattern: '^q', definition: {max-length: 5}}]
+exchanges: [{name: x, type: topic}]
+queues: [{name: q}]
+bindings: [{source: x, destination: q, routing_key: 'a.*'}]
+";
+
+    #[test]
+    fn creates_run_in_phase_order() {
+        let plan = plan_changes(&topology(FULL), &Topology::default(), broker("3.10.8"));
+        let phases: Vec<Vec<String>> = phases(&plan, Allow::default())
+            .iter()
+            .map(|p| labels(p))
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                vec!["put vhost /"],
+                vec!["put policy p"],
+                vec!["put exchange x"],
+                vec!["put queue q"],
+                vec!["bind binding x -> q [a.*]"],
+            ]
+        );
+    }
+
+    #[test]
+    fn deletions_run_in_reverse_after_creates_and_skip_implied_bindings() {
+        let live = topology(FULL);
+        let desired = topology("vhosts: [{name: /}]\nqueues: [{name: new}]");
+        let mut inputs = broker("3.10.8");
+        inputs.prune = true;
+        let plan = plan_changes(&desired, &live, inputs);
+        let phases: Vec<Vec<String>> = phases(&plan, Allow::default())
+            .iter()
+            .map(|p| labels(p))
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                vec!["put queue new"],
+                vec!["delete queue q"],
+                vec!["delete exchange x"],
+                vec!["delete policy p"],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_replace_drops_first_and_recreates_bindings_last() {
+        let live = topology(FULL);
+        let mut desired = live.clone();
+        desired.queues[0]
+            .arguments
+            .insert("x-max-priority".into(), 5.into());
+        let plan = plan_changes(&desired, &live, broker("3.10.8"));
+        let phases: Vec<Vec<String>> = phases(&plan, Allow::default())
+            .iter()
+            .map(|p| labels(p))
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                vec!["delete queue q"],
+                vec!["put queue q"],
+                vec!["bind binding x -> q [a.*]"],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_replace_needs_allow_recreate_and_messages_need_allow_data_loss() {
+        let live = topology(FULL);
+        let mut desired = live.clone();
+        desired.queues[0].durable = false;
+        let mut plan = plan_changes(&desired, &live, broker("3.10.8"));
+        plan.set_message_counts(&BTreeMap::from([(("/".into(), "q".into()), Some(7))]));
+        let refusals = plan.refusals(Allow::default());
+        let flags: Vec<Flag> = refusals.iter().map(|r| r.flag).collect();
+        assert_eq!(flags, [Flag::AllowRecreate, Flag::AllowDataLoss]);
+        assert_eq!(refusals[1].why, "holds 7 messages that would be lost");
+        assert!(
+            plan.refusals(Allow {
+                recreate: true,
+                data_loss: true
+            })
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_empty_queue_can_be_pruned_without_allow_data_loss() {
+        let live = topology(FULL);
+        let mut inputs = broker("3.10.8");
+        inputs.prune = true;
+        let mut plan = plan_changes(&topology("vhosts: [{name: /}]"), &live, inputs);
+        plan.set_message_counts(&BTreeMap::from([(("/".into(), "q".into()), Some(0))]));
+        assert!(plan.refusals(Allow::default()).is_empty());
+    }
+
+    #[test]
+    fn an_unknown_message_count_is_treated_as_holding_messages() {
+        let live = topology("queues: [{name: s, arguments: {x-queue-type: stream}}]");
+        let mut inputs = broker("3.10.8");
+        inputs.prune = true;
+        let mut plan = plan_changes(&Topology::default(), &live, inputs);
+        plan.set_message_counts(&BTreeMap::from([(("/".into(), "s".into()), None)]));
+        assert_eq!(plan.refusals(Allow::default())[0].flag, Flag::AllowDataLoss);
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_order_and_sees_every_change() {
+        let a = topology(FULL);
+        let mut b = a.clone();
+        b.queues.reverse();
+        assert_eq!(
+            fingerprint(&a, &BTreeMap::new()),
+            fingerprint(&b, &BTreeMap::new())
+        );
+        b.queues[0].auto_delete = true;
+        assert_ne!(
+            fingerprint(&a, &BTreeMap::new()),
+            fingerprint(&b, &BTreeMap::new())
+        );
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(!version_at_least("3.10.8", (3, 11, 17)));
+        assert!(version_at_least("3.11.17", (3, 11, 17)));
+        assert!(version_at_least("3.13.0", (3, 11, 17)));
+        assert!(version_at_least("4.0.1-rc.1", (3, 11, 17)));
+    }
+}

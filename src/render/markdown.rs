@@ -1,0 +1,102 @@
+//! Markdown for a pull-request comment: a one-line verdict, a summary
+//! table, destructive changes called out first with their message counts,
+//! and the full text plan in a collapsible block.
+
+use std::fmt::Write;
+
+use super::{Subject, render_text, summary_line};
+use crate::diff::Action;
+use crate::plan::{Plan, messages};
+
+pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
+    let s = &plan.summary;
+    let mut out = String::new();
+    let destructive: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Replace | Action::Delete) && c.caused_by.is_none())
+        .collect();
+
+    let title = match subject {
+        Subject::Plan => "warren plan",
+        Subject::Drift => "warren drift",
+        Subject::Diff => "warren diff",
+    };
+    let verdict = if s.differences() == 0 {
+        "✅ no changes".to_string()
+    } else if destructive.is_empty() {
+        format!("{} change(s), none destructive", s.changes())
+    } else {
+        format!(
+            "⚠️ {} change(s), {} destructive",
+            s.changes(),
+            destructive.len()
+        )
+    };
+    let _ = writeln!(out, "### {title}: {verdict}\n");
+    if let Some(broker) = &plan.broker {
+        let _ = writeln!(
+            out,
+            "Broker: `{}` (RabbitMQ {})\n",
+            broker.url, broker.version
+        );
+    }
+
+    let _ = writeln!(
+        out,
+        "| create | update | replace | delete | unmanaged |\n|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n",
+        s.create, s.update, s.replace, s.delete, s.unmanaged
+    );
+
+    if !destructive.is_empty() {
+        let _ = writeln!(out, "**Destructive changes**\n");
+        for change in &destructive {
+            let what = match change.action {
+                Action::Replace => "replaced (deleted and re-created)",
+                _ => "deleted",
+            };
+            let mut line = format!(
+                "- `{}` in vhost `{}` is {what}",
+                change.id,
+                change.id.vhost()
+            );
+            if change.drops_queue() {
+                let count = match change.messages {
+                    Some(n) => format!(": holds **{}**", messages(n)),
+                    None if plan.messages_known => ": message count unknown".to_string(),
+                    None => ": message count unknown offline".to_string(),
+                };
+                line.push_str(&count);
+            }
+            let flags: Vec<&str> = change.required_flags().iter().map(|f| f.as_str()).collect();
+            if !flags.is_empty() {
+                let _ = write!(line, " (needs `{}`)", flags.join("`, `"));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(
+        out,
+        "<details><summary>{}</summary>\n\n```diff\n{}```\n\n</details>",
+        summary_line(plan, subject),
+        diff_block(&render_text(plan, subject, false))
+    );
+    out
+}
+
+/// The text plan with change markers moved to the start of the line, so a
+/// ```diff block colours additions and deletions.
+fn diff_block(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.strip_prefix("  ") {
+            Some(rest) if rest.starts_with(['+', '-', '~', '?', '!']) => rest.to_string(),
+            _ => line.to_string(),
+        })
+        .fold(String::new(), |mut out, line| {
+            out.push_str(&line);
+            out.push('\n');
+            out
+        })
+}
