@@ -392,7 +392,7 @@ impl Placer<'_> {
                 Some(p) => format!("{file}:{}:{}", p.line, p.column),
                 None => file,
             };
-            message.push_str(&format!(" (also declared at {at}, {object})"));
+            message.push_str(&format!(" (first declared at {at}, {object})"));
         }
         Diagnostic {
             file: Some(file),

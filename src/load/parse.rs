@@ -137,6 +137,10 @@ impl FileParser<'_> {
             } else if EXPORT_VERSION_KEYS.contains(&key.as_str()) {
                 continue;
             } else if UNMANAGED_KEYS.contains(&key.as_str()) {
+                if is_empty(&value) {
+                    // An export's `parameters: []`: nothing is left out.
+                    continue;
+                }
                 let position = self.key_position(document, &[], &key);
                 self.error(
                     None,
@@ -385,17 +389,19 @@ fn humanize(message: &str) -> String {
         }
         _ => ("", message),
     };
-    let rewritten = if let Some(rest_of) = rest.strip_prefix("unknown field `") {
-        unknown_word("key", rest_of)
-    } else if let Some(rest_of) = rest.strip_prefix("unknown variant `") {
-        unknown_word("value", rest_of)
-    } else if let Some(field) = between(rest, "missing field `", "`") {
-        Some(format!("missing required key '{field}'"))
-    } else if let Some(field) = between(rest, "duplicate field `", "`") {
-        Some(format!("key '{field}' is written twice"))
-    } else {
-        None
-    };
+    let rewritten = rest
+        .strip_prefix("unknown field `")
+        .and_then(|r| unknown_word("key", r))
+        .or_else(|| {
+            rest.strip_prefix("unknown variant `")
+                .and_then(|r| unknown_word("value", r))
+        })
+        .or_else(|| {
+            between(rest, "missing field `", "`").map(|f| format!("missing required key '{f}'"))
+        })
+        .or_else(|| {
+            between(rest, "duplicate field `", "`").map(|f| format!("key '{f}' is written twice"))
+        });
     match rewritten {
         Some(text) => format!("{prefix}{text}"),
         None => message.to_string(),
@@ -429,6 +435,15 @@ fn section_list() -> String {
         .map(|s| s.key())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Sequence(items) => items.is_empty(),
+        Value::Mapping(map) => map.is_empty(),
+        _ => false,
+    }
 }
 
 /// `a list`, `a string`, … for messages about the wrong shape.
@@ -537,6 +552,14 @@ bindings:
             errors[0].starts_with("t.yaml:2:1: 'users' is not managed by warren"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn an_empty_unmanaged_key_is_accepted_since_it_holds_nothing() {
+        let parsed = parse(
+            "{\"vhosts\": [{\"name\": \"/\"}], \"parameters\": [], \"topic_permissions\": []}",
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
     }
 
     #[test]

@@ -12,8 +12,7 @@ pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let limit = (word.chars().count() + 2) / 3;
-    let limit = limit.clamp(1, 4);
+    let limit = word.chars().count().div_ceil(3).clamp(1, 4);
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {
         if candidate == word {

@@ -861,15 +861,18 @@ fn check_route(topology: &Topology, assertion: &RouteAssertion, at: ObjectRef, o
             if expected != reached {
                 let list =
                     |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join(", ");
-                out.error(
-                    at,
-                    &["reaches"],
-                    format!(
-                        "expected [{}], reaches [{}]",
-                        list(&expected),
-                        list(&reached)
-                    ),
+                let mut text = format!(
+                    "expected [{}], reaches [{}]",
+                    list(&expected),
+                    list(&reached)
                 );
+                if !routed.missing_exchanges.is_empty() {
+                    text.push_str(&format!(
+                        "; the message is dropped at undeclared exchange(s) {}",
+                        routed.missing_exchanges.join(", ")
+                    ));
+                }
+                out.error(at, &["reaches"], text);
             }
         }
         Err(err) => out.error(at, &["exchange"], format!("cannot route: {err}")),
