@@ -16,8 +16,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::broker::{Client, DeleteQueue, Error as BrokerError};
+use crate::diff::Action;
 use crate::model::ObjectId;
-use crate::plan::{Operation, Step};
+use crate::plan::{Operation, Plan, Step};
 
 /// The outcome of one step.
 #[derive(Debug, Clone)]
@@ -41,8 +42,11 @@ impl Report {
 
     /// Counts by change rather than by request (a replace is two requests):
     /// a change is applied when all its steps were, failed when one failed,
-    /// and not started otherwise.
-    pub fn change_counts(&self) -> ChangeCounts {
+    /// and not started otherwise. A binding that goes with a deleted or
+    /// replaced exchange or queue has no step of its own: it is applied
+    /// with that object, and not started when that object's step failed or
+    /// did not run. So the counts add up to the plan's.
+    pub fn change_counts(&self, plan: &Plan) -> ChangeCounts {
         let failed: BTreeSet<&ObjectId> = self.failed.iter().map(|(s, _)| &s.id).collect();
         let unfinished: BTreeSet<&ObjectId> = self
             .not_started
@@ -56,11 +60,24 @@ impl Report {
             .map(|s| &s.id)
             .filter(|id| !failed.contains(id) && !unfinished.contains(id))
             .collect();
-        ChangeCounts {
+        let mut counts = ChangeCounts {
             applied: applied.len(),
             failed: failed.len(),
             not_started: unfinished.len(),
+        };
+        let implied = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .filter_map(|c| c.caused_by.as_ref());
+        for owner in implied {
+            if applied.contains(owner) {
+                counts.applied += 1;
+            } else {
+                counts.not_started += 1;
+            }
         }
+        counts
     }
 }
 
@@ -190,4 +207,81 @@ fn explain(id: &ObjectId, operation: &Operation, error: &BrokerError) -> String 
         );
     }
     error.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Topology;
+    use crate::plan::{Allow, PlanInputs, phases, plan_changes};
+
+    fn topology(yaml: &str) -> Topology {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    /// Pruning queue `q`, bound from `x`: one step, two changes.
+    fn prune_plan() -> Plan {
+        let live = topology(
+            "
+vhosts: [{name: /}]
+exchanges: [{name: x, type: topic}]
+queues: [{name: q}]
+bindings: [{source: x, destination: q, routing_key: k}]
+",
+        );
+        let desired = topology("vhosts: [{name: /}]\nexchanges: [{name: x, type: topic}]");
+        let inputs = PlanInputs {
+            prune: true,
+            ..PlanInputs::default()
+        };
+        plan_changes(&desired, &live, inputs)
+    }
+
+    fn steps(plan: &Plan) -> Vec<Step> {
+        phases(plan, Allow::default())
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    // Regression: a binding deleted along with its queue was left out of the
+    // count, so "Plan: … 2 to delete." was followed by "Applied 1 change".
+    #[test]
+    fn a_binding_deleted_with_its_queue_counts_as_applied_with_it() {
+        let plan = prune_plan();
+        assert_eq!(plan.summary.delete, 2);
+        let steps = steps(&plan);
+        assert_eq!(steps.len(), 1, "the binding goes with the queue");
+        let report = Report {
+            done: steps,
+            ..Report::default()
+        };
+        assert_eq!(
+            report.change_counts(&plan),
+            ChangeCounts {
+                applied: 2,
+                failed: 0,
+                not_started: 0
+            }
+        );
+    }
+
+    #[test]
+    fn a_binding_whose_queue_was_not_deleted_counts_as_not_started() {
+        let plan = prune_plan();
+        let queue = steps(&plan).remove(0);
+        assert!(matches!(queue.operation, Operation::DeleteQueue { .. }));
+        let report = Report {
+            failed: vec![(queue, "not empty".into())],
+            ..Report::default()
+        };
+        assert_eq!(
+            report.change_counts(&plan),
+            ChangeCounts {
+                applied: 0,
+                failed: 1,
+                not_started: 1
+            }
+        );
+    }
 }

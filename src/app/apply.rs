@@ -108,10 +108,10 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     if json {
         print_report(&plan, &report, &remaining);
     } else {
-        print_stdout(&report_text(&report));
+        print_stdout(&report_text(&plan, &report));
     }
     if !report.succeeded() {
-        let counts = report.change_counts();
+        let counts = report.change_counts(&plan);
         return Err(Failure::new(format!(
             "apply did not finish ({} failed, {} not started); fix the cause and run apply again: it plans from the live state and finishes the work",
             counts.failed, counts.not_started
@@ -266,8 +266,8 @@ pub(crate) fn describe_step(step: &Step) -> String {
     }
 }
 
-fn report_text(report: &Report) -> String {
-    let counts = report.change_counts();
+fn report_text(plan: &Plan, report: &Report) -> String {
+    let counts = report.change_counts(plan);
     let mut out = format!(
         "Applied {}, {} failed, {} not started.\n",
         plural(counts.applied, "change", "changes"),
