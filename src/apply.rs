@@ -6,11 +6,13 @@
 //! the safety checks ran before this module is called. On the first
 //! failure it starts nothing new, lets the requests in flight finish, and
 //! reports; the next `apply` plans again from the live state and finishes
-//! the work.
+//! the work. The one thing it retries is a write refused for permissions in
+//! a vhost it has just put (see [`PERMISSION_RETRY_DELAYS`]).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -95,6 +97,21 @@ pub trait Progress: Send + Sync {
     fn finished(&self, result: &StepResult);
 }
 
+/// How long to wait before each new attempt at a write refused for
+/// permissions in a vhost this apply has put (about 3 s in all). When two
+/// applies create the same vhost at once, the broker answers the loser's PUT
+/// with 204 as soon as the vhost exists, but grants the winner's user its
+/// permissions on it only a moment later; until then every write into it
+/// answers 401 "Access refused.". Verified on 3.10.8.
+pub const PERMISSION_RETRY_DELAYS: [Duration; 6] = [
+    Duration::from_millis(50),
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1600),
+];
+
 /// Runs `phases` in order, the steps of each phase with at most
 /// `concurrency` requests in flight.
 pub async fn execute(
@@ -107,6 +124,14 @@ pub async fn execute(
     let mut report = Report::default();
     let failed = Arc::new(AtomicBool::new(false));
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let vhosts_put: Arc<BTreeSet<String>> = Arc::new(
+        phases
+            .iter()
+            .flatten()
+            .filter(|s| matches!(s.operation, Operation::PutVhost(_)))
+            .map(|s| s.id.vhost().to_string())
+            .collect(),
+    );
     let mut phases = phases.into_iter();
 
     for phase in phases.by_ref() {
@@ -123,9 +148,10 @@ pub async fn execute(
             let version = version.to_string();
             let failed = failed.clone();
             let progress = progress.clone();
+            let vhosts_put = vhosts_put.clone();
             tasks.spawn(async move {
                 progress.started(&step);
-                let error = run_step(&client, &version, &step).await.err();
+                let error = run_step(&client, &version, &step, &vhosts_put).await.err();
                 if error.is_some() {
                     failed.store(true, Ordering::SeqCst);
                 }
@@ -156,7 +182,48 @@ pub async fn execute(
     report
 }
 
-async fn run_step(client: &Client, version: &str, step: &Step) -> Result<(), String> {
+/// Carries out one step; a write refused for permissions in a vhost this
+/// apply has put is tried again after each of [`PERMISSION_RETRY_DELAYS`].
+async fn run_step(
+    client: &Client,
+    version: &str,
+    step: &Step,
+    vhosts_put: &BTreeSet<String>,
+) -> Result<(), String> {
+    let may_lag =
+        vhosts_put.contains(step.id.vhost()) && !matches!(step.operation, Operation::PutVhost(_));
+    let mut delays = PERMISSION_RETRY_DELAYS.iter();
+    loop {
+        match send(client, version, step).await {
+            Err(Failed::Broker(e)) if may_lag && is_refused_for_permissions(&e) => {
+                match delays.next() {
+                    Some(delay) => tokio::time::sleep(*delay).await,
+                    None => return Err(explain(&step.id, &step.operation, &e)),
+                }
+            }
+            Err(Failed::Broker(e)) => return Err(explain(&step.id, &step.operation, &e)),
+            Err(Failed::Unsendable(message)) => return Err(message),
+            Ok(()) => return Ok(()),
+        }
+    }
+}
+
+fn is_refused_for_permissions(error: &BrokerError) -> bool {
+    matches!(
+        error,
+        BrokerError::AccessRefused { .. } | BrokerError::VhostAccessDenied { .. }
+    )
+}
+
+/// Why a step's request failed.
+enum Failed {
+    Broker(BrokerError),
+    /// The step cannot be sent at all.
+    Unsendable(String),
+}
+
+/// The step's one request.
+async fn send(client: &Client, version: &str, step: &Step) -> Result<(), Failed> {
     let result = match &step.operation {
         Operation::PutVhost(v) => client.put_vhost(v, version).await,
         Operation::PutPolicy(p) => client.put_policy(p).await,
@@ -171,11 +238,11 @@ async fn run_step(client: &Client, version: &str, step: &Step) -> Result<(), Str
             properties_key: None,
             ..
         } => {
-            return Err(format!(
+            return Err(Failed::Unsendable(format!(
                 "{} in vhost '{}' has no properties_key from the broker to delete it by; plan again",
                 step.id,
                 step.id.vhost()
-            ));
+            )));
         }
         Operation::DeleteQueue {
             vhost,
@@ -192,7 +259,7 @@ async fn run_step(client: &Client, version: &str, step: &Step) -> Result<(), Str
         Operation::DeleteExchange { vhost, name } => client.delete_exchange(vhost, name).await,
         Operation::DeletePolicy { vhost, name } => client.delete_policy(vhost, name).await,
     };
-    result.map_err(|e| explain(&step.id, &step.operation, &e))
+    result.map_err(Failed::Broker)
 }
 
 /// The failure of a step in words, with a hint where the cause is known.

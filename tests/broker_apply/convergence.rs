@@ -151,3 +151,41 @@ fn an_apply_killed_half_way_is_finished_by_the_next_one() {
     assert_eq!(v.list("queues").len(), QUEUES);
     assert_eq!(v.explicit_bindings().len(), QUEUES);
 }
+
+/// What the loser of a race to create a vhost sees: the vhost is there
+/// (its PUT answers 204) but the winner's permissions on it are granted a
+/// moment later, and until then writes into it are refused.
+#[test]
+fn writes_refused_while_permissions_on_a_new_vhost_land_are_retried() {
+    let v = TestVhost::new("apply-permission-lag");
+    let b = broker();
+    let permissions = format!("/api/permissions/{}/{}", enc(&v.name), enc(&b.username));
+    b.expect_ok("DELETE", &permissions, None);
+    let files = Files::new();
+    let topology = files.write(
+        "t.yaml",
+        &yaml(
+            "vhosts: [{name: $V, description: lagging}]\nqueues: [{vhost: $V, name: jobs}]\n",
+            &[("V", &v.name)],
+        ),
+    );
+
+    let child = spawn_warren(files.dir(), &["apply", "--auto-approve", &topology]);
+    // Once warren has put the vhost, the permissions arrive.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let vhost = format!("/api/vhosts/{}", enc(&v.name));
+    while b.get(&vhost).expect("the vhost")["description"] != "lagging" {
+        assert!(Instant::now() < deadline, "warren did not put the vhost");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    b.expect_ok(
+        "PUT",
+        &permissions,
+        Some(&serde_json::json!({"configure": ".*", "write": ".*", "read": ".*"})),
+    );
+
+    finish(child)
+        .expect_code(0)
+        .stdout_line("Applied 2 changes, 0 failed, 0 not started.");
+    assert!(v.exists("queues", "jobs"));
+}
