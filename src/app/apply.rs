@@ -1,7 +1,7 @@
 //! `warren apply`: plan (or read a saved plan), check everything, ask,
 //! carry the plan out, report, and verify against a fresh read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use super::{Failure, Outcome, Status, load_files, print_stdout, stdout_is_colour
 use crate::apply::{Progress, Report, StepResult, execute};
 use crate::broker::Client;
 use crate::cli::{Format, GlobalArgs};
-use crate::diff::Change;
+use crate::diff::{Action, Change};
 use crate::model::{ObjectId, plural};
 use crate::plan::{
     Allow, FORMAT_VERSION, Operation, Plan, PlanInputs, Step, fingerprint, phases, plan_changes,
@@ -89,18 +89,24 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
 
     // The broker answers 204 to a PUT it did not carry out (arguments it
     // does not compare), so only a fresh read says whether it matches.
+    // Objects that others declared meanwhile (applications declare their
+    // own queues) are no difference; an object this plan deleted is.
     let expected = simulate(&live, &plan);
     let remaining: Vec<Change> = if report.succeeded() {
         let after = client.inspect(&plan.vhosts).await?;
-        plan_changes(
-            &expected,
-            &after.topology,
-            PlanInputs {
-                prune: true,
-                ..PlanInputs::default()
-            },
-        )
-        .changes
+        let deleted: BTreeSet<&ObjectId> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .map(|c| &c.id)
+            .collect();
+        plan_changes(&expected, &after.topology, PlanInputs::default())
+            .changes
+            .into_iter()
+            .filter(|c| {
+                c.action.is_change() || (c.action == Action::Unmanaged && deleted.contains(&c.id))
+            })
+            .collect()
     } else {
         Vec::new()
     };

@@ -189,3 +189,46 @@ fn writes_refused_while_permissions_on_a_new_vhost_land_are_retried() {
         .stdout_line("Applied 2 changes, 0 failed, 0 not started.");
     assert!(v.exists("queues", "jobs"));
 }
+
+/// Applications declare their own queues in a vhost while warren applies
+/// to it: not a failure of the apply, only unmanaged objects.
+#[test]
+fn a_queue_declared_by_someone_else_during_an_apply_does_not_fail_it() {
+    const QUEUES: usize = 200;
+    let v = TestVhost::new("apply-neighbour");
+    let files = Files::new();
+    let mut text = yaml(
+        "vhosts: [{name: $V}]\nexchanges: [{vhost: $V, name: fan, type: fanout}]\nqueues:\n",
+        &[("V", &v.name)],
+    );
+    for i in 0..QUEUES {
+        text.push_str(&format!("  - {{vhost: {:?}, name: q{i:03}}}\n", v.name));
+    }
+    text.push_str("bindings:\n");
+    for i in 0..QUEUES {
+        text.push_str(&format!(
+            "  - {{vhost: {:?}, source: fan, destination: q{i:03}}}\n",
+            v.name
+        ));
+    }
+    let topology = files.write("many.yaml", &text);
+
+    let child = spawn_warren(files.dir(), &["apply", "--auto-approve", &topology]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while v.list("queues").is_empty() {
+        assert!(Instant::now() < deadline, "the apply created no queue");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    v.put_queue("app-reply-queue", serde_json::json!({"durable": true}));
+    let run = finish(child);
+    assert!(
+        v.explicit_bindings().len() == QUEUES,
+        "the apply was still running when the queue was declared"
+    );
+
+    run.expect_code(0).stdout_line(&format!(
+        "Applied {} changes, 0 failed, 0 not started.",
+        2 * QUEUES + 1
+    ));
+    assert!(v.exists("queues", "app-reply-queue"));
+}
