@@ -68,10 +68,18 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
                 refusal.flag.as_str()
             ));
         }
+        if json {
+            print_unstarted(&plan, args.allow);
+        }
         return Err(Failure::new(message));
     }
 
-    confirm(&plan, client, args.auto_approve)?;
+    if let Err(failure) = confirm(&plan, client, args.auto_approve) {
+        if json {
+            print_unstarted(&plan, args.allow);
+        }
+        return Err(failure);
+    }
 
     let steps = phases(&plan, args.allow);
     let progress: Arc<dyn Progress> = if std::io::stderr().is_terminal() && !global.verbose {
@@ -325,6 +333,16 @@ fn print_report(plan: &Plan, report: &Report, remaining: &[Change]) {
     let mut text = serde_json::to_string_pretty(&doc).expect("reports serialise");
     text.push('\n');
     print_stdout(&text);
+}
+
+/// The JSON report of an apply that started nothing (refused, or not
+/// confirmed): text output shows the plan before refusing, so JSON does too.
+fn print_unstarted(plan: &Plan, allow: Allow) {
+    let report = Report {
+        not_started: phases(plan, allow).into_iter().flatten().collect(),
+        ..Report::default()
+    };
+    print_report(plan, &report, &[]);
 }
 
 /// One line per finished step on stderr (logs, CI).

@@ -101,3 +101,53 @@ queues: [{vhost: $V, name: jobs}]
         json!([format!("declare queue jobs in vhost {}", v.name)])
     );
 }
+
+#[test]
+fn a_refused_apply_in_json_still_prints_the_document_with_nothing_started() {
+    let v = TestVhost::new("apply-json-refused");
+    let files = Files::new();
+    let topology = |kind: &str| {
+        crate::yaml(
+            &format!("vhosts: [{{name: $V}}]\nexchanges: [{{vhost: $V, name: x, type: {kind}}}]\n"),
+            &[("V", &v.name)],
+        )
+    };
+    let before = files.write("before.yaml", &topology("direct"));
+    let after = files.write("after.yaml", &topology("fanout"));
+    warren(files.dir(), &["apply", "--auto-approve", &before]).expect_code(0);
+
+    let run = warren(
+        files.dir(),
+        &["--format", "json", "apply", "--auto-approve", &after],
+    );
+    run.expect_code(1).stderr_line(&format!(
+        "  exchange x in vhost '{}' is replaced (deleted and created again, with its bindings): needs --allow-recreate",
+        v.name
+    ));
+    let doc = run.json();
+    assert_eq!(doc["plan"]["summary"]["replace"], 1);
+    assert_eq!(doc["applied"], json!([]));
+    assert_eq!(doc["failed"], json!([]));
+    assert_eq!(
+        doc["not_started"],
+        json!([
+            format!("delete exchange x in vhost {}", v.name),
+            format!("declare exchange x in vhost {}", v.name),
+        ])
+    );
+
+    // Allowed, but not confirmed (no terminal): the same document.
+    let run = warren(
+        files.dir(),
+        &["--format", "json", "apply", "--allow-recreate", &after],
+    );
+    run.expect_code(1);
+    assert_eq!(run.json()["not_started"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        v.list("exchanges")
+            .iter()
+            .find(|e| e["name"] == "x")
+            .unwrap()["type"],
+        "direct"
+    );
+}
