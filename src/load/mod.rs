@@ -19,9 +19,8 @@ mod parse;
 mod suggest;
 pub mod validate;
 
+pub use locate::Seg;
 pub use suggest::{did_you_mean, edit_distance};
-
-use locate::Seg;
 use validate::{Finding, ObjectRef, Severity};
 
 /// The result of loading and validating files.
