@@ -7,6 +7,8 @@
 //! `apply` touch the world; `cli` and `app` wire it together.
 
 pub mod app;
+pub mod apply;
+pub mod broker;
 pub mod cli;
 pub mod diff;
 pub mod load;

@@ -33,6 +33,8 @@ pub struct Plan {
     pub broker: Option<BrokerInfo>,
     /// The topology files, as given.
     pub files: Vec<String>,
+    /// The vhosts the files declare: the only ones read and changed.
+    pub vhosts: Vec<String>,
     /// A digest of the files' normalised topology, so a saved plan can be
     /// matched with the files it was made from.
     pub desired_fingerprint: String,
@@ -118,6 +120,7 @@ pub fn plan_changes(desired: &Topology, live: &Topology, inputs: PlanInputs) -> 
         format_version: FORMAT_VERSION,
         broker: inputs.broker,
         files: inputs.files,
+        vhosts: desired.vhosts.iter().map(|v| v.name.clone()).collect(),
         desired_fingerprint: fingerprint(desired, &BTreeMap::new()),
         live_fingerprint,
         prune: inputs.prune,

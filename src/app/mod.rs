@@ -7,7 +7,13 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+mod apply;
+mod diff;
+mod docs;
+mod export;
 mod init;
+mod live;
+mod plan;
 mod route;
 mod schema;
 mod validate;
@@ -65,7 +71,39 @@ pub fn run(cli: Cli) -> ExitCode {
             headers,
         } => route::run(global, paths, vhost, exchange, routing_key, headers),
         Command::Schema => schema::run(),
-        _ => Err(Failure::new("this command is not available yet")),
+        Command::Completions { shell } => docs::completions(*shell),
+        Command::Man => docs::man(),
+        Command::Diff { old, new } => diff::run(global, old, new),
+        Command::Plan {
+            paths,
+            prune,
+            detailed_exitcode,
+            out,
+        } => plan::run_plan(global, paths, *prune, *detailed_exitcode, out.as_deref()),
+        Command::Drift { paths } => plan::run_drift(global, paths),
+        Command::Export { vhosts, out } => export::run(global, vhosts, out.as_deref()),
+        Command::Apply {
+            paths,
+            plan,
+            auto_approve,
+            prune,
+            allow_recreate,
+            allow_data_loss,
+            concurrency,
+        } => apply::run(
+            global,
+            apply::ApplyArgs {
+                paths,
+                plan_file: plan.as_deref(),
+                auto_approve: *auto_approve,
+                prune: *prune,
+                allow: crate::plan::Allow {
+                    recreate: *allow_recreate,
+                    data_loss: *allow_data_loss,
+                },
+                concurrency: usize::from(*concurrency),
+            },
+        ),
     };
     match outcome {
         Ok(Status::Clean) => ExitCode::SUCCESS,
@@ -85,4 +123,55 @@ pub(crate) fn print_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+/// Loads and validates topology files for a command; warnings and errors
+/// go to stderr, and any error fails the command.
+pub(crate) fn load_files(paths: &[std::path::PathBuf]) -> Result<crate::load::Loaded, Failure> {
+    match crate::load::load(paths) {
+        Ok(loaded) => {
+            for warning in &loaded.warnings {
+                eprintln!("warning: {}", diagnostic_line(warning));
+            }
+            Ok(loaded)
+        }
+        Err(failed) => {
+            for warning in &failed.warnings {
+                eprintln!("warning: {}", diagnostic_line(warning));
+            }
+            for error in &failed.errors {
+                eprintln!("error: {}", diagnostic_line(error));
+            }
+            Err(Failure::reported(format!(
+                "{} in the topology files",
+                crate::model::plural(failed.errors.len(), "error", "errors")
+            )))
+        }
+    }
+}
+
+/// `FILE:LINE:COL: OBJECT: MESSAGE`, leaving out what is unknown.
+fn diagnostic_line(d: &crate::load::Diagnostic) -> String {
+    let mut place = d.file.clone().unwrap_or_default();
+    if let Some(line) = d.line {
+        place.push_str(&format!(":{line}"));
+        if let Some(column) = d.column {
+            place.push_str(&format!(":{column}"));
+        }
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    if !place.is_empty() {
+        parts.push(&place);
+    }
+    if let Some(object) = &d.object {
+        parts.push(object);
+    }
+    parts.push(&d.message);
+    parts.join(": ")
+}
+
+/// Colour on stdout: only on a terminal, and never with `NO_COLOR` set.
+pub(crate) fn stdout_is_colour() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }

@@ -2,16 +2,89 @@
 
 use std::path::PathBuf;
 
-use super::{Failure, Outcome};
-use crate::cli::GlobalArgs;
+use serde_json::{Value, json};
+
+use super::{Failure, Outcome, Status, load_files, print_stdout};
+use crate::cli::{Format, GlobalArgs};
+use crate::model::Arguments;
+use crate::route::{Message, route};
 
 pub fn run(
-    _global: &GlobalArgs,
-    _paths: &[PathBuf],
-    _vhost: &str,
-    _exchange: &str,
-    _routing_key: &str,
-    _headers: &[String],
+    global: &GlobalArgs,
+    paths: &[PathBuf],
+    vhost: &str,
+    exchange: &str,
+    routing_key: &str,
+    headers: &[String],
 ) -> Outcome {
-    Err(Failure::new("not yet"))
+    let headers = parse_headers(headers)?;
+    let loaded = load_files(paths)?;
+    let message = Message {
+        vhost,
+        exchange,
+        routing_key,
+        headers: &headers,
+    };
+    let routed = route(&loaded.topology, &message).map_err(|e| Failure::new(e.to_string()))?;
+    match global.format {
+        Format::Json => {
+            let doc = json!({
+                "format_version": 1,
+                "vhost": vhost,
+                "exchange": exchange,
+                "routing_key": routing_key,
+                "headers": headers,
+                "queues": routed.queues,
+                "exchanges": routed.exchanges,
+                "missing_exchanges": routed.missing_exchanges,
+            });
+            print_stdout(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap()
+            ));
+        }
+        Format::Text | Format::Markdown => {
+            let mut out = String::new();
+            for queue in &routed.queues {
+                out.push_str(queue);
+                out.push('\n');
+            }
+            print_stdout(&out);
+            if routed.queues.is_empty() {
+                let name = if exchange.is_empty() {
+                    "the default exchange".to_string()
+                } else {
+                    format!("exchange '{exchange}'")
+                };
+                eprintln!(
+                    "no queue: {name} in vhost '{vhost}' routes '{routing_key}' nowhere (the message would be dropped, or returned if mandatory)"
+                );
+            }
+            for missing in &routed.missing_exchanges {
+                eprintln!(
+                    "warning: the message is sent on to exchange '{missing}', which is not declared"
+                );
+            }
+        }
+    }
+    Ok(Status::Clean)
+}
+
+/// `--header k=v`: the value is read as YAML, so `n=1` is an integer and
+/// `s='1'` a string, as they would be written in a topology file.
+fn parse_headers(headers: &[String]) -> Result<Arguments, Failure> {
+    let mut map = Arguments::new();
+    for header in headers {
+        let Some((key, value)) = header.split_once('=') else {
+            return Err(Failure::new(format!(
+                "--header '{header}' is not KEY=VALUE"
+            )));
+        };
+        let value: Value = serde_yaml::from_str(value)
+            .ok()
+            .filter(|v: &Value| !v.is_null())
+            .unwrap_or_else(|| Value::String(value.to_string()));
+        map.insert(key.to_string(), value);
+    }
+    Ok(map)
 }

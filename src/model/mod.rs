@@ -165,9 +165,13 @@ pub struct Policy {
     pub pattern: String,
     /// `queues`, `exchanges`, `all`, or (3.12+) `classic_queues`,
     /// `quorum_queues`, `streams`. The export spells it `apply-to`.
-    #[serde(default = "default_apply_to", alias = "apply-to")]
+    #[serde(
+        default = "default_apply_to",
+        alias = "apply-to",
+        skip_serializing_if = "is_default_apply_to"
+    )]
     pub apply_to: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub priority: i64,
     pub definition: Arguments,
 }
@@ -491,6 +495,14 @@ fn is_default_vhost(vhost: &str) -> bool {
 
 fn default_apply_to() -> String {
     "all".to_string()
+}
+
+fn is_default_apply_to(apply_to: &str) -> bool {
+    apply_to == "all"
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 fn yes() -> bool {

@@ -7,10 +7,12 @@
 mod json;
 mod markdown;
 mod text;
+mod yaml;
 
 pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;
 pub use text::{render_text, summary_line};
+pub use yaml::render_topology_yaml;
 
 /// What a rendered plan is about, which changes its wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

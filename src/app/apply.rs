@@ -1,0 +1,370 @@
+//! `warren apply`: plan (or read a saved plan), check everything, ask,
+//! carry the plan out, report, and verify against a fresh read.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::live::{block_on, connect, file_names, plan_against_broker};
+use super::{Failure, Outcome, Status, load_files, print_stdout, stdout_is_colour};
+use crate::apply::{Progress, Report, StepResult, execute};
+use crate::broker::Client;
+use crate::cli::{Format, GlobalArgs};
+use crate::diff::Change;
+use crate::model::{ObjectId, plural};
+use crate::plan::{
+    Allow, FORMAT_VERSION, Operation, Plan, PlanInputs, Step, fingerprint, phases, plan_changes,
+    simulate,
+};
+use crate::render::{Subject, render_text};
+
+/// The options of `warren apply`.
+pub struct ApplyArgs<'a> {
+    pub paths: &'a [PathBuf],
+    pub plan_file: Option<&'a Path>,
+    pub auto_approve: bool,
+    pub prune: bool,
+    pub allow: Allow,
+    pub concurrency: usize,
+}
+
+pub fn run(global: &GlobalArgs, args: ApplyArgs<'_>) -> Outcome {
+    let client = connect(global)?;
+    block_on(apply(global, &client, args))
+}
+
+async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Outcome {
+    let json = global.format == Format::Json;
+    let (plan, live) = match args.plan_file {
+        Some(path) => saved_plan(client, path).await?,
+        None => {
+            let loaded = load_files(args.paths)?;
+            plan_against_broker(client, &loaded.topology, file_names(&loaded), args.prune).await?
+        }
+    };
+
+    if !json {
+        print_stdout(&render_text(&plan, Subject::Plan, stdout_is_colour()));
+    }
+    if plan.is_empty() {
+        if json {
+            print_report(&plan, &Report::default(), &[]);
+        }
+        return Ok(Status::Clean);
+    }
+
+    let refusals = plan.refusals(args.allow);
+    if !refusals.is_empty() {
+        let mut message = String::from("apply refused, nothing was changed:");
+        for refusal in &refusals {
+            message.push_str(&format!(
+                "\n  {} in vhost '{}' {}: needs {}",
+                refusal.id,
+                refusal.id.vhost(),
+                refusal.why,
+                refusal.flag.as_str()
+            ));
+        }
+        return Err(Failure::new(message));
+    }
+
+    confirm(&plan, client, args.auto_approve)?;
+
+    let steps = phases(&plan, args.allow);
+    let progress: Arc<dyn Progress> = if std::io::stderr().is_terminal() && !global.verbose {
+        Arc::new(BarProgress::new(steps.iter().map(Vec::len).sum()))
+    } else {
+        Arc::new(LineProgress)
+    };
+    let version = plan
+        .broker
+        .as_ref()
+        .map(|b| b.version.clone())
+        .unwrap_or_default();
+    let report = execute(client, &version, steps, args.concurrency, progress.clone()).await;
+    drop(progress);
+
+    // The broker answers 204 to a PUT it did not carry out (arguments it
+    // does not compare), so only a fresh read says whether it matches.
+    let expected = simulate(&live, &plan);
+    let remaining: Vec<Change> = if report.succeeded() {
+        let after = client.inspect(&plan.vhosts).await?;
+        plan_changes(
+            &expected,
+            &after.topology,
+            PlanInputs {
+                prune: true,
+                ..PlanInputs::default()
+            },
+        )
+        .changes
+    } else {
+        Vec::new()
+    };
+
+    if json {
+        print_report(&plan, &report, &remaining);
+    } else {
+        print_stdout(&report_text(&report));
+    }
+    if !report.succeeded() {
+        let counts = report.change_counts();
+        return Err(Failure::new(format!(
+            "apply did not finish ({} failed, {} not started); fix the cause and run apply again: it plans from the live state and finishes the work",
+            counts.failed, counts.not_started
+        )));
+    }
+    if !remaining.is_empty() {
+        let mut message = String::from(
+            "the broker accepted every change but still differs from the plan (it keeps old values of arguments it does not compare):",
+        );
+        for change in &remaining {
+            message.push_str(&format!(
+                "\n  {} in vhost '{}'",
+                change.id,
+                change.id.vhost()
+            ));
+            for reason in &change.reasons {
+                message.push_str(&format!(
+                    "\n    {}: broker has {}, plan wants {}",
+                    reason.field,
+                    show(reason.before.as_ref()),
+                    show(reason.after.as_ref())
+                ));
+            }
+        }
+        return Err(Failure::new(message));
+    }
+    Ok(Status::Clean)
+}
+
+fn show(value: Option<&serde_json::Value>) -> String {
+    value.map_or("(none)".to_string(), |v| v.to_string())
+}
+
+/// Reads a plan saved by `plan --out` and checks it still applies: same
+/// broker, same files, and a live state unchanged since it was made.
+async fn saved_plan(
+    client: &Client,
+    path: &Path,
+) -> Result<(Plan, crate::model::Topology), Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::new(format!("cannot read the plan {}: {e}", path.display())))?;
+    let mut plan: Plan = serde_json::from_str(&text).map_err(|e| {
+        Failure::new(format!(
+            "{} is not a plan saved by `warren plan --out`: {e}",
+            path.display()
+        ))
+    })?;
+    if plan.format_version != FORMAT_VERSION {
+        return Err(Failure::new(format!(
+            "{} has plan format version {}, this warren reads version {FORMAT_VERSION}; plan again",
+            path.display(),
+            plan.format_version
+        )));
+    }
+    let Some(broker) = plan.broker.clone() else {
+        return Err(Failure::new(format!(
+            "{} was made offline (warren diff) and cannot be applied; run warren plan --out",
+            path.display()
+        )));
+    };
+    if broker.url != client.display_url() {
+        return Err(Failure::new(format!(
+            "the plan {} was made for {}, not {}; plan again against this broker",
+            path.display(),
+            broker.url,
+            client.display_url()
+        )));
+    }
+    check_files(&plan, path)?;
+    let live = client.inspect(&plan.vhosts).await?;
+    if plan.live_fingerprint.as_deref() != Some(&fingerprint(&live.topology, &live.binding_keys)) {
+        return Err(Failure::new(format!(
+            "the plan {} is stale: the broker changed since it was made; plan again",
+            path.display()
+        )));
+    }
+    // Counts move all the time and are not part of the fingerprint.
+    let dropped = plan.queues_dropped();
+    if !dropped.is_empty() {
+        let counts = client.queue_message_counts(&dropped).await?;
+        plan.set_message_counts(&counts);
+    }
+    Ok((plan, live.topology))
+}
+
+/// A saved plan is for the files it was made from: when they are here and
+/// say something else now, the plan is refused.
+fn check_files(plan: &Plan, path: &Path) -> Result<(), Failure> {
+    let files: Vec<PathBuf> = plan.files.iter().map(PathBuf::from).collect();
+    if files.is_empty() || !files.iter().all(|f| f.exists()) {
+        eprintln!(
+            "note: the files the plan {} was made from are not all here; applying it as saved",
+            path.display()
+        );
+        return Ok(());
+    }
+    let loaded = load_files(&files)?;
+    if fingerprint(&loaded.topology, &BTreeMap::new()) != plan.desired_fingerprint {
+        return Err(Failure::new(format!(
+            "the plan {} was made from other files: {} changed since; plan again",
+            path.display(),
+            plan.files.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Asks on a terminal; refuses without one unless `--auto-approve`.
+fn confirm(plan: &Plan, client: &Client, auto_approve: bool) -> Result<(), Failure> {
+    if auto_approve {
+        return Ok(());
+    }
+    let question = format!(
+        "Apply {} to {}? Only 'yes' is accepted: ",
+        plural(plan.summary.changes(), "change", "changes"),
+        client.display_url()
+    );
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::new(
+            "apply needs confirmation and there is no terminal to ask on; review the plan and pass --auto-approve. Nothing was changed.",
+        ));
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(format!("cannot read the answer: {e}")))?;
+    if answer.trim() != "yes" {
+        return Err(Failure::new("apply cancelled; nothing was changed"));
+    }
+    Ok(())
+}
+
+/// What a step did, in words: `declare queue jobs in vhost /`.
+pub(crate) fn describe_step(step: &Step) -> String {
+    let verb = match &step.operation {
+        Operation::PutVhost(_)
+        | Operation::PutPolicy(_)
+        | Operation::PutExchange(_)
+        | Operation::PutQueue(_) => "declare",
+        Operation::Bind(_) => "create",
+        Operation::Unbind { .. }
+        | Operation::DeleteQueue { .. }
+        | Operation::DeleteExchange { .. }
+        | Operation::DeletePolicy { .. } => "delete",
+    };
+    match &step.id {
+        ObjectId::Vhost { .. } => format!("{verb} {}", step.id),
+        id => format!("{verb} {id} in vhost {}", id.vhost()),
+    }
+}
+
+fn report_text(report: &Report) -> String {
+    let counts = report.change_counts();
+    let mut out = format!(
+        "Applied {}, {} failed, {} not started.\n",
+        plural(counts.applied, "change", "changes"),
+        counts.failed,
+        counts.not_started
+    );
+    for (step, error) in &report.failed {
+        out.push_str(&format!("  failed: {}: {error}\n", describe_step(step)));
+    }
+    for step in &report.not_started {
+        out.push_str(&format!("  not started: {}\n", describe_step(step)));
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    format_version: u32,
+    plan: &'a Plan,
+    applied: Vec<String>,
+    failed: Vec<JsonFailure>,
+    not_started: Vec<String>,
+    /// Differences a fresh read still found after a complete apply.
+    remaining: &'a [Change],
+}
+
+#[derive(Serialize)]
+struct JsonFailure {
+    step: String,
+    error: String,
+}
+
+fn print_report(plan: &Plan, report: &Report, remaining: &[Change]) {
+    let doc = JsonReport {
+        format_version: FORMAT_VERSION,
+        plan,
+        applied: report.done.iter().map(describe_step).collect(),
+        failed: report
+            .failed
+            .iter()
+            .map(|(s, e)| JsonFailure {
+                step: describe_step(s),
+                error: e.clone(),
+            })
+            .collect(),
+        not_started: report.not_started.iter().map(describe_step).collect(),
+        remaining,
+    };
+    let mut text = serde_json::to_string_pretty(&doc).expect("reports serialise");
+    text.push('\n');
+    print_stdout(&text);
+}
+
+/// One line per finished step on stderr (logs, CI).
+struct LineProgress;
+
+impl Progress for LineProgress {
+    fn started(&self, _step: &Step) {}
+
+    fn finished(&self, result: &StepResult) {
+        match &result.error {
+            None => eprintln!("done: {}", describe_step(&result.step)),
+            Some(e) => eprintln!("FAILED: {}: {e}", describe_step(&result.step)),
+        }
+    }
+}
+
+/// A progress bar on stderr (terminals).
+struct BarProgress(indicatif::ProgressBar);
+
+impl BarProgress {
+    fn new(total: usize) -> BarProgress {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .expect("a valid template"),
+        );
+        BarProgress(bar)
+    }
+}
+
+impl Progress for BarProgress {
+    fn started(&self, step: &Step) {
+        self.0.set_message(describe_step(step));
+    }
+
+    fn finished(&self, result: &StepResult) {
+        if let Some(e) = &result.error {
+            self.0
+                .println(format!("FAILED: {}: {e}", describe_step(&result.step)));
+        }
+        self.0.inc(1);
+    }
+}
+
+impl Drop for BarProgress {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}

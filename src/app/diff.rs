@@ -1,0 +1,40 @@
+//! `warren diff OLD NEW`: two versions of the files compared offline, with
+//! the same plan engine and renderers as `plan` (OLD plays the broker).
+
+use std::path::PathBuf;
+
+use super::{Outcome, Status, load_files, print_stdout};
+use crate::cli::{Format, GlobalArgs};
+use crate::plan::{PlanInputs, plan_changes};
+use crate::render::{Subject, render_markdown, render_plan_json, render_text};
+
+pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf) -> Outcome {
+    let old_files = load_files(std::slice::from_ref(old))?;
+    let new_files = load_files(std::slice::from_ref(new))?;
+    let plan = plan_changes(
+        &new_files.topology,
+        &old_files.topology,
+        PlanInputs {
+            broker: None,
+            files: new_files
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect(),
+            // What NEW no longer declares is what applying it with --prune deletes.
+            prune: true,
+            binding_keys: Default::default(),
+        },
+    );
+    let text = match global.format {
+        Format::Text => render_text(&plan, Subject::Diff, super::stdout_is_colour()),
+        Format::Json => render_plan_json(&plan),
+        Format::Markdown => render_markdown(&plan, Subject::Diff),
+    };
+    print_stdout(&text);
+    Ok(if plan.summary.differences() == 0 {
+        Status::Clean
+    } else {
+        Status::Changes
+    })
+}

@@ -1,0 +1,54 @@
+//! `warren export`: the live topology of vhosts as a topology file.
+
+use std::path::Path;
+
+use super::live::{block_on, connect};
+use super::{Failure, Outcome, Status, print_stdout};
+use crate::cli::GlobalArgs;
+use crate::render::render_topology_yaml;
+
+/// Vhosts RabbitMQ or its plugins create for their own use.
+fn is_system_vhost(name: &str) -> bool {
+    name.starts_with("rabbitmq_") || name == "amq.rabbitmq.federation"
+}
+
+pub fn run(global: &GlobalArgs, vhosts: &[String], out: Option<&Path>) -> Outcome {
+    let client = connect(global)?;
+    let (live, url) = block_on(async {
+        let names: Vec<String> = if vhosts.is_empty() {
+            client
+                .list_vhosts()
+                .await?
+                .into_iter()
+                .map(|v| v.name)
+                .filter(|n| !is_system_vhost(n))
+                .collect()
+        } else {
+            vhosts.to_vec()
+        };
+        let live = client.inspect(&names).await?;
+        for name in &names {
+            if !live.topology.vhosts.iter().any(|v| &v.name == name) {
+                return Err(Failure::new(format!(
+                    "vhost '{name}' does not exist on {}",
+                    client.display_url()
+                )));
+            }
+        }
+        Ok::<_, Failure>((live, client.display_url().to_string()))
+    })?;
+    let header = [
+        "yaml-language-server: $schema=../schemas/topology.schema.json".to_string(),
+        format!("Exported by warren from {url} (RabbitMQ {}).", live.version),
+    ];
+    let yaml = render_topology_yaml(&live.topology, &header);
+    match out {
+        Some(path) => {
+            std::fs::write(path, yaml)
+                .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print_stdout(&yaml),
+    }
+    Ok(Status::Clean)
+}

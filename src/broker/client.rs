@@ -1,0 +1,667 @@
+//! The HTTP client: one keep-alive `reqwest::Client`, basic auth on every
+//! request, percent-encoded path segments, retries with backoff, the
+//! `--verbose` request log, and the mapping of every failure to an
+//! [`Error`].
+//!
+//! It knows the management API's transport conventions (JSON bodies, the
+//! `{error, reason}` error body, what each 401 reason means) but nothing of
+//! topologies: `inspect` and `write` build the requests. It must never let a
+//! reqwest error's text out, since that text holds the URL as given.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::{Method, StatusCode, header};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::connection::Connection;
+use super::error::{Error, html_unescape, scrub};
+use super::wire;
+
+/// How many requests `inspect` and `queue_message_counts` run at once.
+const DEFAULT_CONCURRENCY: usize = 8;
+/// Tries per request, the first included.
+const DEFAULT_TRIES: u32 = 3;
+/// The first backoff; each next one is four times longer (100 ms, 400 ms).
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest backoff, for callers that ask for many tries.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A management API client. Cheap to clone: clones share the connection
+/// pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    username: String,
+    password: String,
+    timeout_secs: u64,
+    tries: u32,
+    concurrency: usize,
+    verbose: bool,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.inner.base)
+            .field("username", &self.inner.username)
+            .field("tries", &self.inner.tries)
+            .field("concurrency", &self.inner.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Builds the client (TLS roots, timeout, pool). Opens no connection.
+    pub fn new(connection: &Connection) -> Result<Client, Error> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("warren/", env!("CARGO_PKG_VERSION")))
+            .gzip(true)
+            .pool_idle_timeout(Duration::from_secs(30));
+        if let Some(timeout) = connection.timeout() {
+            builder = builder.timeout(timeout);
+        }
+        if let Some(ca) = connection.ca_cert() {
+            let certificates = reqwest::Certificate::from_pem_bundle(&ca.pem)
+                .ok()
+                .filter(|certs| !certs.is_empty())
+                .ok_or_else(|| Error::CaCert {
+                    path: ca.path.clone(),
+                    reason: "it holds no PEM certificate".to_string(),
+                })?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        if connection.insecure() {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let http = builder.build().map_err(|e| Error::HttpSetup {
+            reason: scrub(&source_text(&e), connection.password()),
+        })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base: connection.display_url().to_string(),
+                username: connection.username().to_string(),
+                password: connection.password().to_string(),
+                timeout_secs: connection.timeout().map_or(0, |t| t.as_secs()),
+                tries: DEFAULT_TRIES,
+                concurrency: DEFAULT_CONCURRENCY,
+                verbose: false,
+            }),
+        })
+    }
+
+    /// Logs every request (method, URL without credentials, status, time)
+    /// to stderr.
+    pub fn with_verbose(self, verbose: bool) -> Client {
+        self.configure(|inner| inner.verbose = verbose)
+    }
+
+    /// Tries per request on connection errors and 5xx answers, the first
+    /// included (at least 1; default 3).
+    pub fn with_tries(self, tries: u32) -> Client {
+        self.configure(|inner| inner.tries = tries.max(1))
+    }
+
+    /// How many reads `inspect` and `queue_message_counts` run at once
+    /// (at least 1; default 8).
+    pub fn with_concurrency(self, concurrency: usize) -> Client {
+        self.configure(|inner| inner.concurrency = concurrency.max(1))
+    }
+
+    fn configure(self, change: impl FnOnce(&mut Inner)) -> Client {
+        let mut inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+            http: shared.http.clone(),
+            base: shared.base.clone(),
+            username: shared.username.clone(),
+            password: shared.password.clone(),
+            timeout_secs: shared.timeout_secs,
+            tries: shared.tries,
+            concurrency: shared.concurrency,
+            verbose: shared.verbose,
+        });
+        change(&mut inner);
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The management API base URL, without credentials.
+    pub fn display_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    pub(crate) fn concurrency(&self) -> usize {
+        self.inner.concurrency
+    }
+
+    /// Sends a request and expects a JSON answer of type `T`.
+    pub(crate) async fn fetch_json<T: DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<T, Error> {
+        let answer = self.send(&request).await?;
+        self.decode(&request, &answer)
+    }
+
+    /// Sends a request; `None` when the broker answered 404 (the object or
+    /// its vhost does not exist).
+    pub(crate) async fn fetch_json_or_missing<T: DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<Option<T>, Error> {
+        let request = request.missing_ok();
+        let answer = self.send(&request).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        self.decode(&request, &answer).map(Some)
+    }
+
+    /// Sends a request whose answer body does not matter.
+    pub(crate) async fn execute(&self, request: Request) -> Result<(), Error> {
+        self.send(&request).await.map(drop)
+    }
+
+    fn decode<T: DeserializeOwned>(&self, request: &Request, answer: &Answer) -> Result<T, Error> {
+        serde_json::from_slice(&answer.body).map_err(|e| {
+            if serde_json::from_slice::<serde_json::Value>(&answer.body).is_err() {
+                Error::NotJson {
+                    url: self.url(request),
+                    what: describe_content(answer),
+                }
+            } else {
+                Error::Protocol {
+                    url: self.url(request),
+                    action: request.action.clone(),
+                    detail: self.scrub(&e.to_string()),
+                }
+            }
+        })
+    }
+
+    /// The full URL of a request: base, encoded path, query. Holds no
+    /// credentials, because the base never does.
+    fn url(&self, request: &Request) -> String {
+        match &request.query {
+            Some(query) => format!("{}{}?{}", self.inner.base, request.path, query),
+            None => format!("{}{}", self.inner.base, request.path),
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        scrub(text, &self.inner.password)
+    }
+
+    /// Sends with retries; answers 2xx (and 404 when the request allows it)
+    /// come back, everything else becomes an [`Error`].
+    async fn send(&self, request: &Request) -> Result<Answer, Error> {
+        let url = self.url(request);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let result = self.attempt(request, &url).await;
+            let elapsed = started.elapsed().as_millis();
+            let retry = attempt < self.inner.tries
+                && match &result {
+                    Ok(answer) => answer.status.is_server_error() && request.retry_server_errors,
+                    Err(e) => retryable(e, request.retry_server_errors),
+                };
+            if self.inner.verbose {
+                let outcome = match &result {
+                    Ok(answer) => answer.status.as_u16().to_string(),
+                    Err(e) => transport_kind(e).to_string(),
+                };
+                let again = if retry { ", will retry" } else { "" };
+                eprintln!(
+                    "{} {url} -> {outcome} ({elapsed} ms{again})",
+                    request.method
+                );
+            }
+            if retry {
+                let backoff = FIRST_BACKOFF.saturating_mul(4u32.saturating_pow(attempt - 1));
+                tokio::time::sleep(backoff.min(MAX_BACKOFF)).await;
+                continue;
+            }
+            return match result {
+                Ok(answer) => self.check(request, &url, answer, attempt),
+                Err(e) => Err(self.transport_error(request, &url, &e)),
+            };
+        }
+    }
+
+    async fn attempt(&self, request: &Request, url: &str) -> Result<Answer, reqwest::Error> {
+        let mut builder = self
+            .inner
+            .http
+            .request(request.method.clone(), url)
+            .basic_auth(&self.inner.username, Some(&self.inner.password))
+            .header(header::ACCEPT, "application/json");
+        if let Some(body) = &request.body {
+            builder = builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let response = builder.send().await?;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let body = response.bytes().await?.to_vec();
+        Ok(Answer {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    /// Maps an answer that is not a success to its error.
+    fn check(
+        &self,
+        request: &Request,
+        url: &str,
+        answer: Answer,
+        tries: u32,
+    ) -> Result<Answer, Error> {
+        let status = answer.status;
+        let url = url.to_string();
+        let action = request.action.clone();
+        if status.is_server_error() {
+            return Err(Error::ServerError {
+                url,
+                action,
+                status: status.as_u16(),
+                reason: self.reason(&answer).unwrap_or_default(),
+                tries,
+            });
+        }
+        if is_html(&answer) {
+            return Err(Error::NotJson {
+                url,
+                what: describe_content(&answer),
+            });
+        }
+        if status.is_success() {
+            return Ok(answer);
+        }
+        let reason = self.reason(&answer);
+        if reason.is_none() && !answer.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::NotJson {
+                url,
+                what: describe_content(&answer),
+            });
+        }
+        let reason = reason.unwrap_or_default();
+        let username = self.inner.username.clone();
+        let vhost = request.vhost.clone().unwrap_or_default();
+        // Who the user is matters to the whole API, not to this request.
+        let base = self.inner.base.clone();
+        Err(match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => match reason.as_str() {
+                "" | "Login failed" => Error::LoginFailed {
+                    url: base,
+                    username,
+                },
+                "Not management user" => Error::NotManagementUser {
+                    url: base,
+                    username,
+                },
+                "Not administrator user" => Error::NotAdministrator {
+                    url,
+                    username,
+                    action,
+                },
+                "User not authorised to access virtual host" => Error::VhostAccessDenied {
+                    url,
+                    username,
+                    vhost,
+                },
+                _ => Error::AccessRefused {
+                    url,
+                    username,
+                    action,
+                    reason,
+                },
+            },
+            StatusCode::NOT_FOUND if request.missing_ok => return Ok(answer),
+            StatusCode::NOT_FOUND
+                if reason == "vhost_not_found"
+                    || (request.vhost_listing && reason == "Not Found") =>
+            {
+                Error::VhostMissing { url, action, vhost }
+            }
+            StatusCode::NOT_FOUND => Error::NotFound {
+                url,
+                action,
+                reason,
+            },
+            StatusCode::BAD_REQUEST => Error::BadRequest {
+                url,
+                action,
+                reason,
+            },
+            _ => Error::Status {
+                url,
+                action,
+                status: status.as_u16(),
+                reason,
+            },
+        })
+    }
+
+    /// The broker's `reason` (or `error`) from a JSON error body,
+    /// HTML-unescaped and scrubbed.
+    fn reason(&self, answer: &Answer) -> Option<String> {
+        let body: wire::ErrorBody = serde_json::from_slice(&answer.body).ok()?;
+        let text = |v: serde_json::Value| match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        let reason = body.reason.map(text).or(body.error.map(text))?;
+        Some(self.scrub(html_unescape(reason.trim()).as_str()))
+    }
+
+    /// Maps a failure to get an answer at all to its error, from the error's
+    /// kind and source chain, never from its Display.
+    fn transport_error(&self, request: &Request, url: &str, error: &reqwest::Error) -> Error {
+        let url = url.to_string();
+        if error.is_timeout() {
+            return Error::Timeout {
+                url,
+                action: request.action.clone(),
+                timeout_secs: self.inner.timeout_secs,
+            };
+        }
+        if let Some(tls) = tls_problem(error) {
+            let detail = self.scrub(&tls.detail);
+            return match tls.kind {
+                TlsKind::UnknownCa => Error::TlsUnknownCa { url },
+                TlsKind::WrongHost => Error::TlsWrongHost { url, detail },
+                TlsKind::Other => Error::Tls { url, detail },
+            };
+        }
+        if error.is_connect() {
+            Error::CannotConnect {
+                url: self.inner.base.clone(),
+            }
+        } else {
+            Error::ConnectionLost {
+                url,
+                action: request.action.clone(),
+            }
+        }
+    }
+}
+
+/// One management API request, described once: the client sends it, logs
+/// it, and names it in errors.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    method: Method,
+    /// Starts with `/api/`; names already percent-encoded.
+    path: String,
+    query: Option<String>,
+    body: Option<Vec<u8>>,
+    /// What warren was doing, for errors: "create queue 'q' in vhost '/'".
+    action: String,
+    /// The vhost the request is about, for vhost errors.
+    vhost: Option<String>,
+    /// 404 is an answer, not an error (deletes, listings that may vanish).
+    missing_ok: bool,
+    /// The path lists a vhost's objects, so a plain 404 means the vhost is
+    /// missing.
+    vhost_listing: bool,
+    /// Whether 5xx and broken connections are retried; only for requests
+    /// that are safe to repeat.
+    retry_server_errors: bool,
+}
+
+impl Request {
+    pub(crate) fn new(method: Method, path: String, action: String) -> Request {
+        Request {
+            method,
+            path,
+            query: None,
+            body: None,
+            action,
+            vhost: None,
+            missing_ok: false,
+            vhost_listing: false,
+            retry_server_errors: true,
+        }
+    }
+
+    pub(crate) fn get(path: String, action: String) -> Request {
+        Request::new(Method::GET, path, action)
+    }
+
+    pub(crate) fn query(mut self, query: &[(&str, &str)]) -> Request {
+        let encoded: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, QUERY_VALUE)))
+            .collect();
+        self.query = Some(encoded.join("&"));
+        self
+    }
+
+    pub(crate) fn json(mut self, body: &impl Serialize) -> Request {
+        self.body = Some(serde_json::to_vec(body).expect("request bodies serialise to JSON"));
+        self
+    }
+
+    pub(crate) fn vhost(mut self, vhost: &str) -> Request {
+        self.vhost = Some(vhost.to_string());
+        self
+    }
+
+    /// A listing of one vhost's objects: a plain 404 means the vhost is gone.
+    pub(crate) fn vhost_listing(mut self, vhost: &str) -> Request {
+        self.vhost_listing = true;
+        self.vhost(vhost)
+    }
+
+    pub(crate) fn missing_ok(mut self) -> Request {
+        self.missing_ok = true;
+        self
+    }
+
+    /// For requests that must not run twice (publishing): only failures to
+    /// connect, where nothing was sent, are retried.
+    pub(crate) fn not_repeatable(mut self) -> Request {
+        self.retry_server_errors = false;
+        self
+    }
+}
+
+/// One path segment, percent-encoded: every byte but ASCII letters and
+/// digits, so vhost `/` is `%2F`.
+pub(crate) fn encode(segment: &str) -> String {
+    utf8_percent_encode(segment, NON_ALPHANUMERIC).to_string()
+}
+
+/// What a query value keeps as is: unreserved characters and the comma of
+/// `columns=a,b` (readable in the `--verbose` log); everything else,
+/// including the `^`, `$`, `\` and `+` of a name regex, is encoded.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b',');
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+fn is_html(answer: &Answer) -> bool {
+    answer.content_type.contains("html") || {
+        let start = answer
+            .body
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(answer.body.len());
+        answer.body[start..].first() == Some(&b'<')
+    }
+}
+
+fn describe_content(answer: &Answer) -> String {
+    if is_html(answer) {
+        "HTML".to_string()
+    } else if answer.body.is_empty() {
+        format!("an empty HTTP {} answer", answer.status.as_u16())
+    } else if answer.content_type.is_empty() {
+        "something that is not JSON".to_string()
+    } else {
+        format!("something that is not JSON ({})", answer.content_type)
+    }
+}
+
+/// Whether a failed attempt may be repeated: connection failures always
+/// (nothing reached the broker), a connection broken mid-request only for
+/// requests that are safe to repeat, timeouts never (the broker may still
+/// be working on it, and the user asked for a bound on the wait).
+fn retryable(error: &reqwest::Error, repeatable: bool) -> bool {
+    if error.is_timeout()
+        || error.is_builder()
+        || error.is_redirect()
+        || tls_problem(error).is_some()
+    {
+        return false;
+    }
+    error.is_connect() || repeatable
+}
+
+fn transport_kind(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if tls_problem(error).is_some() {
+        "TLS failure"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else {
+        "connection broken"
+    }
+}
+
+/// The text of an error's causes, without the error itself: reqwest's own
+/// Display names the URL as given, its sources do not.
+fn source_text(error: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        parts.push(e.to_string());
+        source = e.source();
+    }
+    if parts.is_empty() {
+        "no details".to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum TlsKind {
+    UnknownCa,
+    WrongHost,
+    Other,
+}
+
+struct TlsProblem {
+    kind: TlsKind,
+    detail: String,
+}
+
+fn tls_problem(error: &reqwest::Error) -> Option<TlsProblem> {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if let Some(problem) = classify_tls(&e.to_string()) {
+            return Some(problem);
+        }
+        source = e.source();
+    }
+    None
+}
+
+/// Recognises rustls's messages (`invalid peer certificate: UnknownIssuer`,
+/// `... certificate not valid for name ...`, `received corrupt message of
+/// type InvalidContentType` when https meets plain http).
+fn classify_tls(text: &str) -> Option<TlsProblem> {
+    let lower = text.to_ascii_lowercase();
+    let kind = if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        TlsKind::UnknownCa
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        TlsKind::WrongHost
+    } else if lower.contains("invalid peer certificate")
+        || lower.contains("corrupt message")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || lower.contains("certificate")
+        || lower.contains("alert")
+    {
+        TlsKind::Other
+    } else {
+        return None;
+    };
+    Some(TlsProblem {
+        kind,
+        detail: text.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_non_alphanumeric_byte_is_encoded() {
+        assert_eq!(encode("/"), "%2F");
+        assert_eq!(encode("a b#c%d+é"), "a%20b%23c%25d%2B%C3%A9");
+        assert_eq!(encode("a.b.%2A"), "a%2Eb%2E%252A");
+    }
+
+    #[test]
+    fn tls_messages_are_classified() {
+        let kind = |t: &str| classify_tls(t).map(|p| p.kind);
+        assert_eq!(
+            kind("invalid peer certificate: UnknownIssuer"),
+            Some(TlsKind::UnknownCa)
+        );
+        assert_eq!(
+            kind(
+                "invalid peer certificate: certificate not valid for name \"x\"; certificate is only valid for y"
+            ),
+            Some(TlsKind::WrongHost)
+        );
+        assert_eq!(
+            kind("received corrupt message of type InvalidContentType"),
+            Some(TlsKind::Other)
+        );
+        assert_eq!(kind("Connection refused (os error 111)"), None);
+    }
+
+    #[test]
+    fn queries_are_percent_encoded() {
+        let r = Request::get("/api/queues/%2F".into(), "x".into())
+            .query(&[("name", "^a\\+b c$"), ("columns", "name,messages")]);
+        assert_eq!(
+            r.query.as_deref(),
+            Some("name=%5Ea%5C%2Bb%20c%24&columns=name,messages")
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! How to reach the management API: `cli::ConnectionArgs` resolved into a
+//! [`Connection`] (base URL without credentials, user, password, TLS
+//! settings, timeout).
+//!
+//! Precedence for the user: `--username`/`WARREN_USERNAME`, then the URL's
+//! userinfo, then `guest`. For the password: `--password-file`, then
+//! `--password`/`WARREN_PASSWORD`, then the URL's userinfo, then `guest`.
+//! Credentials in the URL are accepted and removed from it. This module
+//! prints nothing: warnings are returned for the caller to show, and it
+//! opens no connection.
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use percent_encoding::percent_decode_str;
+use reqwest::Url;
+
+use super::error::{Error, scrub};
+use crate::cli::ConnectionArgs;
+
+/// A resolved connection to the management API. Its `Debug` never shows the
+/// password, and [`Connection::display_url`] never holds credentials.
+#[derive(Clone)]
+pub struct Connection {
+    base: String,
+    username: String,
+    password: String,
+    ca_cert: Option<CaCert>,
+    insecure: bool,
+    timeout: Option<Duration>,
+    warnings: Vec<String>,
+}
+
+/// A PEM CA certificate read from `--ca-cert`.
+#[derive(Clone)]
+pub(crate) struct CaCert {
+    pub path: std::path::PathBuf,
+    pub pem: Vec<u8>,
+}
+
+impl Connection {
+    /// Resolves the command line's connection options. Reads the password
+    /// file and the CA certificate; opens no connection.
+    pub fn from_args(args: &ConnectionArgs) -> Result<Connection, Error> {
+        let parsed = parse_url(&args.url)?;
+        let mut warnings = Vec::new();
+
+        let username = args
+            .username
+            .clone()
+            .or(parsed.username)
+            .unwrap_or_else(|| "guest".to_string());
+        let password = if let Some(path) = &args.password_file {
+            let (password, warning) = read_password_file(path)?;
+            warnings.extend(warning);
+            password
+        } else {
+            args.password
+                .clone()
+                .or(parsed.password)
+                .unwrap_or_else(|| "guest".to_string())
+        };
+
+        let ca_cert = match &args.ca_cert {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| Error::CaCert {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+                if !parsed.https {
+                    warnings.push(format!(
+                        "--ca-cert {} has no effect: {} is not an https URL",
+                        path.display(),
+                        parsed.base
+                    ));
+                }
+                Some(CaCert {
+                    path: path.clone(),
+                    pem,
+                })
+            }
+            None => None,
+        };
+
+        Ok(Connection {
+            base: parsed.base,
+            username,
+            password,
+            ca_cert,
+            insecure: args.insecure,
+            // 0 means "no limit", as it does for most tools.
+            timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
+            warnings,
+        })
+    }
+
+    /// A connection to `url` as `username`/`password`, default TLS settings
+    /// and a 30 s timeout.
+    pub fn new(url: &str, username: &str, password: &str) -> Result<Connection, Error> {
+        Connection::from_args(&ConnectionArgs {
+            url: url.to_string(),
+            username: Some(username.to_string()),
+            password: Some(password.to_string()),
+            password_file: None,
+            ca_cert: None,
+            insecure: false,
+            timeout: 30,
+        })
+    }
+
+    /// The management API base URL, without credentials and without a
+    /// trailing slash: safe to print.
+    pub fn display_url(&self) -> &str {
+        &self.base
+    }
+
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// True when TLS verification is off (`--insecure`): the caller must say
+    /// so loudly.
+    pub fn insecure(&self) -> bool {
+        self.insecure
+    }
+
+    /// The per-request timeout; `None` with `--timeout 0`.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Things the user should know (a password file others can read, a
+    /// `--ca-cert` that cannot apply), for the caller to print to stderr.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub(crate) fn password(&self) -> &str {
+        &self.password
+    }
+
+    pub(crate) fn ca_cert(&self) -> Option<&CaCert> {
+        self.ca_cert.as_ref()
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("url", &self.base)
+            .field("username", &self.username)
+            .field("password", &"****")
+            .field("ca_cert", &self.ca_cert.as_ref().map(|c| &c.path))
+            .field("insecure", &self.insecure)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+struct ParsedUrl {
+    base: String,
+    https: bool,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+/// Splits the credentials off the URL and checks it can be a management API
+/// base. A trailing `/api` is dropped, since users often paste it.
+fn parse_url(raw: &str) -> Result<ParsedUrl, Error> {
+    let invalid = |reason: &str| Error::InvalidUrl {
+        url: redact_unparsed(raw),
+        reason: reason.to_string(),
+    };
+    let mut url = Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
+    let https = match url.scheme() {
+        "http" => false,
+        "https" => true,
+        _ => return Err(invalid("the scheme must be http or https")),
+    };
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("it must not have a query or a fragment"));
+    }
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let username = Some(url.username()).filter(|u| !u.is_empty()).map(decode);
+    let password = url.password().map(decode);
+    // Cannot fail for http(s) URLs with a host.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+
+    let mut base = url.to_string();
+    while base.ends_with('/') {
+        base.pop();
+    }
+    if let Some(stripped) = base.strip_suffix("/api") {
+        base = stripped.to_string();
+    }
+    Ok(ParsedUrl {
+        base,
+        https,
+        username,
+        password,
+    })
+}
+
+/// Removes what looks like userinfo from a URL that did not parse, so even
+/// an invalid `--url` is never echoed with its password.
+fn redact_unparsed(raw: &str) -> String {
+    let (scheme, rest) = match raw.find("://") {
+        Some(i) => (&raw[..i + 3], &raw[i + 3..]),
+        None => ("", raw),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}{}", &rest[at + 1..]),
+        None => raw.to_string(),
+    }
+}
+
+/// The first line of the password file, and a warning if group or others
+/// can read it.
+fn read_password_file(path: &Path) -> Result<(String, Option<String>), Error> {
+    let fail = |reason: String| Error::PasswordFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let password = text.lines().next().unwrap_or("").to_string();
+    if password.is_empty() {
+        return Err(fail("its first line is empty".to_string()));
+    }
+    let warning = loose_permissions(path).map(|mode| {
+        scrub(
+            &format!(
+                "the password file {} can be read by group or others (mode {mode:03o}): chmod 600 it",
+                path.display()
+            ),
+            &password,
+        )
+    });
+    Ok((password, warning))
+}
+
+#[cfg(unix)]
+fn loose_permissions(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o044 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+fn loose_permissions(_path: &Path) -> Option<u32> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(url: &str) -> ConnectionArgs {
+        ConnectionArgs {
+            url: url.to_string(),
+            username: None,
+            password: None,
+            password_file: None,
+            ca_cert: None,
+            insecure: false,
+            timeout: 30,
+        }
+    }
+
+    #[test]
+    fn defaults_are_guest_on_localhost() {
+        let c = Connection::from_args(&args("http://localhost:15672")).unwrap();
+        assert_eq!(c.display_url(), "http://localhost:15672");
+        assert_eq!((c.username(), c.password()), ("guest", "guest"));
+        assert_eq!(c.timeout(), Some(Duration::from_secs(30)));
+        assert!(c.warnings().is_empty());
+    }
+
+    #[test]
+    fn url_credentials_are_taken_and_stripped() {
+        let c = Connection::from_args(&args(
+            "https://ad%40min:s%3Acret%2F@rabbit.example:15671/mgmt/",
+        ))
+        .unwrap();
+        assert_eq!(c.display_url(), "https://rabbit.example:15671/mgmt");
+        assert_eq!((c.username(), c.password()), ("ad@min", "s:cret/"));
+        assert!(!format!("{c:?}").contains("cret"), "{c:?}");
+    }
+
+    #[test]
+    fn flags_win_over_url_credentials() {
+        let mut a = args("http://u:p@h:15672");
+        a.username = Some("flag-user".into());
+        a.password = Some("flag-pw".into());
+        let c = Connection::from_args(&a).unwrap();
+        assert_eq!((c.username(), c.password()), ("flag-user", "flag-pw"));
+        assert_eq!(c.display_url(), "http://h:15672");
+    }
+
+    #[test]
+    fn a_trailing_api_is_dropped() {
+        let c = Connection::from_args(&args("http://h:15672/api/")).unwrap();
+        assert_eq!(c.display_url(), "http://h:15672");
+    }
+
+    #[test]
+    fn bad_urls_are_refused_without_echoing_credentials() {
+        for raw in [
+            "ftp://u:hunter2@h",
+            "http://u:hunter2@",
+            "u:hunter2@h:15672",
+            "http://u:hunter2@h/?x=1",
+        ] {
+            let err = Connection::from_args(&args(raw)).unwrap_err();
+            assert!(matches!(err, Error::InvalidUrl { .. }), "{raw}: {err}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+    }
+
+    #[test]
+    fn password_file_first_line_and_permission_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "s3cret\nsecond line\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let mut a = args("http://h:15672");
+        a.password_file = Some(path.clone());
+        let c = Connection::from_args(&a).unwrap();
+        assert_eq!(c.password(), "s3cret");
+        #[cfg(unix)]
+        {
+            assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+            assert!(c.warnings()[0].contains("chmod 600"));
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            let c = Connection::from_args(&a).unwrap();
+            assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        }
+    }
+
+    #[test]
+    fn a_missing_or_empty_password_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = args("http://h:15672");
+        a.password_file = Some(dir.path().join("absent"));
+        assert!(matches!(
+            Connection::from_args(&a),
+            Err(Error::PasswordFile { .. })
+        ));
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "\n").unwrap();
+        a.password_file = Some(empty);
+        assert!(matches!(
+            Connection::from_args(&a),
+            Err(Error::PasswordFile { .. })
+        ));
+    }
+
+    #[test]
+    fn zero_timeout_means_no_limit() {
+        let mut a = args("http://h:15672");
+        a.timeout = 0;
+        assert_eq!(Connection::from_args(&a).unwrap().timeout(), None);
+    }
+}

@@ -1,0 +1,527 @@
+//! Reading the broker: its version, its vhosts, the live topology of chosen
+//! vhosts, and live message counts.
+//!
+//! The per-kind listings of every vhost are requested concurrently (bounded)
+//! with stats disabled and only the columns the model needs, then filtered
+//! into the same [`Topology`] model the files load into. The broker's own
+//! objects (the default and `amq.*` exchanges, default-exchange bindings,
+//! exclusive and server-named queues) never enter it. `GET
+//! /api/definitions` is never used: it needs the administrator tag. Nothing
+//! here decides what a difference means.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::client::{Client, Request, encode};
+use super::error::Error;
+use super::wire;
+use crate::model::{self, DestinationType, ObjectId, Topology};
+
+/// What the broker reports about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    /// `3.10.8`
+    pub rabbitmq_version: String,
+    pub management_version: String,
+}
+
+/// The live state of some vhosts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    /// The managed objects of the vhosts that exist, in the model's terms.
+    pub topology: Topology,
+    /// Each binding's `properties_key` as the broker reported it: the only
+    /// key that deletes it (never compute one).
+    pub binding_keys: BTreeMap<ObjectId, String>,
+    /// The broker's version (`rabbitmq_version`).
+    pub version: String,
+}
+
+const QUEUE_COLUMNS: &str = "name,vhost,durable,auto_delete,exclusive,arguments,type";
+const EXCHANGE_COLUMNS: &str = "name,vhost,type,durable,auto_delete,internal,arguments";
+// Verified on 3.10.8: `columns` applies to bindings and policies too.
+const BINDING_COLUMNS: &str =
+    "source,destination,destination_type,routing_key,arguments,properties_key";
+const POLICY_COLUMNS: &str = "name,pattern,apply-to,definition,priority";
+
+impl Client {
+    /// The broker's and the management plugin's versions.
+    pub async fn overview(&self) -> Result<Overview, Error> {
+        let request = Request::get("/api/overview".into(), "read the broker's overview".into())
+            .query(&[("columns", "rabbitmq_version,management_version")]);
+        let overview: wire::Overview = self.fetch_json(request).await?;
+        let management_version = overview.management_version.unwrap_or_default();
+        Ok(Overview {
+            // A user that may not see the node version still sees the plugin's,
+            // which is released with it.
+            rabbitmq_version: overview
+                .rabbitmq_version
+                .unwrap_or_else(|| management_version.clone()),
+            management_version,
+        })
+    }
+
+    /// Every vhost the user can see, sorted by name.
+    pub async fn list_vhosts(&self) -> Result<Vec<model::Vhost>, Error> {
+        let request = Request::get("/api/vhosts".into(), "list the vhosts".into())
+            .query(&[("columns", "name,description,tags,default_queue_type")]);
+        let vhosts: Vec<wire::Vhost> = self.fetch_json(request).await?;
+        let mut vhosts: Vec<model::Vhost> = vhosts.into_iter().map(live_vhost).collect();
+        vhosts.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(vhosts)
+    }
+
+    /// The live topology of the named vhosts. A vhost that does not exist,
+    /// that the user may not see, or that vanishes while it is read is
+    /// absent from the result, not an error.
+    pub async fn inspect(&self, vhosts: &[String]) -> Result<Live, Error> {
+        let (overview, existing) = tokio::try_join!(self.overview(), self.list_vhosts())?;
+        let wanted: BTreeSet<&str> = vhosts.iter().map(String::as_str).collect();
+        let chosen: Vec<model::Vhost> = existing
+            .into_iter()
+            .filter(|v| wanted.contains(v.name.as_str()))
+            .collect();
+
+        let mut listings = BTreeMap::new();
+        for (vhost, listing) in self.list_all(&chosen).await? {
+            let entry: &mut Option<VhostListing> = listings
+                .entry(vhost)
+                .or_insert_with(|| Some(VhostListing::default()));
+            match (entry.as_mut(), listing) {
+                (Some(into), Some(listing)) => into.merge(listing),
+                // One of its listings found the vhost gone: drop it whole.
+                (_, None) => *entry = None,
+                (None, Some(_)) => {}
+            }
+        }
+
+        let mut live = Live {
+            topology: Topology::default(),
+            binding_keys: BTreeMap::new(),
+            version: overview.rabbitmq_version,
+        };
+        for vhost in chosen {
+            if let Some(Some(listing)) = listings.remove(&vhost.name) {
+                add_vhost(&mut live, vhost, listing);
+            }
+        }
+        sort_topology(&mut live.topology);
+        Ok(live)
+    }
+
+    /// The number of messages in each queue, read live (the paginated
+    /// `enable_queue_totals` query; the plain listing lags by the stats
+    /// interval). `None` for a stream, which has no count; a queue that does
+    /// not exist is absent. Quorum queues report their count a few seconds
+    /// late.
+    pub async fn queue_message_counts(
+        &self,
+        queues: &[(String, String)],
+    ) -> Result<BTreeMap<(String, String), Option<u64>>, Error> {
+        let unique: BTreeSet<(String, String)> = queues.iter().cloned().collect();
+        let limit = Arc::new(Semaphore::new(self.concurrency()));
+        let mut tasks = JoinSet::new();
+        for (vhost, name) in unique {
+            let client = self.clone();
+            let limit = Arc::clone(&limit);
+            tasks.spawn(async move {
+                let _permit = limit
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                let count = client.queue_message_count(&vhost, &name).await;
+                count.map(|count| ((vhost, name), count))
+            });
+        }
+        let mut counts = BTreeMap::new();
+        while let Some(joined) = tasks.join_next().await {
+            let ((vhost, name), count) = joined.expect("count tasks do not panic")?;
+            if let Some(count) = count {
+                counts.insert((vhost, name), count);
+            }
+        }
+        Ok(counts)
+    }
+
+    /// `None` when the queue (or its vhost) does not exist; `Some(None)`
+    /// when it has no count (a stream).
+    async fn queue_message_count(
+        &self,
+        vhost: &str,
+        name: &str,
+    ) -> Result<Option<Option<u64>>, Error> {
+        let pattern = format!("^{}$", regex::escape(name));
+        let request = Request::get(
+            format!("/api/queues/{}", encode(vhost)),
+            format!("count the messages of queue '{name}' in vhost '{vhost}'"),
+        )
+        .vhost_listing(vhost)
+        .query(&[
+            ("page", "1"),
+            ("page_size", "500"),
+            ("name", &pattern),
+            ("use_regex", "true"),
+            ("disable_stats", "true"),
+            ("enable_queue_totals", "true"),
+            ("columns", "name,messages"),
+        ]);
+        let Some(page) = self
+            .fetch_json_or_missing::<wire::Page<wire::QueueCount>>(request)
+            .await?
+        else {
+            return Ok(None);
+        };
+        // The broker matches the regex case-insensitively: `^q$` also
+        // returns `Q`.
+        Ok(page
+            .items
+            .into_iter()
+            .find(|q| q.name == name)
+            .map(|q| q.messages))
+    }
+
+    /// Every (vhost, kind) listing, concurrently, bounded.
+    async fn list_all(
+        &self,
+        vhosts: &[model::Vhost],
+    ) -> Result<Vec<(String, Option<VhostListing>)>, Error> {
+        let limit = Arc::new(Semaphore::new(self.concurrency()));
+        let mut tasks = JoinSet::new();
+        for vhost in vhosts {
+            for kind in [
+                ListKind::Exchanges,
+                ListKind::Queues,
+                ListKind::Bindings,
+                ListKind::Policies,
+            ] {
+                let client = self.clone();
+                let limit = Arc::clone(&limit);
+                let vhost = vhost.name.clone();
+                tasks.spawn(async move {
+                    let _permit = limit
+                        .acquire_owned()
+                        .await
+                        .expect("the semaphore is never closed");
+                    let listing = client.list_kind(&vhost, kind).await;
+                    listing.map(|listing| (vhost, listing))
+                });
+            }
+        }
+        let mut results = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            results.push(joined.expect("listing tasks do not panic")?);
+        }
+        Ok(results)
+    }
+
+    async fn list_kind(&self, vhost: &str, kind: ListKind) -> Result<Option<VhostListing>, Error> {
+        let (path, columns, what) = match kind {
+            ListKind::Exchanges => ("exchanges", EXCHANGE_COLUMNS, "exchanges"),
+            ListKind::Queues => ("queues", QUEUE_COLUMNS, "queues"),
+            ListKind::Bindings => ("bindings", BINDING_COLUMNS, "bindings"),
+            ListKind::Policies => ("policies", POLICY_COLUMNS, "policies"),
+        };
+        let request = Request::get(
+            format!("/api/{path}/{}", encode(vhost)),
+            format!("list the {what} of vhost '{vhost}'"),
+        )
+        .vhost_listing(vhost)
+        .query(&[("disable_stats", "true"), ("columns", columns)]);
+        let mut listing = VhostListing::default();
+        let found = match kind {
+            ListKind::Exchanges => self
+                .fetch_json_or_missing(request)
+                .await?
+                .map(|l| listing.exchanges = l),
+            ListKind::Queues => self
+                .fetch_json_or_missing(request)
+                .await?
+                .map(|l| listing.queues = l),
+            ListKind::Bindings => self
+                .fetch_json_or_missing(request)
+                .await?
+                .map(|l| listing.bindings = l),
+            ListKind::Policies => self
+                .fetch_json_or_missing(request)
+                .await?
+                .map(|l| listing.policies = l),
+        };
+        Ok(found.map(|()| listing))
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ListKind {
+    Exchanges,
+    Queues,
+    Bindings,
+    Policies,
+}
+
+/// The raw listings of one vhost.
+#[derive(Debug, Default)]
+struct VhostListing {
+    exchanges: Vec<wire::Exchange>,
+    queues: Vec<wire::Queue>,
+    bindings: Vec<wire::Binding>,
+    policies: Vec<wire::Policy>,
+}
+
+impl VhostListing {
+    fn merge(&mut self, other: VhostListing) {
+        self.exchanges.extend(other.exchanges);
+        self.queues.extend(other.queues);
+        self.bindings.extend(other.bindings);
+        self.policies.extend(other.policies);
+    }
+}
+
+fn live_vhost(v: wire::Vhost) -> model::Vhost {
+    model::Vhost {
+        name: v.name,
+        description: v.description,
+        tags: v.tags,
+        default_queue_type: v
+            .default_queue_type
+            .filter(|t| !t.is_empty() && t != "undefined"),
+    }
+}
+
+/// The default exchange and the `amq.*` ones belong to the broker.
+pub(crate) fn is_managed_exchange(name: &str) -> bool {
+    !name.is_empty() && !model::is_reserved_name(name)
+}
+
+/// Exclusive queues belong to a connection, and `amq.*` queues (`amq.gen-…`)
+/// are named by the server; no client can declare an `amq.` queue.
+fn is_managed_queue(queue: &wire::Queue) -> bool {
+    queue.exclusive != Some(true) && !model::is_reserved_name(&queue.name)
+}
+
+/// The model of a live queue. A non-classic queue declared without
+/// `x-queue-type` (in a vhost whose default type is quorum, say) gets it
+/// from the queue's `type`, so the model carries the real type.
+fn live_queue(vhost: &str, q: wire::Queue) -> model::Queue {
+    let mut arguments = q.arguments;
+    if let Some(kind) = q.kind.filter(|k| k != "classic" && !k.is_empty()) {
+        arguments
+            .entry("x-queue-type".to_string())
+            .or_insert(serde_json::Value::String(kind));
+    }
+    model::Queue {
+        name: q.name,
+        vhost: vhost.to_string(),
+        durable: q.durable,
+        auto_delete: q.auto_delete,
+        arguments,
+    }
+}
+
+/// Adds one vhost's listings to `live`, dropping the broker's own objects.
+fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
+    let name = vhost.name.clone();
+    let topology = &mut live.topology;
+    topology.vhosts.push(vhost);
+
+    topology.exchanges.extend(
+        listing
+            .exchanges
+            .into_iter()
+            .filter(|e| is_managed_exchange(&e.name))
+            .map(|e| model::Exchange {
+                name: e.name,
+                vhost: name.clone(),
+                kind: e.kind,
+                durable: e.durable,
+                auto_delete: e.auto_delete,
+                internal: e.internal,
+                arguments: e.arguments,
+            }),
+    );
+
+    let queues: Vec<model::Queue> = listing
+        .queues
+        .into_iter()
+        .filter(is_managed_queue)
+        .map(|q| live_queue(&name, q))
+        .collect();
+    // Bindings to queues that are not managed (or that appeared after the
+    // queue listing was taken) stay out, so every binding's queue is there.
+    let queue_names: BTreeSet<&str> = queues.iter().map(|q| q.name.as_str()).collect();
+    for b in listing.bindings {
+        let destination_type = match b.destination_type.as_str() {
+            "queue" => DestinationType::Queue,
+            "exchange" => DestinationType::Exchange,
+            _ => continue,
+        };
+        if b.source.is_empty()
+            || (destination_type == DestinationType::Queue
+                && !queue_names.contains(b.destination.as_str()))
+        {
+            continue;
+        }
+        let binding = model::Binding {
+            source: b.source,
+            destination: b.destination,
+            destination_type,
+            routing_key: b.routing_key,
+            arguments: b.arguments,
+            vhost: name.clone(),
+        };
+        live.binding_keys.insert(binding.id(), b.properties_key);
+        topology.bindings.push(binding);
+    }
+    topology.queues.extend(queues);
+
+    topology
+        .policies
+        .extend(listing.policies.into_iter().map(|p| model::Policy {
+            name: p.name,
+            vhost: name.clone(),
+            pattern: p.pattern,
+            apply_to: p.apply_to,
+            priority: p.priority,
+            definition: p.definition,
+        }));
+}
+
+/// A stable order, whatever order the concurrent listings arrived in.
+fn sort_topology(t: &mut Topology) {
+    t.vhosts.sort_by(|a, b| a.name.cmp(&b.name));
+    t.exchanges
+        .sort_by(|a, b| (&a.vhost, &a.name).cmp(&(&b.vhost, &b.name)));
+    t.queues
+        .sort_by(|a, b| (&a.vhost, &a.name).cmp(&(&b.vhost, &b.name)));
+    t.bindings.sort_by_key(model::Binding::id);
+    t.policies
+        .sort_by(|a, b| (&a.vhost, &a.name).cmp(&(&b.vhost, &b.name)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue(name: &str, exclusive: Option<bool>, kind: &str, arguments: &str) -> wire::Queue {
+        wire::Queue {
+            name: name.to_string(),
+            durable: true,
+            auto_delete: false,
+            exclusive,
+            arguments: serde_json::from_str(arguments).unwrap(),
+            kind: Some(kind.to_string()),
+        }
+    }
+
+    fn binding(source: &str, destination: &str, destination_type: &str) -> wire::Binding {
+        wire::Binding {
+            source: source.into(),
+            destination: destination.into(),
+            destination_type: destination_type.into(),
+            routing_key: "k".into(),
+            arguments: Default::default(),
+            properties_key: "k".into(),
+        }
+    }
+
+    #[test]
+    fn server_named_and_exclusive_queues_are_not_managed() {
+        assert!(!is_managed_queue(&queue(
+            "amq.gen-JzTY20BRgKO-HjmUJj0wLg",
+            Some(false),
+            "classic",
+            "{}"
+        )));
+        assert!(!is_managed_queue(&queue(
+            "reply",
+            Some(true),
+            "classic",
+            "{}"
+        )));
+        assert!(is_managed_queue(&queue(
+            "jobs",
+            Some(false),
+            "classic",
+            "{}"
+        )));
+        assert!(is_managed_queue(&queue("qq", None, "quorum", "{}")));
+        assert!(is_managed_queue(&queue(
+            "amq_not_reserved",
+            None,
+            "classic",
+            "{}"
+        )));
+    }
+
+    #[test]
+    fn the_default_and_amq_exchanges_are_not_managed() {
+        assert!(!is_managed_exchange(""));
+        assert!(!is_managed_exchange("amq.topic"));
+        assert!(is_managed_exchange("events"));
+    }
+
+    #[test]
+    fn bindings_to_unmanaged_queues_and_from_the_default_exchange_are_dropped() {
+        let mut live = Live {
+            topology: Topology::default(),
+            binding_keys: BTreeMap::new(),
+            version: "3.10.8".into(),
+        };
+        let listing = VhostListing {
+            exchanges: vec![],
+            queues: vec![
+                queue("jobs", Some(false), "classic", "{}"),
+                queue("amq.gen-x", Some(true), "classic", "{}"),
+            ],
+            bindings: vec![
+                binding("", "jobs", "queue"),
+                binding("amq.topic", "jobs", "queue"),
+                binding("amq.topic", "amq.gen-x", "queue"),
+                binding("events", "other", "exchange"),
+                binding("events", "gone", "queue"),
+            ],
+            policies: vec![],
+        };
+        add_vhost(&mut live, model::Vhost::new("v"), listing);
+        let kept: Vec<(&str, &str)> = live
+            .topology
+            .bindings
+            .iter()
+            .map(|b| (b.source.as_str(), b.destination.as_str()))
+            .collect();
+        assert_eq!(kept, [("amq.topic", "jobs"), ("events", "other")]);
+        assert_eq!(live.binding_keys.len(), 2);
+        assert_eq!(live.topology.queues.len(), 1);
+    }
+
+    #[test]
+    fn a_non_classic_queue_carries_its_type() {
+        let q = live_queue("v", queue("qq", None, "quorum", "{}"));
+        assert_eq!(q.arguments["x-queue-type"], "quorum");
+        let q = live_queue("v", queue("c", Some(false), "classic", "{}"));
+        assert!(q.arguments.is_empty());
+        let q = live_queue(
+            "v",
+            queue(
+                "s",
+                None,
+                "stream",
+                r#"{"x-queue-type":"stream","x-max-age":"1D"}"#,
+            ),
+        );
+        assert_eq!(q.arguments.len(), 2);
+    }
+
+    #[test]
+    fn an_undefined_default_queue_type_is_none() {
+        let v = live_vhost(wire::Vhost {
+            name: "v".into(),
+            description: String::new(),
+            tags: vec![],
+            default_queue_type: Some("undefined".into()),
+        });
+        assert_eq!(v.default_queue_type, None);
+    }
+}

@@ -1,0 +1,25 @@
+//! The RabbitMQ management API client: connecting, reading the live
+//! topology of vhosts into the [`model`](crate::model), and the individual
+//! writes.
+//!
+//! It knows nothing of plans: it reads and writes objects when asked. The
+//! management API's JSON ([`wire`]) never leaves this module; what comes
+//! out is the model, [`Live`], [`Overview`] and [`Error`]. It prints nothing
+//! but the `--verbose` request log, and never a password.
+//!
+//! - `connection`: command-line options to a [`Connection`].
+//! - `client`: HTTP, retries, the mapping of failures to [`Error`].
+//! - `inspect`: reading. `write`: writing.
+
+mod client;
+mod connection;
+mod error;
+mod inspect;
+mod wire;
+mod write;
+
+pub use client::Client;
+pub use connection::Connection;
+pub use error::Error;
+pub use inspect::{Live, Overview};
+pub use write::DeleteQueue;

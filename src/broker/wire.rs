@@ -1,0 +1,251 @@
+//! The management API's JSON, as serde types: what the broker sends
+//! (listings, the error body) and what warren sends (PUT and POST bodies).
+//!
+//! These types never leave the broker module: `inspect` turns them into the
+//! model, `write` builds them from it. Fields are only those warren reads or
+//! must send; unknown fields in answers are ignored, because every broker
+//! version adds some.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::model::Arguments;
+
+/// `GET /api/overview?columns=rabbitmq_version,management_version`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Overview {
+    #[serde(default)]
+    pub rabbitmq_version: Option<String>,
+    #[serde(default)]
+    pub management_version: Option<String>,
+}
+
+/// An entry of `GET /api/vhosts`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Vhost {
+    pub name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub description: String,
+    #[serde(default, deserialize_with = "tags")]
+    pub tags: Vec<String>,
+    /// `"undefined"` when unset.
+    #[serde(default)]
+    pub default_queue_type: Option<String>,
+}
+
+/// An entry of `GET /api/exchanges/{v}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Exchange {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub internal: bool,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub arguments: Arguments,
+}
+
+/// An entry of `GET /api/queues/{v}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Queue {
+    pub name: String,
+    pub durable: bool,
+    pub auto_delete: bool,
+    /// `null` for quorum queues and streams on some queries.
+    #[serde(default)]
+    pub exclusive: Option<bool>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub arguments: Arguments,
+    /// `classic`, `quorum`, `stream`; absent on very old brokers.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+/// An entry of the paginated, live-count queue query.
+#[derive(Debug, Deserialize)]
+pub(crate) struct QueueCount {
+    pub name: String,
+    /// Absent or `null` for streams.
+    #[serde(default)]
+    pub messages: Option<u64>,
+}
+
+/// The envelope of a paginated listing.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Page<T> {
+    pub items: Vec<T>,
+}
+
+/// An entry of `GET /api/bindings/{v}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Binding {
+    pub source: String,
+    pub destination: String,
+    pub destination_type: String,
+    pub routing_key: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub arguments: Arguments,
+    pub properties_key: String,
+}
+
+/// An entry of `GET /api/policies/{v}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Policy {
+    pub name: String,
+    pub pattern: String,
+    #[serde(rename = "apply-to")]
+    pub apply_to: String,
+    pub priority: i64,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub definition: Arguments,
+}
+
+/// The body of an error answer: `{"error": "...", "reason": "..."}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ErrorBody {
+    #[serde(default)]
+    pub error: Option<serde_json::Value>,
+    #[serde(default)]
+    pub reason: Option<serde_json::Value>,
+}
+
+/// The answer to a publish.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Routed {
+    pub routed: bool,
+}
+
+/// `PUT /api/vhosts/{v}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct PutVhost<'a> {
+    pub description: &'a str,
+    pub tags: Tags<'a>,
+    /// The key 3.10 reads; later versions read it too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defaultqueuetype: Option<&'a str>,
+    /// The key later versions document; 3.10 ignores it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_queue_type: Option<&'a str>,
+}
+
+/// Vhost tags as sent: a list where the broker takes one, else the older
+/// comma-separated string.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Tags<'a> {
+    List(&'a [String]),
+    Text(String),
+}
+
+/// `PUT /api/exchanges/{v}/{x}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct PutExchange<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub internal: bool,
+    pub arguments: &'a Arguments,
+}
+
+/// `PUT /api/queues/{v}/{q}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct PutQueue<'a> {
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub arguments: &'a Arguments,
+}
+
+/// `POST /api/bindings/{v}/e/{source}/{q|e}/{destination}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct PostBinding<'a> {
+    pub routing_key: &'a str,
+    pub arguments: &'a Arguments,
+}
+
+/// `PUT /api/policies/{v}/{name}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct PutPolicy<'a> {
+    pub pattern: &'a str,
+    pub definition: &'a Arguments,
+    pub priority: i64,
+    #[serde(rename = "apply-to")]
+    pub apply_to: &'a str,
+}
+
+/// `POST /api/exchanges/{v}/{x}/publish`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Publish<'a> {
+    pub properties: PublishProperties<'a>,
+    pub routing_key: &'a str,
+    pub payload: &'a str,
+    pub payload_encoding: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PublishProperties<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<&'a Arguments>,
+}
+
+/// Treats an explicit `null` like an absent field.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Tags arrive as a list; older brokers send a comma-separated string.
+fn tags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Text(String),
+        Null(()),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::List(list) => list,
+        Raw::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
+        Raw::Null(()) => Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quorum_queues_may_report_exclusive_as_null() {
+        let q: Queue = serde_json::from_str(
+            r#"{"name":"q","durable":true,"auto_delete":false,"exclusive":null,"arguments":{"x-queue-type":"quorum"},"type":"quorum"}"#,
+        )
+        .unwrap();
+        assert_eq!(q.exclusive, None);
+    }
+
+    #[test]
+    fn streams_have_no_message_count() {
+        let page: Page<QueueCount> = serde_json::from_str(
+            r#"{"items":[{"name":"s"},{"name":"t","messages":null},{"name":"u","messages":3}]}"#,
+        )
+        .unwrap();
+        let counts: Vec<_> = page.items.iter().map(|q| q.messages).collect();
+        assert_eq!(counts, [None, None, Some(3)]);
+    }
+
+    #[test]
+    fn vhost_tags_are_a_list_or_a_string() {
+        let v: Vhost = serde_json::from_str(r#"{"name":"v","tags":"a, b"}"#).unwrap();
+        assert_eq!(v.tags, ["a", "b"]);
+        let v: Vhost = serde_json::from_str(r#"{"name":"v","tags":["a,b"]}"#).unwrap();
+        assert_eq!(v.tags, ["a,b"]);
+    }
+}

@@ -1,0 +1,332 @@
+//! Changing the broker: one function per management API write (PUT, POST,
+//! DELETE of vhosts, exchanges, queues, bindings, policies) and publishing.
+//!
+//! Each write sends every field, because the broker's defaults differ from
+//! the model's (an omitted `durable` means false), and sends values exactly
+//! as given: nothing is injected (no `x-queue-type`). Deletes treat 404 as
+//! done, so a re-run converges. This module decides nothing: which writes to
+//! make, in which order, and whether a delete is safe is the caller's
+//! business.
+
+use reqwest::Method;
+
+use super::client::{Client, Request, encode};
+use super::error::Error;
+use super::wire;
+use crate::model::{Arguments, Binding, DestinationType, Exchange, Policy, Queue, Vhost};
+
+/// How a queue is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteQueue {
+    /// Only if it holds no messages (`if-empty=true`). Quorum queues refuse
+    /// this flag (RabbitMQ issue #10543): the error then answers
+    /// [`Error::is_if_empty_unsupported`] and the caller decides.
+    IfEmpty,
+    /// Whatever it holds.
+    Force,
+}
+
+impl Client {
+    /// Creates the vhost or updates its description and tags. The default
+    /// queue type is sent under both `defaultqueuetype` (the key 3.10 reads)
+    /// and `default_queue_type`; a broker before 3.11.17 ignores a change of
+    /// it on an existing vhost. `broker_version` picks how tags are sent: a
+    /// list from 3.10 on (verified on 3.10.8; keeps a tag holding a comma),
+    /// the older comma-separated string before.
+    pub async fn put_vhost(&self, vhost: &Vhost, broker_version: &str) -> Result<(), Error> {
+        let tags = if version_at_least(broker_version, (3, 10)) {
+            wire::Tags::List(&vhost.tags)
+        } else {
+            wire::Tags::Text(vhost.tags.join(","))
+        };
+        let queue_type = vhost.default_queue_type.as_deref();
+        let body = wire::PutVhost {
+            description: &vhost.description,
+            tags,
+            defaultqueuetype: queue_type,
+            default_queue_type: queue_type,
+        };
+        let request = Request::new(
+            Method::PUT,
+            format!("/api/vhosts/{}", encode(&vhost.name)),
+            format!("create or update vhost '{}'", vhost.name),
+        )
+        .json(&body);
+        self.execute(request).await
+    }
+
+    /// Deletes the vhost and everything in it; done if it does not exist.
+    pub async fn delete_vhost(&self, name: &str) -> Result<(), Error> {
+        let request = Request::new(
+            Method::DELETE,
+            format!("/api/vhosts/{}", encode(name)),
+            format!("delete vhost '{name}'"),
+        )
+        .missing_ok();
+        self.execute(request).await
+    }
+
+    pub async fn put_exchange(&self, exchange: &Exchange) -> Result<(), Error> {
+        let body = wire::PutExchange {
+            kind: &exchange.kind,
+            durable: exchange.durable,
+            auto_delete: exchange.auto_delete,
+            internal: exchange.internal,
+            arguments: &exchange.arguments,
+        };
+        let request = Request::new(
+            Method::PUT,
+            format!(
+                "/api/exchanges/{}/{}",
+                encode(&exchange.vhost),
+                encode(&exchange.name)
+            ),
+            format!(
+                "declare exchange '{}' in vhost '{}'",
+                exchange.name, exchange.vhost
+            ),
+        )
+        .vhost(&exchange.vhost)
+        .json(&body);
+        self.execute(request).await
+    }
+
+    /// Deletes the exchange and its bindings; done if it does not exist.
+    pub async fn delete_exchange(&self, vhost: &str, name: &str) -> Result<(), Error> {
+        let request = Request::new(
+            Method::DELETE,
+            format!("/api/exchanges/{}/{}", encode(vhost), encode(name)),
+            format!("delete exchange '{name}' in vhost '{vhost}'"),
+        )
+        .vhost(vhost)
+        .missing_ok();
+        self.execute(request).await
+    }
+
+    /// Declares the queue with its arguments exactly as given.
+    pub async fn put_queue(&self, queue: &Queue) -> Result<(), Error> {
+        let body = wire::PutQueue {
+            durable: queue.durable,
+            auto_delete: queue.auto_delete,
+            arguments: &queue.arguments,
+        };
+        let request = Request::new(
+            Method::PUT,
+            format!(
+                "/api/queues/{}/{}",
+                encode(&queue.vhost),
+                encode(&queue.name)
+            ),
+            format!("declare queue '{}' in vhost '{}'", queue.name, queue.vhost),
+        )
+        .vhost(&queue.vhost)
+        .json(&body);
+        self.execute(request).await
+    }
+
+    /// Deletes the queue, its messages and its bindings; done if it does not
+    /// exist. With [`DeleteQueue::IfEmpty`] the broker refuses when the
+    /// queue holds messages ([`Error::is_queue_not_empty`]).
+    pub async fn delete_queue(
+        &self,
+        vhost: &str,
+        name: &str,
+        mode: DeleteQueue,
+    ) -> Result<(), Error> {
+        let mut request = Request::new(
+            Method::DELETE,
+            format!("/api/queues/{}/{}", encode(vhost), encode(name)),
+            format!("delete queue '{name}' in vhost '{vhost}'"),
+        )
+        .vhost(vhost)
+        .missing_ok();
+        if mode == DeleteQueue::IfEmpty {
+            request = request.query(&[("if-empty", "true")]);
+        }
+        self.execute(request).await
+    }
+
+    /// Creates the binding (the broker does not duplicate an existing one).
+    pub async fn bind(&self, binding: &Binding) -> Result<(), Error> {
+        let body = wire::PostBinding {
+            routing_key: &binding.routing_key,
+            arguments: &binding.arguments,
+        };
+        let request = Request::new(
+            Method::POST,
+            binding_path(binding),
+            format!("create {}", binding_label(binding)),
+        )
+        .vhost(&binding.vhost)
+        .json(&body);
+        self.execute(request).await
+    }
+
+    /// Deletes the binding by the `properties_key` the broker reported for
+    /// it (see [`super::Live::binding_keys`]); done if it does not exist.
+    pub async fn unbind(&self, binding: &Binding, properties_key: &str) -> Result<(), Error> {
+        // The key is already percent-encoded by the broker and must be
+        // encoded again as a path segment: `a.b.%2A` -> `a.b.%252A`.
+        let request = Request::new(
+            Method::DELETE,
+            format!("{}/{}", binding_path(binding), encode(properties_key)),
+            format!("delete {}", binding_label(binding)),
+        )
+        .vhost(&binding.vhost)
+        .missing_ok();
+        self.execute(request).await
+    }
+
+    pub async fn put_policy(&self, policy: &Policy) -> Result<(), Error> {
+        let body = wire::PutPolicy {
+            pattern: &policy.pattern,
+            definition: &policy.definition,
+            priority: policy.priority,
+            apply_to: &policy.apply_to,
+        };
+        let request = Request::new(
+            Method::PUT,
+            format!(
+                "/api/policies/{}/{}",
+                encode(&policy.vhost),
+                encode(&policy.name)
+            ),
+            format!("set policy '{}' in vhost '{}'", policy.name, policy.vhost),
+        )
+        .vhost(&policy.vhost)
+        .json(&body);
+        self.execute(request).await
+    }
+
+    /// Deletes the policy; done if it does not exist.
+    pub async fn delete_policy(&self, vhost: &str, name: &str) -> Result<(), Error> {
+        let request = Request::new(
+            Method::DELETE,
+            format!("/api/policies/{}/{}", encode(vhost), encode(name)),
+            format!("delete policy '{name}' in vhost '{vhost}'"),
+        )
+        .vhost(vhost)
+        .missing_ok();
+        self.execute(request).await
+    }
+
+    /// Publishes a text message; true when it reached at least one queue.
+    /// `""` is the default exchange.
+    pub async fn publish(
+        &self,
+        vhost: &str,
+        exchange: &str,
+        routing_key: &str,
+        payload: &str,
+    ) -> Result<bool, Error> {
+        self.publish_with_headers(vhost, exchange, routing_key, &Arguments::new(), payload)
+            .await
+    }
+
+    /// [`Client::publish`] with message headers (for headers exchanges).
+    pub async fn publish_with_headers(
+        &self,
+        vhost: &str,
+        exchange: &str,
+        routing_key: &str,
+        headers: &Arguments,
+        payload: &str,
+    ) -> Result<bool, Error> {
+        let body = wire::Publish {
+            properties: wire::PublishProperties {
+                headers: (!headers.is_empty()).then_some(headers),
+            },
+            routing_key,
+            payload,
+            payload_encoding: "string",
+        };
+        let path_name = if exchange.is_empty() {
+            "amq.default"
+        } else {
+            exchange
+        };
+        let shown = if exchange.is_empty() {
+            "(default)"
+        } else {
+            exchange
+        };
+        let request = Request::new(
+            Method::POST,
+            format!(
+                "/api/exchanges/{}/{}/publish",
+                encode(vhost),
+                encode(path_name)
+            ),
+            format!("publish to exchange '{shown}' in vhost '{vhost}'"),
+        )
+        .vhost(vhost)
+        .json(&body)
+        // Publishing twice would deliver twice.
+        .not_repeatable();
+        let routed: wire::Routed = self.fetch_json(request).await?;
+        Ok(routed.routed)
+    }
+}
+
+fn binding_path(binding: &Binding) -> String {
+    let kind = match binding.destination_type {
+        DestinationType::Queue => "q",
+        DestinationType::Exchange => "e",
+    };
+    format!(
+        "/api/bindings/{}/e/{}/{kind}/{}",
+        encode(&binding.vhost),
+        encode(&binding.source),
+        encode(&binding.destination)
+    )
+}
+
+/// `binding 'events' -> queue 'order.events' with routing key 'order.*' in
+/// vhost '/'`
+fn binding_label(binding: &Binding) -> String {
+    let mut label = format!(
+        "binding '{}' -> {} '{}' with routing key '{}'",
+        binding.source, binding.destination_type, binding.destination, binding.routing_key
+    );
+    if !binding.arguments.is_empty() {
+        label.push_str(&format!(
+            " and arguments {}",
+            crate::model::canonical_json(&binding.arguments)
+        ));
+    }
+    label.push_str(&format!(" in vhost '{}'", binding.vhost));
+    label
+}
+
+/// Compares a `major.minor[.patch…]` version with `(major, minor)`; an
+/// unreadable version counts as recent.
+fn version_at_least(version: &str, (major, minor): (u64, u64)) -> bool {
+    let mut parts = version.split(['.', '-', '+']).map(|p| p.parse::<u64>());
+    match (parts.next(), parts.next()) {
+        (Some(Ok(a)), Some(Ok(b))) => (a, b) >= (major, minor),
+        (Some(Ok(a)), _) => a >= major,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(version_at_least("3.10.8", (3, 10)));
+        assert!(version_at_least("4.0.1", (3, 10)));
+        assert!(!version_at_least("3.9.29", (3, 10)));
+        assert!(version_at_least("", (3, 10)));
+    }
+
+    #[test]
+    fn binding_paths_encode_every_name() {
+        let b: Binding = serde_json::from_value(serde_json::json!({
+            "source": "a/b", "destination": "x y", "destination_type": "exchange", "vhost": "/"
+        }))
+        .unwrap();
+        assert_eq!(binding_path(&b), "/api/bindings/%2F/e/a%2Fb/e/x%20y");
+    }
+}
