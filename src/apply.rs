@@ -6,8 +6,8 @@
 //! the safety checks ran before this module is called. On the first
 //! failure it starts nothing new, lets the requests in flight finish, and
 //! reports; the next `apply` plans again from the live state and finishes
-//! the work. The one thing it retries is a write refused for permissions in
-//! a vhost it has just put (see [`PERMISSION_RETRY_DELAYS`]).
+//! the work. The one thing it retries, briefly, is a write refused for
+//! permissions (see [`PERMISSION_RETRY_DELAYS`]).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -98,11 +98,12 @@ pub trait Progress: Send + Sync {
 }
 
 /// How long to wait before each new attempt at a write refused for
-/// permissions in a vhost this apply has put (about 3 s in all). When two
-/// applies create the same vhost at once, the broker answers the loser's PUT
-/// with 204 as soon as the vhost exists, but grants the winner's user its
-/// permissions on it only a moment later; until then every write into it
-/// answers 401 "Access refused.". Verified on 3.10.8.
+/// permissions (about 3 s in all). The broker grants a vhost's creator its
+/// permissions a moment after the vhost exists: another apply creating the
+/// same vhost at once sees it (in its read of the broker, or as a 204 to its
+/// own PUT) before the permissions, and until they land every write into it
+/// answers 401 "Access refused.". Verified on 3.10.8. A user who really
+/// lacks the permissions learns it 3 s later.
 pub const PERMISSION_RETRY_DELAYS: [Duration; 6] = [
     Duration::from_millis(50),
     Duration::from_millis(100),
@@ -124,14 +125,6 @@ pub async fn execute(
     let mut report = Report::default();
     let failed = Arc::new(AtomicBool::new(false));
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let vhosts_put: Arc<BTreeSet<String>> = Arc::new(
-        phases
-            .iter()
-            .flatten()
-            .filter(|s| matches!(s.operation, Operation::PutVhost(_)))
-            .map(|s| s.id.vhost().to_string())
-            .collect(),
-    );
     let mut phases = phases.into_iter();
 
     for phase in phases.by_ref() {
@@ -148,10 +141,9 @@ pub async fn execute(
             let version = version.to_string();
             let failed = failed.clone();
             let progress = progress.clone();
-            let vhosts_put = vhosts_put.clone();
             tasks.spawn(async move {
                 progress.started(&step);
-                let error = run_step(&client, &version, &step, &vhosts_put).await.err();
+                let error = run_step(&client, &version, &step).await.err();
                 if error.is_some() {
                     failed.store(true, Ordering::SeqCst);
                 }
@@ -182,16 +174,10 @@ pub async fn execute(
     report
 }
 
-/// Carries out one step; a write refused for permissions in a vhost this
-/// apply has put is tried again after each of [`PERMISSION_RETRY_DELAYS`].
-async fn run_step(
-    client: &Client,
-    version: &str,
-    step: &Step,
-    vhosts_put: &BTreeSet<String>,
-) -> Result<(), String> {
-    let may_lag =
-        vhosts_put.contains(step.id.vhost()) && !matches!(step.operation, Operation::PutVhost(_));
+/// Carries out one step; a write into a vhost refused for permissions is
+/// tried again after each of [`PERMISSION_RETRY_DELAYS`].
+async fn run_step(client: &Client, version: &str, step: &Step) -> Result<(), String> {
+    let may_lag = !matches!(step.operation, Operation::PutVhost(_));
     let mut delays = PERMISSION_RETRY_DELAYS.iter();
     loop {
         match send(client, version, step).await {
