@@ -208,3 +208,44 @@ fn without_a_terminal_and_without_auto_approve_apply_refuses() {
     );
     assert_eq!(raw_state(&v), state, "the broker is unchanged");
 }
+
+/// A quorum queue reports its messages up to 5 s late (the broker's quorum
+/// tick; measured on 3.10.8), and refuses the `if-empty` guard on delete:
+/// a count of 0 does not say that dropping it loses nothing.
+#[test]
+fn pruning_a_quorum_queue_needs_allow_data_loss_even_when_its_count_reads_0() {
+    let v = TestVhost::new("apply-prune-quorum");
+    let files = Files::new();
+    let topology = files.write("t.yaml", &yaml("vhosts: [{name: $V}]\n", &[("V", &v.name)]));
+    v.put_queue(
+        "orders",
+        json!({"durable": true, "arguments": {"x-queue-type": "quorum"}}),
+    );
+    assert!(v.publish("", "orders", "just arrived"));
+    assert_eq!(v.message_count("orders"), Some(0), "the count lags");
+
+    warren(files.dir(), &["apply", "--auto-approve", "--prune", &topology])
+        .expect_code(1)
+        .stderr_line(&format!(
+            "  queue orders in vhost '{}' may hold messages (their count could not be read) that would be lost: needs --allow-data-loss",
+            v.name
+        ));
+    assert!(
+        v.exists("queues", "orders"),
+        "the queue and its message are still there"
+    );
+
+    warren(
+        files.dir(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--prune",
+            "--allow-data-loss",
+            &topology,
+        ],
+    )
+    .expect_code(0)
+    .stdout_line("Applied 1 change, 0 failed, 0 not started.");
+    assert!(!v.exists("queues", "orders"));
+}
