@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::broker::{TestVhost, broker, enc, unique_name};
-use crate::{Files, finish, spawn_warren, warren, yaml};
+use crate::{Files, spawn_warren, warren, yaml};
 
 const SHARED: &str = r#"
 vhosts: [{name: $V, description: raced}]
@@ -40,7 +40,7 @@ fn two_applies_at_once_both_succeed_and_converge() {
     let args = ["apply", "--auto-approve", topology.as_str()];
     let first = spawn_warren(files.dir(), &args);
     let second = spawn_warren(files.dir(), &args);
-    let (first, second) = (finish(first), finish(second));
+    let (first, second) = (first.finish(), second.finish());
     first.expect_code(0);
     second.expect_code(0);
 
@@ -130,8 +130,8 @@ fn an_apply_killed_half_way_is_finished_by_the_next_one() {
         assert!(Instant::now() < deadline, "the apply created no queue");
         std::thread::sleep(Duration::from_millis(20));
     }
-    child.kill().expect("kill the apply");
-    let killed = finish(child);
+    child.kill();
+    let killed = child.finish();
     assert_eq!(killed.code, -1, "killed, not finished: {killed:?}");
     let created = v.list("queues").len();
     assert!(
@@ -189,7 +189,8 @@ queues: [{vhost: $V, name: jobs}]
         Some(&serde_json::json!({"configure": ".*", "write": ".*", "read": ".*"})),
     );
 
-    finish(child)
+    child
+        .finish()
         .expect_code(0)
         .stdout_line("Applied 2 changes, 0 failed, 0 not started.");
     assert!(v.exists("queues", "jobs"));
@@ -225,7 +226,7 @@ fn a_queue_declared_by_someone_else_during_an_apply_does_not_fail_it() {
         std::thread::sleep(Duration::from_millis(10));
     }
     v.put_queue("app-reply-queue", serde_json::json!({"durable": true}));
-    let run = finish(child);
+    let run = child.finish();
     assert!(
         v.explicit_bindings().len() == QUEUES,
         "the apply was still running when the queue was declared"

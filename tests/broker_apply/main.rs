@@ -129,9 +129,42 @@ fn warren(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// A warren started in the background; killed if the test ends (or
+/// panics) before waiting for it, so it never outlives its vhost's guard.
+struct Spawned(Option<Child>);
+
+impl Spawned {
+    /// Kills it now (SIGKILL: no chance to finish anything).
+    fn kill(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            child.kill().expect("kill warren");
+        }
+    }
+
+    /// Waits for it to end.
+    fn finish(mut self) -> Run {
+        let child = self.0.take().expect("not finished yet");
+        let output = child.wait_with_output().expect("warren runs");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Starts `warren ARGS` in `dir` without waiting for it.
-fn spawn_warren(dir: &Path, args: &[&str]) -> Child {
-    Command::new(cargo_bin("warren"))
+fn spawn_warren(dir: &Path, args: &[&str]) -> Spawned {
+    let child = Command::new(cargo_bin("warren"))
         .current_dir(dir)
         .args(connection_args())
         .args(args)
@@ -143,17 +176,8 @@ fn spawn_warren(dir: &Path, args: &[&str]) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("warren starts")
-}
-
-/// Waits for a spawned warren.
-fn finish(child: Child) -> Run {
-    let output = child.wait_with_output().expect("warren runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+        .expect("warren starts");
+    Spawned(Some(child))
 }
 
 /// A temporary directory for topology files and saved plans.
