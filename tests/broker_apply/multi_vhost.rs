@@ -146,3 +146,28 @@ fn two_new_vhosts_with_awkward_names_are_created_and_then_match() {
     assert!(a.publish("events/é", "x.créé", "audited"));
     assert_eq!(a.message_count("audit log"), Some(1));
 }
+
+#[test]
+fn a_saved_plan_over_awkward_names_is_not_stale_until_the_broker_changes() {
+    let a = TestVhost::guard(unique_name("apply-multi-saved-a"));
+    let b = TestVhost::guard(format!("{}-{AWKWARD}", unique_name("apply-multi-saved-b")));
+    let files = Files::new();
+    let vhosts = [("A", a.name.as_str()), ("B", b.name.as_str())];
+    let topology = files.write("multi.yaml", &yaml(TOPOLOGY, &vhosts));
+    warren(files.dir(), &["apply", "--auto-approve", &topology]).expect_code(0);
+
+    // Quorum queues, headers bindings with arguments, encoded keys: the
+    // live state reads the same twice, so the plan is not stale.
+    let changed = TOPOLOGY.replace("{max-length: 1000}", "{max-length: 2000}");
+    let topology = files.write("multi.yaml", &yaml(&changed, &vhosts));
+    let saved = files.path("p.json");
+    let saved = saved.to_str().unwrap();
+    warren(files.dir(), &["plan", "--out", saved, &topology])
+        .expect_code(0)
+        .stdout_line("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.");
+    warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"])
+        .expect_code(0)
+        .stdout_line("Applied 1 change, 0 failed, 0 not started.");
+    warren(files.dir(), &["plan", &topology])
+        .expect(0, "No changes. The broker matches the files.\n");
+}

@@ -29,6 +29,13 @@ fn a_saved_plan_is_applied() {
     );
     warren(files.dir(), &["plan", &topology])
         .expect(0, "No changes. The broker matches the files.\n");
+
+    // Carried out, it describes a broker that is gone.
+    warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"])
+        .expect(1, "")
+        .stderr_line(&format!(
+            "error: the plan {saved} is stale: the broker changed since it was made; plan again"
+        ));
 }
 
 #[test]
