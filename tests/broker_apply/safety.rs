@@ -249,3 +249,75 @@ fn pruning_a_quorum_queue_needs_allow_data_loss_even_when_its_count_reads_0() {
     .stdout_line("Applied 1 change, 0 failed, 0 not started.");
     assert!(!v.exists("queues", "orders"));
 }
+
+/// Runs `warren ARGS` on a terminal (util-linux `script` gives it one),
+/// typing `answer`; returns the exit status and everything it printed.
+fn warren_on_a_terminal(dir: &std::path::Path, args: &[&str], answer: &str) -> (i32, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let b = crate::common::broker::broker();
+    let mut words = vec![assert_cmd::cargo::cargo_bin("warren").display().to_string()];
+    words.extend(
+        [
+            "--url",
+            &b.url,
+            "--username",
+            &b.username,
+            "--password",
+            &b.password,
+        ]
+        .map(String::from),
+    );
+    words.extend(args.iter().map(|a| a.to_string()));
+    let line: Vec<String> = words.iter().map(|w| quote(w)).collect();
+    let mut child = Command::new("script")
+        .args(["-qec", &line.join(" "), "/dev/null"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("this test needs util-linux `script` on PATH to give warren a terminal");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().expect("script runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
+    let v = TestVhost::new("apply-terminal");
+    let files = Files::new();
+    let topology = files.write("t.yaml", &crate::default_topology_in(&v.name));
+    let question = format!(
+        "Apply 4 changes to {}? Only 'yes' is accepted: ",
+        crate::common::broker::broker().url
+    );
+
+    let (code, screen) = warren_on_a_terminal(files.dir(), &["apply", &topology], "y");
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains(&question), "{screen}");
+    assert!(
+        screen.contains("error: apply cancelled; nothing was changed"),
+        "{screen}"
+    );
+    assert!(!v.exists("queues", "jobs"), "nothing was changed");
+
+    let (code, screen) = warren_on_a_terminal(files.dir(), &["apply", &topology], "yes");
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("Applied 4 changes, 0 failed, 0 not started."),
+        "{screen}"
+    );
+    assert!(v.exists("queues", "jobs"));
+}
