@@ -191,7 +191,21 @@ pub enum Command {
     },
 
     /// Print the JSON Schema of the topology file.
+    #[command(after_help = "Example:\n  warren schema > schemas/topology.schema.json")]
     Schema,
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  warren completions bash > /etc/bash_completion.d/warren\n  warren completions zsh > \"${fpath[1]}/_warren\""
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  warren man > /usr/local/share/man/man1/warren.1")]
+    Man,
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::cli::{Cli, Command};
 
 mod apply;
 mod diff;
+mod docs;
 mod export;
 mod init;
 mod live;
@@ -70,6 +71,8 @@ pub fn run(cli: Cli) -> ExitCode {
             headers,
         } => route::run(global, paths, vhost, exchange, routing_key, headers),
         Command::Schema => schema::run(),
+        Command::Completions { shell } => docs::completions(*shell),
+        Command::Man => docs::man(),
         Command::Diff { old, new } => diff::run(global, old, new),
         Command::Plan {
             paths,

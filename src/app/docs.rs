@@ -1,0 +1,23 @@
+//! `warren completions SHELL` and `warren man`: shell completion scripts
+//! and the man page, generated from the command-line definitions.
+
+use clap::CommandFactory;
+
+use super::{Failure, Outcome, Status, print_stdout};
+use crate::cli::Cli;
+
+pub fn completions(shell: clap_complete::Shell) -> Outcome {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "warren", &mut script);
+    print_stdout(&String::from_utf8_lossy(&script));
+    Ok(Status::Clean)
+}
+
+pub fn man() -> Outcome {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(|e| Failure::new(format!("cannot render the man page: {e}")))?;
+    print_stdout(&String::from_utf8_lossy(&page));
+    Ok(Status::Clean)
+}
