@@ -3,13 +3,30 @@
 //! plans as no changes against the broker it came from.
 
 use crate::model::Topology;
-use crate::normalize::normalize;
+use crate::normalize::{QUEUE_TYPE, normalize};
 
 /// `topology` as YAML, preceded by `header` lines as comments.
 pub fn render_topology_yaml(topology: &Topology, header: &[String]) -> String {
     let mut t = normalize(topology);
     t.routes.clear();
-    // Normalising makes the queue type explicit; a classic queue needs none.
+    // Normalising makes the queue type explicit; a classic queue needs none,
+    // except in a vhost whose default type is another: there a durable
+    // queue without x-queue-type reads back as that type.
+    for queue in &mut t.queues {
+        let vhost_default = t
+            .vhosts
+            .iter()
+            .find(|v| v.name == queue.vhost)
+            .and_then(|v| v.default_queue_type.as_deref());
+        if queue.durable
+            && !queue.arguments.contains_key(QUEUE_TYPE)
+            && vhost_default.is_some_and(|d| d != "classic")
+        {
+            queue
+                .arguments
+                .insert(QUEUE_TYPE.to_string(), "classic".into());
+        }
+    }
     let mut out = String::new();
     for line in header {
         out.push_str("# ");
@@ -34,6 +51,21 @@ mod tests {
         assert_eq!(
             yaml,
             "# exported\nvhosts:\n- name: /\nexchanges:\n- name: events\n  type: topic\nqueues:\n- name: jobs\n"
+        );
+        let back: Topology = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(normalize(&back), normalize(&t));
+    }
+
+    #[test]
+    fn a_classic_queue_keeps_its_type_where_the_vhost_default_is_another() {
+        let t: Topology = serde_yaml::from_str(
+            "vhosts: [{name: v, default_queue_type: quorum}]\nqueues: [{name: c, vhost: v, arguments: {x-queue-type: classic}}, {name: q, vhost: v}, {name: t, vhost: v, durable: false}]",
+        )
+        .unwrap();
+        let yaml = render_topology_yaml(&t, &[]);
+        assert_eq!(
+            yaml,
+            "vhosts:\n- name: v\n  default_queue_type: quorum\nqueues:\n- name: c\n  vhost: v\n  arguments:\n    x-queue-type: classic\n- name: q\n  vhost: v\n  arguments:\n    x-queue-type: quorum\n- name: t\n  vhost: v\n  durable: false\n"
         );
         let back: Topology = serde_yaml::from_str(&yaml).unwrap();
         assert_eq!(normalize(&back), normalize(&t));
