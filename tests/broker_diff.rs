@@ -123,8 +123,12 @@ Plan: 3 to create, 1 to update, 1 to replace, 2 to delete.
 
 /// `GET /api/definitions/{vhost}` restricted to what warren manages, with
 /// the `vhost` the per-vhost export leaves out of queues, exchanges and
-/// bindings, and the vhost listed.
+/// bindings, and the vhost listed with its description and tags (which
+/// RabbitMQ exports only from 3.13; taken from `GET /api/vhosts/{vhost}`).
 fn definitions_export(vhost: &str) -> Value {
+    let live_vhost = broker()
+        .get(&format!("/api/vhosts/{}", enc(vhost)))
+        .expect("the vhost");
     let defs = broker()
         .get(&format!("/api/definitions/{}", enc(vhost)))
         .expect("the vhost's definitions");
@@ -144,7 +148,7 @@ fn definitions_export(vhost: &str) -> Value {
     );
     json!({
         "rabbit_version": defs["rabbit_version"],
-        "vhosts": [{"name": vhost}],
+        "vhosts": [{"name": vhost, "description": live_vhost["description"], "tags": live_vhost["tags"]}],
         "policies": defs["policies"],
         "exchanges": with_vhost("exchanges"),
         "queues": with_vhost("queues"),

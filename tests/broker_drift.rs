@@ -462,3 +462,46 @@ fn drift_in_a_vhost_with_names_needing_encoding_counts_the_messages_at_stake() {
         "the live message count of a queue with an awkward name is read\n{text}"
     );
 }
+
+#[test]
+fn a_changed_vhost_description_is_an_update_when_the_file_sets_it() {
+    let s = Synced::new("drift-vhost");
+    let vhost_path = format!("/api/vhosts/{}", common::broker::enc(s.name()));
+    broker().expect_ok(
+        "PUT",
+        &vhost_path,
+        Some(&json!({"description": "orders", "tags": "prod"})),
+    );
+    // Unset in the file, description and tags are the broker's business.
+    warren(["drift", arg(&s.file)]).assert_stdout(0, IN_SYNC);
+
+    let files = Files::new();
+    let file = files.topology(
+        "topology.yaml",
+        s.name(),
+        &BASE_YAML.replace(
+            "  - name: $V\n",
+            "  - {name: $V, description: orders, tags: [prod]}\n",
+        ),
+    );
+    warren(["drift", arg(&file)]).assert_stdout(0, IN_SYNC);
+    broker().expect_ok(
+        "PUT",
+        &vhost_path,
+        Some(&json!({"description": "changed by hand", "tags": "prod,extra"})),
+    );
+    let run = warren(["--format", "json", "drift", arg(&file)]);
+    run.assert_code(2);
+    assert_eq!(
+        run.json()["drifted"],
+        json!([drift(
+            "update",
+            DIFFERS,
+            json!({"kind": "vhost", "name": s.name()}),
+            json!([
+                {"field": "description", "before": "changed by hand", "after": "orders"},
+                {"field": "tags", "before": ["extra", "prod"], "after": ["prod"]},
+            ])
+        )])
+    );
+}

@@ -23,6 +23,10 @@ use warren::model::Topology;
 /// defaults left out, the vhost on every object.
 const EVERY_KIND_EXPORT: &str = r##"vhosts:
 - name: $V
+  description: every kind of object
+  tags:
+  - blue
+  - green
 exchanges:
 - name: alt
   vhost: $V
@@ -60,10 +64,23 @@ queues:
     x-max-length: 100
     x-message-ttl: 60000
     x-overflow: reject-publish
+- name: priority-q
+  vhost: $V
+  arguments:
+    x-expires: 3600000
+    x-max-length-bytes: 1048576
+    x-max-priority: 10
+    x-single-active-consumer: true
 - name: quorum-q
   vhost: $V
   arguments:
     x-queue-type: quorum
+- name: stream-q
+  vhost: $V
+  arguments:
+    x-max-age: 7D
+    x-queue-type: stream
+    x-stream-max-segment-size-bytes: 1000000
 - name: transient-q
   vhost: $V
   durable: false
@@ -100,6 +117,7 @@ bindings:
   destination: dead-letters
   arguments:
     kind: refund
+    urgent: true
     x-match: any
   vhost: $V
 - source: internal-x

@@ -373,3 +373,108 @@ Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.
         ),
     );
 }
+
+#[test]
+fn plan_prune_deletes_what_the_files_do_not_declare_with_the_brokers_binding_key() {
+    let v = TestVhost::new("plan-prune");
+    make_orders_by_hand(&v);
+    let key = "sp ace/sl%ash~+é.#";
+    v.bind("events", "q", "jobs", key, json!({}));
+    v.put_queue(
+        "stray",
+        json!({"durable": true, "auto_delete": false, "arguments": {}}),
+    );
+    v.bind("amq.fanout", "q", "stray", "", json!({}));
+    assert!(v.publish("", "stray", "one"));
+    assert!(v.publish("", "stray", "two"));
+    let files = Files::new();
+    let file = files.topology("topology.yaml", &v.name, ORDERS_YAML);
+
+    warren(["plan", "--prune", "--detailed-exitcode", arg(&file)]).assert_stdout(
+        2,
+        &format!(
+            "vhost {}
+  - binding amq.fanout -> stray [] [goes with queue stray]
+  - binding events -> jobs [{key}]
+  - queue stray
+      holds 2 messages
+      needs --allow-data-loss
+
+Plan: 0 to create, 0 to update, 0 to replace, 3 to delete.
+",
+            v.name
+        ),
+    );
+
+    // The binding is deleted by the properties_key the broker reports.
+    let listed = v
+        .explicit_bindings()
+        .into_iter()
+        .find(|b| b["routing_key"] == key)
+        .expect("the binding made by hand");
+    let plan = warren(["--format", "json", "plan", "--prune", arg(&file)]).json();
+    let change = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"]["routing_key"] == key)
+        .expect("the binding's deletion")
+        .clone();
+    assert_eq!(change["action"], "delete");
+    assert_eq!(change["properties_key"], listed["properties_key"]);
+
+    // Without --prune they are only listed.
+    warren(["plan", "--detailed-exitcode", arg(&file)]).assert_stdout(
+        0,
+        &format!(
+            "vhost {}
+  ? queue stray (not in the files; --prune would delete it)
+  ? binding amq.fanout -> stray [] (not in the files; --prune would delete it)
+  ? binding events -> jobs [{key}] (not in the files; --prune would delete it)
+
+No changes. The broker matches the files; 3 unmanaged.
+",
+            v.name
+        ),
+    );
+}
+
+/// Regression: normalising dropped `x-queue-type: classic` everywhere, so
+/// in a vhost whose default type is quorum the plan (whose `after` is what
+/// `apply` declares) asked for a queue without a type: a quorum queue.
+#[test]
+fn an_explicitly_classic_queue_stays_classic_where_the_vhost_default_is_quorum() {
+    let v = quorum_default_vhost("plan-dqt-classic");
+    let files = Files::new();
+    let file = files.topology(
+        "topology.yaml",
+        &v.name,
+        "vhosts:\n  - name: $V\nqueues:\n  - {vhost: $V, name: classic, arguments: {x-queue-type: classic}}\n  - {vhost: $V, name: default}\n",
+    );
+    warren(["plan", arg(&file)]).assert_stdout(
+        0,
+        &format!(
+            "vhost {}
+  + queue classic (x-queue-type: classic)
+  + queue default (x-queue-type: quorum)
+
+Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
+",
+            v.name
+        ),
+    );
+    let plan = warren(["--format", "json", "plan", arg(&file)]).json();
+    let declared: Vec<&Value> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["after"]["queue"]["arguments"])
+        .collect();
+    assert_eq!(
+        declared,
+        [
+            &json!({"x-queue-type": "classic"}),
+            &json!({"x-queue-type": "quorum"})
+        ]
+    );
+}

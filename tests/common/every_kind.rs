@@ -7,13 +7,14 @@ use serde_json::json;
 
 use super::broker::{TestVhost, broker, enc, unique_name};
 
-/// Every exchange flag (topic, headers, internal, auto-delete, an
-/// `alternate-exchange`), classic, transient and quorum queues, dead
+/// A vhost's description and tags, every exchange flag (topic, headers,
+/// internal, auto-delete, an `alternate-exchange`), classic, transient,
+/// quorum and stream queues, integer, string and boolean arguments, dead
 /// lettering, headers bindings with `x-match`, an exchange-to-exchange
 /// binding, a binding from `amq.topic`, and policies applying to queues,
 /// exchanges and all, with priorities.
 pub const EVERY_KIND_YAML: &str = r##"vhosts:
-  - name: $V
+  - {name: $V, description: every kind of object, tags: [green, blue]}
 exchanges:
   - {vhost: $V, name: events, type: topic}
   - {vhost: $V, name: alt, type: fanout}
@@ -34,12 +35,16 @@ queues:
       x-max-length: 100
       x-overflow: reject-publish
   - {vhost: $V, name: dead-letters}
+  - {vhost: $V, name: stream-q, arguments: {x-queue-type: stream, x-max-age: 7D, x-stream-max-segment-size-bytes: 1000000}}
+  - vhost: $V
+    name: priority-q
+    arguments: {x-max-priority: 10, x-single-active-consumer: true, x-expires: 3600000, x-max-length-bytes: 1048576}
 bindings:
   - {vhost: $V, source: events, destination: classic-q, routing_key: "order.*"}
   - {vhost: $V, source: events, destination: internal-x, destination_type: exchange, routing_key: "audit.#"}
   - {vhost: $V, source: internal-x, destination: quorum-q, routing_key: "#"}
   - {vhost: $V, source: headers-x, destination: classic-q, arguments: {x-match: all, kind: order, version: 2}}
-  - {vhost: $V, source: headers-x, destination: dead-letters, arguments: {x-match: any, kind: refund}}
+  - {vhost: $V, source: headers-x, destination: dead-letters, arguments: {x-match: any, kind: refund, urgent: true}}
   - {vhost: $V, source: amq.topic, destination: quorum-q, routing_key: "t.#"}
   - {vhost: $V, source: dlx, destination: dead-letters}
   - {vhost: $V, source: auto-x, destination: transient-q, routing_key: auto}
@@ -51,6 +56,11 @@ policies:
 
 /// Makes by hand in `v` exactly what [`EVERY_KIND_YAML`] declares.
 pub fn make_every_kind(v: &TestVhost) {
+    broker().expect_ok(
+        "PUT",
+        &format!("/api/vhosts/{}", enc(&v.name)),
+        Some(&json!({"description": "every kind of object", "tags": "blue,green"})),
+    );
     let exchange = |name: &str,
                     kind: &str,
                     durable: bool,
@@ -102,6 +112,23 @@ pub fn make_every_kind(v: &TestVhost) {
         "dead-letters",
         json!({"durable": true, "auto_delete": false, "arguments": {}}),
     );
+    v.put_queue(
+        "stream-q",
+        json!({"durable": true, "auto_delete": false, "arguments": {
+            "x-queue-type": "stream",
+            "x-max-age": "7D",
+            "x-stream-max-segment-size-bytes": 1_000_000,
+        }}),
+    );
+    v.put_queue(
+        "priority-q",
+        json!({"durable": true, "auto_delete": false, "arguments": {
+            "x-max-priority": 10,
+            "x-single-active-consumer": true,
+            "x-expires": 3_600_000,
+            "x-max-length-bytes": 1_048_576,
+        }}),
+    );
 
     v.bind("events", "q", "classic-q", "order.*", json!({}));
     v.bind("events", "e", "internal-x", "audit.#", json!({}));
@@ -118,7 +145,7 @@ pub fn make_every_kind(v: &TestVhost) {
         "q",
         "dead-letters",
         "",
-        json!({"x-match": "any", "kind": "refund"}),
+        json!({"x-match": "any", "kind": "refund", "urgent": true}),
     );
     v.bind("amq.topic", "q", "quorum-q", "t.#", json!({}));
     v.bind("dlx", "q", "dead-letters", "", json!({}));
@@ -257,8 +284,9 @@ pub fn quorum_default_vhost(tag: &str) -> TestVhost {
 }
 
 /// Queues in a vhost whose default type is quorum: two declared by hand
-/// without `x-queue-type` (the broker stores it anyway), two with it, and
-/// a classic and a transient one.
+/// without `x-queue-type` (the broker stores it anyway), two with it, a
+/// classic one, and a transient and an auto-delete one (which RabbitMQ
+/// 3.10 declares as classic there, whatever the vhost's default).
 pub const QUORUM_DEFAULT_YAML: &str = r#"vhosts:
   - name: $V
 queues:
@@ -268,6 +296,8 @@ queues:
   - {vhost: $V, name: by-hand-explicit, arguments: {x-queue-type: quorum}}
   - {vhost: $V, name: classic, arguments: {x-queue-type: classic}}
   - {vhost: $V, name: transient, durable: false}
+  - {vhost: $V, name: auto-deleted, auto_delete: true}
+  - {vhost: $V, name: auto-deleted-classic, auto_delete: true, arguments: {x-queue-type: classic}}
 "#;
 
 /// Makes by hand in `v` (a [`quorum_default_vhost`]) what
@@ -290,4 +320,10 @@ pub fn make_quorum_default(v: &TestVhost) {
     queue("by-hand-explicit", true, json!({"x-queue-type": "quorum"}));
     queue("classic", true, json!({"x-queue-type": "classic"}));
     queue("transient", false, json!({}));
+    for name in ["auto-deleted", "auto-deleted-classic"] {
+        v.put_queue(
+            name,
+            json!({"durable": true, "auto_delete": true, "arguments": {}}),
+        );
+    }
 }
