@@ -3,30 +3,14 @@
 //! plans as no changes against the broker it came from.
 
 use crate::model::Topology;
-use crate::normalize::{QUEUE_TYPE, normalize};
+use crate::normalize::normalize;
 
 /// `topology` as YAML, preceded by `header` lines as comments.
 pub fn render_topology_yaml(topology: &Topology, header: &[String]) -> String {
     let mut t = normalize(topology);
     t.routes.clear();
-    // Normalising makes the queue type explicit; a classic queue needs none,
-    // except in a vhost whose default type is another: there a durable
-    // queue without x-queue-type reads back as that type.
-    for queue in &mut t.queues {
-        let vhost_default = t
-            .vhosts
-            .iter()
-            .find(|v| v.name == queue.vhost)
-            .and_then(|v| v.default_queue_type.as_deref());
-        if queue.durable
-            && !queue.arguments.contains_key(QUEUE_TYPE)
-            && vhost_default.is_some_and(|d| d != "classic")
-        {
-            queue
-                .arguments
-                .insert(QUEUE_TYPE.to_string(), "classic".into());
-        }
-    }
+    // Normalising writes x-queue-type wherever its absence would mean
+    // another type, so the file reads back as the same queues.
     let mut out = String::new();
     for line in header {
         out.push_str("# ");
