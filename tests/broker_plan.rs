@@ -478,3 +478,44 @@ Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
         ]
     );
 }
+
+/// RabbitMQ 3.10.8 cannot change a vhost's default queue type: the plan
+/// reports the difference (`!`) without claiming the broker matches, apply
+/// has nothing to do (so `--detailed-exitcode` exits 0), and drift counts it.
+#[test]
+fn a_default_queue_type_the_broker_cannot_change_is_reported_not_planned() {
+    let v = TestVhost::new("plan-dqt-unsupported");
+    let files = Files::new();
+    let file = files.topology(
+        "topology.yaml",
+        &v.name,
+        "vhosts:\n  - {name: $V, default_queue_type: quorum}\n",
+    );
+    let n = &v.name;
+    let body = format!(
+        "vhost {n}
+  ! vhost {n}
+      default_queue_type: (none) → quorum
+      RabbitMQ {version} cannot change a vhost's default queue type in place (3.11.17 can); this difference stays until the vhost is re-created by hand
+",
+        version = broker_version()
+    );
+    warren(["plan", "--detailed-exitcode", arg(&file)]).assert_stdout(
+        0,
+        &format!("{body}\nNo changes to apply; 1 cannot be applied.\n"),
+    );
+    warren(["drift", arg(&file)]).assert_stdout(
+        2,
+        &format!(
+            "{body}\nDrift: 0 to create, 0 to update, 0 to replace, 0 to delete; 1 cannot be applied.\n"
+        ),
+    );
+    let run = warren(["--format", "json", "drift", arg(&file)]);
+    run.assert_code(2);
+    assert_eq!(
+        run.json()["drifted"],
+        json!([{"action": "unsupported", "drift": "differs from the files", "kind": "vhost",
+                "name": n, "differences": [
+                    {"field": "default_queue_type", "before": null, "after": "quorum"}]}])
+    );
+}
