@@ -100,6 +100,7 @@ pub fn text_of(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
+/// The state of parsing one file: what it found so far.
 struct FileParser<'a> {
     file: usize,
     name: &'a str,
@@ -112,6 +113,7 @@ struct FileParser<'a> {
 }
 
 impl FileParser<'_> {
+    /// One YAML document of the file: its top-level keys, then its lists.
     fn document(&mut self, document: usize, value: Value) {
         let mapping = match value {
             Value::Null => return,
@@ -302,6 +304,8 @@ impl FileParser<'_> {
         self.error(Some(label), position, humanize(&message));
     }
 
+    /// A document that is not YAML (or that serde_yaml refuses whole),
+    /// in warren's words.
     fn yaml_error(&mut self, document: usize, err: &serde_yaml::Error) -> Diagnostic {
         let raw = err.to_string();
         let mut position = locate::position(err);
