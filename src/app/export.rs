@@ -27,7 +27,9 @@ pub fn run(global: &GlobalArgs, vhosts: &[String], out: Option<&Path>) -> Outcom
             vhosts.to_vec()
         };
         let live = client.inspect(&names).await?;
-        for name in &names {
+        // Only a vhost asked for by name must exist: one from the listing
+        // that was deleted before it was read is simply not exported.
+        for name in vhosts {
             if !live.topology.vhosts.iter().any(|v| &v.name == name) {
                 return Err(Failure::new(format!(
                     "vhost '{name}' does not exist on {}",

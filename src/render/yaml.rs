@@ -9,7 +9,8 @@ use crate::normalize::normalize;
 pub fn render_topology_yaml(topology: &Topology, header: &[String]) -> String {
     let mut t = normalize(topology);
     t.routes.clear();
-    // Normalising makes the queue type explicit; a classic queue needs none.
+    // Normalising writes x-queue-type wherever its absence would mean
+    // another type, so the file reads back as the same queues.
     let mut out = String::new();
     for line in header {
         out.push_str("# ");
@@ -34,6 +35,21 @@ mod tests {
         assert_eq!(
             yaml,
             "# exported\nvhosts:\n- name: /\nexchanges:\n- name: events\n  type: topic\nqueues:\n- name: jobs\n"
+        );
+        let back: Topology = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(normalize(&back), normalize(&t));
+    }
+
+    #[test]
+    fn a_classic_queue_keeps_its_type_where_the_vhost_default_is_another() {
+        let t: Topology = serde_yaml::from_str(
+            "vhosts: [{name: v, default_queue_type: quorum}]\nqueues: [{name: c, vhost: v, arguments: {x-queue-type: classic}}, {name: q, vhost: v}, {name: t, vhost: v, durable: false}]",
+        )
+        .unwrap();
+        let yaml = render_topology_yaml(&t, &[]);
+        assert_eq!(
+            yaml,
+            "vhosts:\n- name: v\n  default_queue_type: quorum\nqueues:\n- name: c\n  vhost: v\n  arguments:\n    x-queue-type: classic\n- name: q\n  vhost: v\n  arguments:\n    x-queue-type: quorum\n- name: t\n  vhost: v\n  durable: false\n"
         );
         let back: Topology = serde_yaml::from_str(&yaml).unwrap();
         assert_eq!(normalize(&back), normalize(&t));
