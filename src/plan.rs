@@ -160,8 +160,7 @@ impl Plan {
                     .get(&(vhost.clone(), name.clone()))
                     .copied()
                     .flatten();
-                let quorum = matches!(&change.before, Some(Object::Queue(q))
-                    if queue_type(&normalize_queue(q)) == "quorum");
+                let quorum = is_quorum_queue(change);
                 change.messages = count.filter(|&n| !(quorum && n == 0));
             }
         }
@@ -235,11 +234,20 @@ fn refusal_reason(change: &Change, flag: Flag) -> String {
         }
         Flag::AllowDataLoss => match change.messages {
             Some(n) => format!("holds {} that would be lost", messages(n)),
+            None if is_quorum_queue(change) => {
+                "may hold messages that would be lost (a quorum queue counts them up to 5 s late)"
+                    .to_string()
+            }
             None => {
                 "may hold messages (their count could not be read) that would be lost".to_string()
             }
         },
     }
+}
+
+/// True when `change` is about a live quorum queue.
+fn is_quorum_queue(change: &Change) -> bool {
+    matches!(&change.before, Some(Object::Queue(q)) if queue_type(&normalize_queue(q)) == "quorum")
 }
 
 /// `1 message`, `3 messages`.
@@ -664,7 +672,7 @@ bindings: [{source: x, destination: q, routing_key: 'a.*'}]
         assert_eq!(
             refused,
             [
-                "queue qq may hold messages (their count could not be read) that would be lost: --allow-data-loss"
+                "queue qq may hold messages that would be lost (a quorum queue counts them up to 5 s late): --allow-data-loss"
             ]
         );
         plan.set_message_counts(&BTreeMap::from([
