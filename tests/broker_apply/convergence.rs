@@ -1,5 +1,7 @@
-//! Running `apply` again converges: after two applies at once, after a
-//! change the broker refused, and after an apply killed half-way.
+//! Running `apply` again converges: after two applies at once (and the
+//! permissions lag behind them), after a change the broker refused, and
+//! after an apply killed half-way. Queues that others declare while an
+//! apply runs do not fail it.
 
 use std::time::{Duration, Instant};
 
