@@ -20,7 +20,10 @@ fn topology(value: Value) -> Topology {
 
 /// The topology as YAML, each list sorted, so failures print both sides
 /// readably and order does not matter.
-fn yaml(mut t: Topology) -> String {
+/// A topology as sorted YAML, in normal form: the broker reports every
+/// queue's type, which a file may leave out for classic queues.
+fn yaml(t: Topology) -> String {
+    let mut t = warren::normalize::normalize(&t);
     fn sort<T: serde::Serialize>(v: &mut [T]) {
         v.sort_by_key(model::canonical_json);
     }

@@ -301,15 +301,13 @@ fn is_managed_queue(queue: &wire::Queue) -> bool {
     queue.exclusive != Some(true) && !model::is_reserved_name(&queue.name)
 }
 
-/// The model of a live queue. A non-classic queue declared without
-/// `x-queue-type` (in a vhost whose default type is quorum, say) gets it
-/// from the queue's `type`, so the model carries the real type.
+/// The model of a live queue. Its `x-queue-type` is the type the broker
+/// reports, whatever was declared: a queue declared without it takes the
+/// vhost's default type *at declaration*, which may have changed since.
 fn live_queue(vhost: &str, q: wire::Queue) -> model::Queue {
     let mut arguments = q.arguments;
-    if let Some(kind) = q.kind.filter(|k| k != "classic" && !k.is_empty()) {
-        arguments
-            .entry("x-queue-type".to_string())
-            .or_insert(serde_json::Value::String(kind));
+    if let Some(kind) = q.kind.filter(|k| !k.is_empty()) {
+        arguments.insert("x-queue-type".to_string(), serde_json::Value::String(kind));
     }
     model::Queue {
         name: q.name,
@@ -497,11 +495,12 @@ mod tests {
     }
 
     #[test]
-    fn a_non_classic_queue_carries_its_type() {
+    fn a_queue_carries_the_type_the_broker_reports() {
         let q = live_queue("v", queue("qq", None, "quorum", "{}"));
         assert_eq!(q.arguments["x-queue-type"], "quorum");
+        // Classic even where the vhost's default type is now quorum.
         let q = live_queue("v", queue("c", Some(false), "classic", "{}"));
-        assert!(q.arguments.is_empty());
+        assert_eq!(q.arguments["x-queue-type"], "classic");
         let q = live_queue(
             "v",
             queue(
