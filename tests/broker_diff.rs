@@ -101,7 +101,7 @@ Plan: 3 to create, 1 to update, 1 to replace, 2 to delete.
     md.assert_code(2);
     assert!(
         md.stdout
-            .starts_with("### warren diff: ⚠️ 7 change(s), 2 destructive\n\n"),
+            .starts_with("### warren diff: ⚠️ 7 changes, 2 destructive\n\n"),
         "{md}"
     );
     assert!(

@@ -192,13 +192,13 @@ fn plan_as_markdown_has_the_verdict_the_table_and_the_plan_in_details() {
     let file = files.topology("topology.yaml", &v.name, ORDERS_YAML);
     let n = &v.name;
     let expected = format!(
-        "### warren plan: 5 change(s), none destructive
+        "### warren plan: 5 changes, none destructive
 
 Broker: `{url}` (RabbitMQ {version})
 
-| create | update | replace | delete | unmanaged |
-|---:|---:|---:|---:|---:|
-| 5 | 0 | 0 | 0 | 0 |
+| create | update | replace | delete | unmanaged | cannot be applied |
+|---:|---:|---:|---:|---:|---:|
+| 5 | 0 | 0 | 0 | 0 | 0 |
 
 <details><summary>Plan: 5 to create, 0 to update, 0 to replace, 0 to delete.</summary>
 
@@ -228,9 +228,9 @@ Plan: 5 to create, 0 to update, 0 to replace, 0 to delete.
 
 Broker: `{url}` (RabbitMQ {version})
 
-| create | update | replace | delete | unmanaged |
-|---:|---:|---:|---:|---:|
-| 0 | 0 | 0 | 0 | 0 |
+| create | update | replace | delete | unmanaged | cannot be applied |
+|---:|---:|---:|---:|---:|---:|
+| 0 | 0 | 0 | 0 | 0 | 0 |
 
 <details><summary>No changes. The broker matches the files.</summary>
 

@@ -1,16 +1,29 @@
-//! The live topology as a topology file (`warren export`): objects sorted,
-//! defaults left out, so the file reads like one written by hand and
-//! plans as no changes against the broker it came from.
+//! The live topology as a topology file (`warren export`), in YAML or in
+//! JSON: objects sorted, defaults left out, so the file reads like one
+//! written by hand and plans as no changes against the broker it came from.
 
 use crate::model::Topology;
 use crate::normalize::normalize;
 
-/// `topology` as YAML, preceded by `header` lines as comments.
-pub fn render_topology_yaml(topology: &Topology, header: &[String]) -> String {
+/// The topology as it is written to a file: normalised, without routes.
+/// Normalising writes x-queue-type wherever its absence would mean another
+/// type, so the file reads back as the same queues.
+fn exported(topology: &Topology) -> Topology {
     let mut t = normalize(topology);
     t.routes.clear();
-    // Normalising writes x-queue-type wherever its absence would mean
-    // another type, so the file reads back as the same queues.
+    t
+}
+
+/// `topology` as JSON (a valid topology file too: JSON is YAML).
+pub fn render_topology_json(topology: &Topology) -> String {
+    let mut text = serde_json::to_string_pretty(&exported(topology)).expect("topologies serialise");
+    text.push('\n');
+    text
+}
+
+/// `topology` as YAML, preceded by `header` lines as comments.
+pub fn render_topology_yaml(topology: &Topology, header: &[String]) -> String {
+    let t = exported(topology);
     let mut out = String::new();
     for line in header {
         out.push_str("# ");
