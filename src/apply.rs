@@ -1,6 +1,7 @@
-//! Carrying a plan out against the broker: its phases in order, the steps
-//! of a phase concurrently (bounded), and a report of what was done, what
-//! failed and what was not started.
+//! Carrying a plan out against the broker: its steps concurrently
+//! (bounded), each as soon as what it waits for is done (see
+//! [`crate::plan::schedule`]), and a report of what was done, what failed
+//! and what was not started.
 //!
 //! It decides nothing: the plan says what to do and in which order, and
 //! the safety checks ran before this module is called. On the first
@@ -11,16 +12,14 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::broker::{Client, DeleteQueue, Error as BrokerError};
 use crate::diff::Action;
 use crate::model::ObjectId;
-use crate::plan::{Operation, Plan, Step};
+use crate::plan::{Operation, Plan, Schedule, Step};
 
 /// The outcome of one step.
 #[derive(Debug, Clone)]
@@ -113,64 +112,91 @@ pub const PERMISSION_RETRY_DELAYS: [Duration; 6] = [
     Duration::from_millis(1600),
 ];
 
-/// Runs `phases` in order, the steps of each phase with at most
-/// `concurrency` requests in flight.
+/// Runs the scheduled steps, at most `concurrency` requests in flight, each
+/// as soon as the steps it waits for are done. After the first failure no
+/// new step starts; the requests in flight finish and the rest is reported
+/// as not started.
 pub async fn execute(
     client: &Client,
     version: &str,
-    phases: Vec<Vec<Step>>,
+    schedule: Schedule,
     concurrency: usize,
     progress: Arc<dyn Progress>,
 ) -> Report {
-    let mut report = Report::default();
-    let failed = Arc::new(AtomicBool::new(false));
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut phases = phases.into_iter();
+    let Schedule {
+        steps,
+        waits_for,
+        deletions_from,
+    } = schedule;
+    let total = steps.len();
+    let mut steps: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
+    let mut waiting: Vec<usize> = waits_for.iter().map(Vec::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); total];
+    for (index, waits) in waits_for.iter().enumerate() {
+        for &dependency in waits {
+            dependents[dependency].push(index);
+        }
+    }
+    // Ready steps, lowest index first so the phase order is kept where
+    // nothing else decides; deletions are held back until every earlier
+    // step is done.
+    let mut ready: BTreeSet<usize> = (0..deletions_from).filter(|&i| waiting[i] == 0).collect();
+    let mut creates_left = deletions_from;
+    if creates_left == 0 {
+        ready.extend(deletions_from..total);
+    }
 
-    for phase in phases.by_ref() {
-        let mut tasks = JoinSet::new();
-        let mut waiting = phase.into_iter();
-        for step in waiting.by_ref() {
-            let permit = permits.clone().acquire_owned().await.expect("never closed");
-            if failed.load(Ordering::SeqCst) {
-                report.not_started.push(step);
-                drop(permit);
+    let mut report = Report::default();
+    let mut failed = false;
+    let mut tasks: JoinSet<(usize, StepResult)> = JoinSet::new();
+    let limit = concurrency.max(1);
+    loop {
+        while !failed && tasks.len() < limit {
+            let Some(index) = ready.pop_first() else {
                 break;
-            }
+            };
+            let step = steps[index].take().expect("each step runs once");
             let client = client.clone();
             let version = version.to_string();
-            let failed = failed.clone();
             let progress = progress.clone();
             tasks.spawn(async move {
                 progress.started(&step);
                 let error = run_step(&client, &version, &step).await.err();
-                if error.is_some() {
-                    failed.store(true, Ordering::SeqCst);
-                }
-                drop(permit);
                 let result = StepResult { step, error };
                 progress.finished(&result);
-                result
+                (index, result)
             });
         }
-        report.not_started.extend(waiting);
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(StepResult { step, error: None }) => report.done.push(step),
-                Ok(StepResult {
-                    step,
-                    error: Some(e),
-                }) => report.failed.push((step, e)),
-                Err(panic) => std::panic::resume_unwind(panic.into_panic()),
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (index, result) = match joined {
+            Ok(done) => done,
+            Err(panic) => std::panic::resume_unwind(panic.into_panic()),
+        };
+        match result.error {
+            Some(error) => {
+                failed = true;
+                report.failed.push((result.step, error));
+            }
+            None => {
+                report.done.push(result.step);
+                for &next in &dependents[index] {
+                    waiting[next] -= 1;
+                    if waiting[next] == 0 && next < deletions_from {
+                        ready.insert(next);
+                    }
+                }
+                if index < deletions_from {
+                    creates_left -= 1;
+                    if creates_left == 0 {
+                        ready.extend(deletions_from..total);
+                    }
+                }
             }
         }
-        if failed.load(Ordering::SeqCst) {
-            break;
-        }
     }
-    for phase in phases {
-        report.not_started.extend(phase);
-    }
+    report.not_started = steps.into_iter().flatten().collect();
     report
 }
 

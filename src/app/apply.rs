@@ -16,7 +16,7 @@ use crate::cli::{Format, GlobalArgs};
 use crate::diff::{Action, Change};
 use crate::model::{ObjectId, plural};
 use crate::plan::{
-    Allow, FORMAT_VERSION, Operation, Plan, PlanInputs, Step, fingerprint, phases, plan_changes,
+    Allow, FORMAT_VERSION, Operation, Plan, PlanInputs, Step, fingerprint, plan_changes, schedule,
     simulate,
 };
 use crate::render::{Subject, render_text};
@@ -81,9 +81,9 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
         return Err(failure);
     }
 
-    let steps = phases(&plan, args.allow);
+    let schedule = schedule(&plan, args.allow);
     let progress: Arc<dyn Progress> = if std::io::stderr().is_terminal() && !global.verbose {
-        Arc::new(BarProgress::new(steps.iter().map(Vec::len).sum()))
+        Arc::new(BarProgress::new(schedule.steps.len()))
     } else {
         Arc::new(LineProgress)
     };
@@ -92,7 +92,14 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
         .as_ref()
         .map(|b| b.version.clone())
         .unwrap_or_default();
-    let report = execute(client, &version, steps, args.concurrency, progress.clone()).await;
+    let report = execute(
+        client,
+        &version,
+        schedule,
+        args.concurrency,
+        progress.clone(),
+    )
+    .await;
     drop(progress);
 
     // The broker answers 204 to a PUT it did not carry out (arguments it
@@ -339,7 +346,7 @@ fn print_report(plan: &Plan, report: &Report, remaining: &[Change]) {
 /// confirmed): text output shows the plan before refusing, so JSON does too.
 fn print_unstarted(plan: &Plan, allow: Allow) {
     let report = Report {
-        not_started: phases(plan, allow).into_iter().flatten().collect(),
+        not_started: schedule(plan, allow).steps,
         ..Report::default()
     };
     print_report(plan, &report, &[]);

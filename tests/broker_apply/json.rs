@@ -72,6 +72,7 @@ fn a_failed_apply_in_json_lists_the_failure_and_what_was_not_started() {
             "vhosts: [{name: $V}]
 exchanges: [{vhost: $V, name: delayed, type: x-no-such-plugin}]
 queues: [{vhost: $V, name: jobs}]
+bindings: [{vhost: $V, source: delayed, destination: jobs}]
 ",
             &[("V", &v.name)],
         ),
@@ -83,7 +84,11 @@ queues: [{vhost: $V, name: jobs}]
     );
     run.expect_code(1);
     let doc = run.json();
-    assert_eq!(doc["applied"], json!([]));
+    // The queue does not wait for the exchange; the binding does.
+    assert_eq!(
+        doc["applied"],
+        json!([format!("declare queue jobs in vhost {}", v.name)])
+    );
     assert_eq!(
         doc["failed"][0]["step"],
         format!("declare exchange delayed in vhost {}", v.name)
@@ -98,7 +103,10 @@ queues: [{vhost: $V, name: jobs}]
     );
     assert_eq!(
         doc["not_started"],
-        json!([format!("declare queue jobs in vhost {}", v.name)])
+        json!([format!(
+            "create binding delayed -> jobs [] in vhost {}",
+            v.name
+        )])
     );
 }
 
