@@ -1,10 +1,28 @@
 //! Files to a desired [`Topology`]: reading paths (files or directories,
 //! YAML or definitions-export JSON), merging them in a stable order, and
 //! validating the result. Every error names the file and the object.
+//!
+//! Only this module and its `parse` step read files; the rules in
+//! [`validate`] are pure functions of a parsed topology, and their findings
+//! are given a file, an object label and a position here, from the
+//! [`Origins`] kept while merging.
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
-use crate::model::Topology;
+use crate::model::{Counts, Topology};
+
+mod arguments;
+mod locate;
+mod parse;
+mod suggest;
+pub mod validate;
+
+pub use suggest::{did_you_mean, edit_distance};
+
+use locate::Seg;
+use validate::{Finding, ObjectRef, Severity};
 
 /// The result of loading and validating files.
 #[derive(Debug, Clone)]
@@ -13,6 +31,8 @@ pub struct Loaded {
     /// The files read, in the order they were merged.
     pub files: Vec<PathBuf>,
     pub warnings: Vec<Diagnostic>,
+    /// Where each object of `topology` was written.
+    pub origins: Origins,
 }
 
 /// Loading failed: every error found, and the warnings seen on the way.
@@ -20,6 +40,11 @@ pub struct Loaded {
 pub struct LoadFailed {
     pub errors: Vec<Diagnostic>,
     pub warnings: Vec<Diagnostic>,
+    /// The files found, in the order they were read (some may not have
+    /// parsed).
+    pub files: Vec<PathBuf>,
+    /// The objects that did parse, per kind.
+    pub counts: Counts,
 }
 
 /// One error or warning, located as precisely as it can be.
@@ -33,9 +58,400 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    /// A diagnostic about a whole file.
+    pub fn in_file(file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: Some(file.into()),
+            object: None,
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `FILE:LINE:COL: OBJECT: MESSAGE`, leaving out the parts it lacks.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            f.write_str(file)?;
+            if let Some(line) = self.line {
+                write!(f, ":{line}")?;
+                if let Some(column) = self.column {
+                    write!(f, ":{column}")?;
+                }
+            }
+            f.write_str(": ")?;
+        }
+        if let Some(object) = &self.object {
+            write!(f, "{object}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The lists of a topology file, in file order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Section {
+    Vhosts,
+    Exchanges,
+    Queues,
+    Bindings,
+    Policies,
+    Routes,
+}
+
+impl Section {
+    pub const ALL: [Section; 6] = [
+        Section::Vhosts,
+        Section::Exchanges,
+        Section::Queues,
+        Section::Bindings,
+        Section::Policies,
+        Section::Routes,
+    ];
+
+    /// The key of the list in a file: `queues`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Vhosts => "vhosts",
+            Section::Exchanges => "exchanges",
+            Section::Queues => "queues",
+            Section::Bindings => "bindings",
+            Section::Policies => "policies",
+            Section::Routes => "routes",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// `queues[3] order.events`, or `queues[3]` for an unnamed item.
+    pub fn label(self, index: usize, name: &str) -> String {
+        if name.is_empty() {
+            format!("{}[{index}]", self.key())
+        } else {
+            format!("{}[{index}] {name}", self.key())
+        }
+    }
+}
+
+/// Where an object was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// Index of the file in [`Loaded::files`].
+    pub file: usize,
+    /// Index of the object in its list, counted per file (across the
+    /// file's YAML documents): `queues[3]` is the file's fourth queue.
+    pub index: usize,
+    /// The YAML document of the file (0 unless it holds several, `---`).
+    pub document: usize,
+    /// Index of the object in its list within that document.
+    pub item: usize,
+}
+
+/// The origin of every object of a merged topology, list by list, in the
+/// same order as the topology's lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origins {
+    pub vhosts: Vec<Origin>,
+    pub exchanges: Vec<Origin>,
+    pub queues: Vec<Origin>,
+    pub bindings: Vec<Origin>,
+    pub policies: Vec<Origin>,
+    pub routes: Vec<Origin>,
+}
+
+impl Origins {
+    pub fn get(&self, section: Section) -> &[Origin] {
+        match section {
+            Section::Vhosts => &self.vhosts,
+            Section::Exchanges => &self.exchanges,
+            Section::Queues => &self.queues,
+            Section::Bindings => &self.bindings,
+            Section::Policies => &self.policies,
+            Section::Routes => &self.routes,
+        }
+    }
+
+    fn get_mut(&mut self, section: Section) -> &mut Vec<Origin> {
+        match section {
+            Section::Vhosts => &mut self.vhosts,
+            Section::Exchanges => &mut self.exchanges,
+            Section::Queues => &mut self.queues,
+            Section::Bindings => &mut self.bindings,
+            Section::Policies => &mut self.policies,
+            Section::Routes => &mut self.routes,
+        }
+    }
+
+    fn extend(&mut self, other: Origins) {
+        for section in Section::ALL {
+            self.get_mut(section).extend_from_slice(other.get(section));
+        }
+    }
+}
+
+/// How much text the locator may parse again to find positions, so a
+/// huge file with thousands of errors still answers quickly: once spent,
+/// diagnostics keep their message and object but lose line and column.
+#[derive(Debug)]
+struct ProbeBudget {
+    remaining: usize,
+}
+
+impl ProbeBudget {
+    fn new(bytes: usize) -> ProbeBudget {
+        ProbeBudget { remaining: bytes }
+    }
+
+    /// Takes `cost` bytes from the budget; false when there is not enough.
+    fn spend(&mut self, cost: usize) -> bool {
+        match self.remaining.checked_sub(cost) {
+            Some(rest) => {
+                self.remaining = rest;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Default for ProbeBudget {
+    fn default() -> ProbeBudget {
+        ProbeBudget::new(64 << 20)
+    }
+}
+
+/// The directory read when no path is given.
+pub const DEFAULT_DIRECTORY: &str = "topologies";
+
 /// Loads, merges and validates `paths` (`./topologies/` when empty).
-pub fn load(_paths: &[PathBuf]) -> Result<Loaded, LoadFailed> {
-    todo!()
+pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadFailed> {
+    let default = [PathBuf::from(DEFAULT_DIRECTORY)];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    let (files, mut errors) = resolve_files(paths);
+    let mut warnings = Vec::new();
+    let mut budget = ProbeBudget::default();
+    let mut topology = Topology::default();
+    let mut origins = Origins::default();
+    // Texts are kept to locate the findings of validation afterwards.
+    let mut texts: Vec<Option<String>> = Vec::new();
+    for (index, path) in files.iter().enumerate() {
+        let name = path.display().to_string();
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                errors.push(Diagnostic::in_file(
+                    name,
+                    format!("cannot read the file: {err}"),
+                ));
+                texts.push(None);
+                continue;
+            }
+        };
+        let parsed = parse::parse_file(index, &name, &bytes, &mut budget);
+        errors.extend(parsed.errors);
+        warnings.extend(parsed.warnings);
+        topology.extend(parsed.topology);
+        origins.extend(parsed.origins);
+        texts.push(String::from_utf8(bytes).ok());
+    }
+
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let placer = Placer {
+        topology: &topology,
+        origins: &origins,
+        names: &names,
+        texts: &texts,
+    };
+    for finding in validate::validate(&topology) {
+        let severity = finding.severity;
+        let diagnostic = placer.diagnostic(finding, &mut budget);
+        match severity {
+            Severity::Error => errors.push(diagnostic),
+            Severity::Warning => warnings.push(diagnostic),
+        }
+    }
+    sort_by_place(&mut errors, &names);
+    sort_by_place(&mut warnings, &names);
+
+    if errors.is_empty() {
+        Ok(Loaded {
+            topology,
+            files,
+            warnings,
+            origins,
+        })
+    } else {
+        Err(LoadFailed {
+            errors,
+            warnings,
+            counts: topology.counts(),
+            files,
+        })
+    }
+}
+
+/// The files named by `paths`: files as given, directories expanded to
+/// their `*.yaml`, `*.yml` and `*.json` files sorted by name (not
+/// recursively). A file named twice is read once.
+fn resolve_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let mut add = |file: PathBuf, files: &mut Vec<PathBuf>| {
+        let key = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+        if seen.insert(key) {
+            files.push(file);
+        }
+    };
+    for path in paths {
+        let name = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let hint = if path.as_os_str() == DEFAULT_DIRECTORY {
+                    " (give the files to read, or run `warren init`)"
+                } else {
+                    ""
+                };
+                errors.push(Diagnostic::in_file(
+                    name,
+                    format!("no such file or directory{hint}"),
+                ));
+            }
+            Err(err) => errors.push(Diagnostic::in_file(name, format!("cannot read: {err}"))),
+            Ok(meta) if meta.is_dir() => match topology_files_in(path) {
+                Ok(found) if found.is_empty() => errors.push(Diagnostic::in_file(
+                    name,
+                    "the directory holds no *.yaml, *.yml or *.json file",
+                )),
+                Ok(found) => found.into_iter().for_each(|f| add(f, &mut files)),
+                Err(err) => errors.push(Diagnostic::in_file(
+                    name,
+                    format!("cannot read the directory: {err}"),
+                )),
+            },
+            Ok(_) => add(path.clone(), &mut files),
+        }
+    }
+    (files, errors)
+}
+
+fn topology_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_topology = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
+        if is_topology && path.is_file() {
+            found.push(path);
+        }
+    }
+    found.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(found)
+}
+
+/// Errors in file order, then by position; unplaced ones first in a file.
+fn sort_by_place(diagnostics: &mut [Diagnostic], names: &[String]) {
+    let rank = |d: &Diagnostic| {
+        let file = d
+            .file
+            .as_ref()
+            .and_then(|f| names.iter().position(|n| n == f))
+            .map_or(0, |i| i + 1);
+        (file, d.line.unwrap_or(0), d.column.unwrap_or(0))
+    };
+    diagnostics.sort_by_key(rank);
+}
+
+/// Turns validation findings into diagnostics: file, object label and
+/// position.
+struct Placer<'a> {
+    topology: &'a Topology,
+    origins: &'a Origins,
+    names: &'a [String],
+    texts: &'a [Option<String>],
+}
+
+impl Placer<'_> {
+    fn diagnostic(&self, finding: Finding, budget: &mut ProbeBudget) -> Diagnostic {
+        let (file, object, position) = self.place(finding.object, &finding.field, budget);
+        let mut message = finding.message;
+        if let Some(other) = finding.related {
+            let (file, object, position) = self.place(other, &[], budget);
+            let at = match position {
+                Some(p) => format!("{file}:{}:{}", p.line, p.column),
+                None => file,
+            };
+            message.push_str(&format!(" (first declared at {at}, {object})"));
+        }
+        Diagnostic {
+            file: Some(file),
+            object: Some(object),
+            line: position.map(|p| p.line),
+            column: position.map(|p| p.column),
+            message,
+        }
+    }
+
+    /// The file, the label and the position of an object (or of one of
+    /// its fields, when the field is written).
+    fn place(
+        &self,
+        object: ObjectRef,
+        field: &[Seg],
+        budget: &mut ProbeBudget,
+    ) -> (String, String, Option<locate::Position>) {
+        let origin = self.origins.get(object.section)[object.index];
+        let file = self.names[origin.file].clone();
+        let label = object
+            .section
+            .label(origin.index, &validate::object_name(self.topology, object));
+        let position = self.texts[origin.file].as_deref().and_then(|text| {
+            let mut path = vec![Seg::key(object.section.key()), Seg::Index(origin.item)];
+            let object_path_len = path.len();
+            path.extend_from_slice(field);
+            let mut found = None;
+            // The field when it is written, else the object itself (the
+            // field may be a default, like an unwritten `vhost: /`).
+            for len in [path.len(), object_path_len] {
+                if found.is_some() || !budget.spend(text.len()) {
+                    break;
+                }
+                found = locate::value_position(text, origin.document, &path[..len]);
+                if len == object_path_len {
+                    break;
+                }
+            }
+            found
+        });
+        (file, label, position)
+    }
+}
+
+/// `events -> order.events`; the default exchange reads `(default)`.
+pub fn binding_label(source: &str, destination: &str) -> String {
+    format!("{} -> {destination}", exchange_label(source))
+}
+
+/// `events order.created`: where a route assertion publishes.
+pub fn route_label(exchange: &str, routing_key: &str) -> String {
+    format!("{} {routing_key}", exchange_label(exchange))
+        .trim_end()
+        .to_string()
+}
+
+fn exchange_label(name: &str) -> &str {
+    if name.is_empty() { "(default)" } else { name }
 }
 
 /// The JSON Schema of the topology file, pretty-printed with a final newline.

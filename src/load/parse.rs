@@ -1,0 +1,711 @@
+//! One file's bytes to the objects it declares, with every parse error it
+//! holds: YAML syntax, top-level keys (definitions-export keys accepted or
+//! refused), and each list item's own type errors.
+//!
+//! A file is parsed into `serde_yaml::Value` first, so one bad queue does
+//! not hide a bad binding: each list item is then deserialised into its
+//! type on its own. A failed item is deserialised once more straight from
+//! the text (see [`locate`]) to get its error's line and column. Nothing
+//! here touches the disk or checks rules across objects.
+
+use serde::Deserialize;
+use serde_yaml::Value;
+
+use super::locate::{self, Position, Seg};
+use super::{Diagnostic, Origin, Origins, ProbeBudget, Section};
+use crate::model::{Binding, Exchange, Policy, Queue, RouteAssertion, Topology, Vhost};
+
+/// Keys of a definitions export that say which broker wrote it: accepted
+/// and ignored.
+pub const EXPORT_VERSION_KEYS: &[&str] = &[
+    "rabbit_version",
+    "rabbitmq_version",
+    "product_name",
+    "product_version",
+    "rabbitmq_definition_format",
+    "explanation",
+];
+
+/// Keys of a definitions export that warren does not manage: refused, so
+/// that nobody believes a file full of users is being applied.
+pub const UNMANAGED_KEYS: &[&str] = &[
+    "users",
+    "permissions",
+    "topic_permissions",
+    "parameters",
+    "global_parameters",
+    "limits",
+    "vhost_limits",
+    "user_limits",
+    "operator_policies",
+];
+
+/// What one file holds.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    /// The objects that parsed; items with errors are left out.
+    pub topology: Topology,
+    /// Where each object of `topology` is written in the file.
+    pub origins: Origins,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Parses the file numbered `file` (its index in the list of files read),
+/// called `name` in messages.
+pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudget) -> ParsedFile {
+    let mut parsed = ParsedFile::default();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            parsed.errors.push(not_utf8(name, bytes, &err));
+            return parsed;
+        }
+    };
+    let mut file_parser = FileParser {
+        file,
+        name,
+        text,
+        budget,
+        parsed,
+        counts: [0; 6],
+    };
+    for (document, deserializer) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        match Value::deserialize(deserializer) {
+            Ok(value) => file_parser.document(document, value),
+            Err(err) => {
+                // serde_yaml cannot resume after a syntax error, and its
+                // document iterator repeats a failure forever: stop here.
+                let diagnostic = file_parser.yaml_error(document, &err);
+                file_parser.parsed.errors.push(diagnostic);
+                break;
+            }
+        }
+    }
+    let declared: usize = file_parser.counts.iter().sum();
+    let mut parsed = file_parser.parsed;
+    if declared == 0 && parsed.errors.is_empty() {
+        parsed.warnings.push(Diagnostic::in_file(
+            name,
+            "the file declares nothing (no vhosts, exchanges, queues, bindings, policies or routes)",
+        ));
+    }
+    parsed
+}
+
+struct FileParser<'a> {
+    file: usize,
+    name: &'a str,
+    text: &'a str,
+    budget: &'a mut ProbeBudget,
+    parsed: ParsedFile,
+    /// Items seen so far per section (parsed or not), across documents:
+    /// the next item's index in the file.
+    counts: [usize; 6],
+}
+
+impl FileParser<'_> {
+    fn document(&mut self, document: usize, value: Value) {
+        let mapping = match value {
+            Value::Null => return,
+            Value::Mapping(mapping) => mapping,
+            other => {
+                let position = self.value_position(document, &[]);
+                self.error(
+                    None,
+                    position,
+                    format!(
+                        "the file must be a mapping with the keys {}, not {}",
+                        section_list(),
+                        describe(&other)
+                    ),
+                );
+                return;
+            }
+        };
+        for (key, value) in mapping {
+            let Some(key) = key.as_str().map(str::to_string) else {
+                self.error(
+                    None,
+                    None,
+                    format!("top-level keys must be strings, found {}", describe(&key)),
+                );
+                continue;
+            };
+            if let Some(section) = Section::from_key(&key) {
+                self.section(document, section, value);
+            } else if EXPORT_VERSION_KEYS.contains(&key.as_str()) {
+                continue;
+            } else if UNMANAGED_KEYS.contains(&key.as_str()) {
+                if is_empty(&value) {
+                    // An export's `parameters: []`: nothing is left out.
+                    continue;
+                }
+                let position = self.key_position(document, &[], &key);
+                self.error(
+                    None,
+                    position,
+                    format!(
+                        "'{key}' is not managed by warren, which manages vhosts, exchanges, \
+                         queues, bindings and policies only; remove the key (an export of one \
+                         vhost, GET /api/definitions/{{vhost}}, leaves users and permissions out)"
+                    ),
+                );
+            } else {
+                let position = self.key_position(document, &[], &key);
+                let hint = super::suggest::hint(&key, Section::ALL.iter().map(|s| s.key()));
+                self.error(
+                    None,
+                    position,
+                    format!(
+                        "unknown key '{key}'{hint}; expected one of: {}",
+                        section_list()
+                    ),
+                );
+            }
+        }
+    }
+
+    fn section(&mut self, document: usize, section: Section, value: Value) {
+        let items = match value {
+            Value::Null => return,
+            Value::Sequence(items) => items,
+            other => {
+                let position = self.value_position(document, &[Seg::key(section.key())]);
+                self.error(
+                    None,
+                    position,
+                    format!(
+                        "'{}' must be a list, not {}",
+                        section.key(),
+                        describe(&other)
+                    ),
+                );
+                return;
+            }
+        };
+        for (item_index, item) in items.into_iter().enumerate() {
+            let origin = Origin {
+                file: self.file,
+                index: self.counts[section as usize],
+                document,
+                item: item_index,
+            };
+            self.counts[section as usize] += 1;
+            match section {
+                Section::Vhosts => {
+                    self.item::<Vhost>(section, origin, item, |t, o| t.vhosts.push(o))
+                }
+                Section::Exchanges => {
+                    self.item::<Exchange>(section, origin, item, |t, o| t.exchanges.push(o))
+                }
+                Section::Queues => {
+                    self.item::<Queue>(section, origin, item, |t, o| t.queues.push(o))
+                }
+                Section::Bindings => {
+                    self.item::<Binding>(section, origin, item, |t, o| t.bindings.push(o))
+                }
+                Section::Policies => {
+                    self.item::<Policy>(section, origin, item, |t, o| t.policies.push(o))
+                }
+                Section::Routes => {
+                    self.item::<RouteAssertion>(section, origin, item, |t, o| t.routes.push(o))
+                }
+            }
+        }
+    }
+
+    /// Deserialises one list item into `T`, or reports why it cannot be.
+    fn item<T>(
+        &mut self,
+        section: Section,
+        origin: Origin,
+        item: Value,
+        push: impl FnOnce(&mut Topology, T),
+    ) where
+        T: for<'de> Deserialize<'de>,
+    {
+        let label = section.label(origin.index, &item_label(section, &item));
+        match serde_yaml::from_value::<T>(item) {
+            Ok(object) => {
+                push(&mut self.parsed.topology, object);
+                self.parsed.origins.get_mut(section).push(origin);
+            }
+            Err(err) => {
+                // The same item straight from the text gives the message a
+                // position (and the path of the bad field).
+                let path = [Seg::key(section.key()), Seg::Index(origin.item)];
+                let located = if self.budget.spend(self.text.len()) {
+                    locate::typed_error::<T>(self.text, origin.document, &path).err()
+                } else {
+                    None
+                };
+                let (message, position) = match &located {
+                    Some(located) => (
+                        clean_message(located, section.key(), origin.item),
+                        locate::position(located),
+                    ),
+                    None => (clean_message(&err, section.key(), origin.item), None),
+                };
+                self.error(Some(label), position, humanize(&message));
+            }
+        }
+    }
+
+    fn yaml_error(&mut self, document: usize, err: &serde_yaml::Error) -> Diagnostic {
+        let raw = err.to_string();
+        let mut position = locate::position(err);
+        let message = if raw.contains("duplicate entry with key") {
+            match locate::duplicate_key(self.text, document) {
+                Some((key, at)) => {
+                    position = at.or(position);
+                    format!("key '{key}' is written twice in the same mapping")
+                }
+                None => format!("a key is written twice in the same mapping ({raw})"),
+            }
+        } else if raw.contains("recursion limit exceeded") {
+            "nested more than 128 levels deep".to_string()
+        } else if raw.contains("repetition limit exceeded") {
+            "aliases expand to too many nodes (an alias bomb?): refused".to_string()
+        } else if raw.contains("control characters are not allowed") {
+            "control characters are not allowed (is this a binary file?)".to_string()
+        } else {
+            let mut message = format!("invalid YAML: {}", strip_position(&raw, position));
+            if position.is_some_and(|p| char_at(self.text, p) == Some('\t')) {
+                message.push_str(" (a tab: YAML indentation must use spaces)");
+            }
+            message
+        };
+        Diagnostic {
+            file: Some(self.name.to_string()),
+            object: None,
+            line: position.map(|p| p.line),
+            column: position.map(|p| p.column),
+            message,
+        }
+    }
+
+    fn error(&mut self, object: Option<String>, position: Option<Position>, message: String) {
+        self.parsed.errors.push(Diagnostic {
+            file: Some(self.name.to_string()),
+            object,
+            line: position.map(|p| p.line),
+            column: position.map(|p| p.column),
+            message,
+        });
+    }
+
+    fn value_position(&mut self, document: usize, path: &[Seg]) -> Option<Position> {
+        if self.budget.spend(self.text.len()) {
+            locate::value_position(self.text, document, path)
+        } else {
+            None
+        }
+    }
+
+    fn key_position(&mut self, document: usize, path: &[Seg], key: &str) -> Option<Position> {
+        if self.budget.spend(self.text.len()) {
+            locate::key_position(self.text, document, path, key)
+        } else {
+            None
+        }
+    }
+}
+
+/// The error for a file that is not UTF-8, pointing at the first bad byte.
+fn not_utf8(name: &str, bytes: &[u8], err: &std::str::Utf8Error) -> Diagnostic {
+    let good = &bytes[..err.valid_up_to()];
+    let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    // The valid prefix is UTF-8, so counting its characters is safe.
+    let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+    let byte = bytes[err.valid_up_to()];
+    let binary = bytes.iter().take(8192).any(|&b| b == 0);
+    let what = if binary {
+        "not a text file (it holds NUL bytes)"
+    } else {
+        "not UTF-8 text"
+    };
+    Diagnostic {
+        file: Some(name.to_string()),
+        object: None,
+        line: Some(line),
+        column: Some(column),
+        message: format!(
+            "{what}: byte 0x{byte:02X} at offset {} is not valid UTF-8; topology files are UTF-8 YAML or JSON",
+            err.valid_up_to()
+        ),
+    }
+}
+
+/// A short label for an item that may not have parsed: its name, or its
+/// two ends for a binding, read from the raw value.
+fn item_label(section: Section, item: &Value) -> String {
+    let text = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_string);
+    match section {
+        Section::Bindings => match (text("source"), text("destination")) {
+            (Some(source), Some(destination)) => super::binding_label(&source, &destination),
+            _ => String::new(),
+        },
+        Section::Routes => match text("exchange") {
+            Some(exchange) => {
+                super::route_label(&exchange, &text("routing_key").unwrap_or_default())
+            }
+            None => String::new(),
+        },
+        _ => text("name").unwrap_or_default(),
+    }
+}
+
+/// serde_yaml's message without its position (reported apart) and without
+/// the path down to the item (the object label says it).
+fn clean_message(err: &serde_yaml::Error, key: &str, index: usize) -> String {
+    let message = strip_position(&err.to_string(), locate::position(err));
+    let prefix = format!("{key}[{index}]");
+    let message = message.strip_prefix(&prefix).unwrap_or(&message);
+    let message = message.strip_prefix(": ").unwrap_or(message);
+    let message = message.strip_prefix('.').unwrap_or(message);
+    message.to_string()
+}
+
+fn strip_position(message: &str, position: Option<Position>) -> String {
+    match position {
+        Some(p) => message.replacen(&format!(" at line {} column {}", p.line, p.column), "", 1),
+        None => message.to_string(),
+    }
+}
+
+/// Rewrites serde's wording for the common cases into warren's, with a
+/// "did you mean" for unknown keys and values.
+fn humanize(message: &str) -> String {
+    // A path inside the item may come first: `destination_type: unknown …`.
+    let (prefix, rest) = match message.find(": ") {
+        Some(i)
+            if !message[..i].contains(' ')
+                && !message.starts_with("invalid")
+                && !message.starts_with("unknown") =>
+        {
+            (&message[..i + 2], &message[i + 2..])
+        }
+        _ => ("", message),
+    };
+    let rewritten = rest
+        .strip_prefix("unknown field `")
+        .and_then(|r| unknown_word("key", r))
+        .or_else(|| {
+            rest.strip_prefix("unknown variant `")
+                .and_then(|r| unknown_word("value", r))
+        })
+        .or_else(|| {
+            between(rest, "missing field `", "`").map(|f| format!("missing required key '{f}'"))
+        })
+        .or_else(|| {
+            between(rest, "duplicate field `", "`").map(|f| format!("key '{f}' is written twice"))
+        });
+    match rewritten {
+        Some(text) => format!("{prefix}{text}"),
+        None => message.to_string(),
+    }
+}
+
+/// `X`, expected one of `a`, `b` → unknown key 'X' (did you mean …); expected one of: a, b
+fn unknown_word(what: &str, rest: &str) -> Option<String> {
+    let end = rest.find('`')?;
+    let word = &rest[..end];
+    let expected: Vec<&str> = rest[end + 1..].split('`').skip(1).step_by(2).collect();
+    let hint = super::suggest::hint(word, expected.iter().copied());
+    if expected.is_empty() {
+        Some(format!("unknown {what} '{word}'"))
+    } else {
+        Some(format!(
+            "unknown {what} '{word}'{hint}; expected one of: {}",
+            expected.join(", ")
+        ))
+    }
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = text.strip_prefix(start)?;
+    Some(&rest[..rest.find(end)?])
+}
+
+fn section_list() -> String {
+    Section::ALL
+        .iter()
+        .map(|s| s.key())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Sequence(items) => items.is_empty(),
+        Value::Mapping(map) => map.is_empty(),
+        _ => false,
+    }
+}
+
+/// `a list`, `a string`, … for messages about the wrong shape.
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+fn char_at(text: &str, position: Position) -> Option<char> {
+    text.lines()
+        .nth(position.line.checked_sub(1)?)?
+        .chars()
+        .nth(position.column.checked_sub(1)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ParsedFile {
+        parse_file(0, "t.yaml", text.as_bytes(), &mut ProbeBudget::default())
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        parse(text)
+            .errors
+            .iter()
+            .map(Diagnostic::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_file_gives_its_objects_and_where_they_are_written() {
+        let parsed = parse("vhosts: [{name: /}]\nqueues:\n  - name: a\n  - name: b\n");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.topology.queues.len(), 2);
+        assert_eq!(parsed.origins.queues[1].index, 1);
+        assert_eq!(parsed.origins.queues[1].item, 1);
+    }
+
+    #[test]
+    fn every_bad_item_is_reported_with_its_own_position() {
+        let text = "\
+queues:
+  - name: a
+    durabel: true
+  - name: b
+bindings:
+  - source: e
+    destination: b
+    destination_type: queues
+";
+        assert_eq!(
+            errors(text),
+            [
+                "t.yaml:3:5: queues[0] a: unknown key 'durabel' (did you mean 'durable'?); \
+                 expected one of: name, vhost, durable, auto_delete, arguments",
+                "t.yaml:8:23: bindings[0] e -> b: destination_type: unknown value 'queues' \
+                 (did you mean 'queue'?); expected one of: queue, exchange",
+            ]
+        );
+        assert_eq!(
+            parse(text).topology.queues.len(),
+            1,
+            "the good queue is kept"
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_field() {
+        assert_eq!(
+            errors("queues:\n  - name: a\n    durable: yes\n"),
+            ["t.yaml:3:14: queues[0] a: durable: invalid type: string \"yes\", expected a boolean"]
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_reported() {
+        assert_eq!(
+            errors("exchanges:\n  - name: e\n"),
+            ["t.yaml:2:5: exchanges[0] e: missing required key 'type'"]
+        );
+    }
+
+    #[test]
+    fn export_version_keys_are_ignored() {
+        let parsed = parse(
+            "{\"rabbit_version\": \"3.10.8\", \"rabbitmq_version\": \"3.10.8\", \"product_name\": \"RabbitMQ\", \"product_version\": \"3.10.8\", \"vhosts\": [{\"name\": \"/\"}]}",
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.topology.vhosts.len(), 1);
+    }
+
+    #[test]
+    fn unmanaged_export_keys_are_refused_by_name() {
+        let errors = errors("vhosts: [{name: /}]\nusers:\n  - name: guest\n");
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with("t.yaml:2:1: 'users' is not managed by warren"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn an_empty_unmanaged_key_is_accepted_since_it_holds_nothing() {
+        let parsed = parse(
+            "{\"vhosts\": [{\"name\": \"/\"}], \"parameters\": [], \"topic_permissions\": []}",
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    }
+
+    #[test]
+    fn an_unknown_top_level_key_gets_a_hint() {
+        assert_eq!(
+            errors("queus: []\n"),
+            ["t.yaml:1:1: unknown key 'queus' (did you mean 'queues'?); \
+              expected one of: vhosts, exchanges, queues, bindings, policies, routes"]
+        );
+    }
+
+    #[test]
+    fn a_section_that_is_not_a_list_is_reported() {
+        assert_eq!(
+            errors("queues: {name: a}\n"),
+            ["t.yaml:1:9: 'queues' must be a list, not a mapping"]
+        );
+    }
+
+    #[test]
+    fn an_empty_file_declares_nothing_and_says_so() {
+        for text in ["", "# nothing\n", "---\n", "rabbit_version: 3.10.8\n"] {
+            let parsed = parse(text);
+            assert!(parsed.errors.is_empty(), "{text:?}: {:?}", parsed.errors);
+            assert_eq!(parsed.topology, Topology::default());
+            assert_eq!(parsed.warnings.len(), 1, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn documents_merge_and_indexes_run_on() {
+        let parsed = parse("queues: [{name: a}]\n---\nqueues: [{name: b}, {name: c, bad: 1}]\n");
+        assert_eq!(parsed.topology.queues.len(), 2);
+        assert_eq!(parsed.origins.queues[1].index, 1);
+        assert_eq!(parsed.origins.queues[1].document, 1);
+        let errors: Vec<String> = parsed.errors.iter().map(Diagnostic::to_string).collect();
+        assert!(
+            errors[0].starts_with("t.yaml:3:31: queues[2] c: unknown key 'bad'"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        assert_eq!(
+            errors("queues: [{name: a}\n"),
+            [
+                "t.yaml:2:1: invalid YAML: did not find expected ',' or ']', while parsing a flow sequence at line 1 column 9"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_duplicate_key_is_found_where_it_is_repeated() {
+        assert_eq!(
+            errors("queues:\n  - name: a\n    durable: true\n    name: b\n"),
+            ["t.yaml:4:5: key 'name' is written twice in the same mapping"]
+        );
+    }
+
+    #[test]
+    fn a_tab_in_the_indentation_is_explained() {
+        let errors = errors("queues:\n\t- name: a\n");
+        assert!(
+            errors[0].contains("a tab: YAML indentation must use spaces"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_reported_at_the_first_bad_byte() {
+        let parsed = parse_file(
+            0,
+            "t.yaml",
+            b"queues:\n  - name: caf\xe9\n",
+            &mut ProbeBudget::default(),
+        );
+        assert_eq!(
+            parsed.errors[0].to_string(),
+            "t.yaml:2:14: not UTF-8 text: byte 0xE9 at offset 21 is not valid UTF-8; \
+             topology files are UTF-8 YAML or JSON"
+        );
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (name, previous) in [
+            ("b", "a"),
+            ("c", "b"),
+            ("d", "c"),
+            ("e", "d"),
+            ("f", "e"),
+            ("g", "f"),
+            ("h", "g"),
+        ] {
+            let list = vec![format!("*{previous}"); 9].join(", ");
+            text.push_str(&format!("{name}: &{name} [{list}]\n"));
+        }
+        let errors = errors(&text);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].contains("alias bomb"), "{errors:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let errors = errors(&"[".repeat(10_000));
+        assert!(
+            errors[0].contains("nested more than 128 levels deep"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn without_budget_errors_lose_their_position_but_not_their_message() {
+        let parsed = parse_file(
+            0,
+            "t.yaml",
+            b"queues:\n  - name: a\n    durable: yes\n",
+            &mut ProbeBudget::new(0),
+        );
+        assert_eq!(
+            parsed.errors[0].to_string(),
+            "t.yaml: queues[0] a: invalid type: string \"yes\", expected a boolean"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_input_makes_the_parser_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = parse_file(0, "t.yaml", &bytes, &mut ProbeBudget::default());
+        }
+
+        #[test]
+        fn no_yaml_like_text_makes_the_parser_panic(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "queues:", "\n", "  - ", "name: ", "a", "{", "}", "[", "]", ",", ": ",
+                    "&x ", "*x", "!!str ", "---\n", "\"", "'", "#", "\t", "vhosts:", "arguments:",
+                    "x-message-ttl: ", "6e4", "bindings:", "source: ", "- ", "? ", "|\n", "<<: *x",
+                ]),
+                0..40,
+            )
+        ) {
+            let text: String = pieces.concat();
+            let _ = parse_file(0, "t.yaml", text.as_bytes(), &mut ProbeBudget::default());
+        }
+    }
+}

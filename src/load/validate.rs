@@ -1,0 +1,1249 @@
+//! The rules of a valid topology (DESIGN.md §1), each a small function of a
+//! parsed [`Topology`] that returns findings: errors, which make
+//! `warren validate` fail, and warnings, which do not.
+//!
+//! Pure: no files, no positions. A finding points at an object by its list
+//! and index in the merged topology, and at the field it is about; the
+//! loader turns that into a file, a label and a line. The tables of known
+//! arguments live in `arguments`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use super::Section;
+use super::arguments::{self, QueueType, ValueRule};
+use super::locate::Seg;
+use super::suggest::hint;
+use crate::model::{
+    Arguments, Binding, DestinationType, Exchange, ObjectId, Policy, Queue, RouteAssertion,
+    Topology, builtin_exchange_type, is_reserved_name,
+};
+use crate::route;
+
+/// Whether a finding stops the topology from being used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// An object of the merged topology: its list and its index there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub section: Section,
+    pub index: usize,
+}
+
+/// One thing wrong, or worth a warning, about one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub severity: Severity,
+    pub object: ObjectRef,
+    /// The field it is about, inside the object (`arguments`,
+    /// `x-message-ttl`), to point at the right line; empty for the whole
+    /// object.
+    pub field: Vec<Seg>,
+    pub message: String,
+    /// Another object involved: the first declaration of a duplicate.
+    pub related: Option<ObjectRef>,
+}
+
+/// Names longer than this many bytes are refused (AMQP short strings).
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Every finding about `topology`, rule by rule.
+pub fn validate(topology: &Topology) -> Vec<Finding> {
+    let mut out = Findings::default();
+    let scope = Scope::of(topology);
+    check_vhosts(topology, &mut out);
+    check_listed_vhosts(topology, &scope, &mut out);
+    check_duplicates(topology, &mut out);
+    for (index, exchange) in topology.exchanges.iter().enumerate() {
+        let at = ObjectRef {
+            section: Section::Exchanges,
+            index,
+        };
+        check_exchange(exchange, at, &scope, &mut out);
+    }
+    for (index, queue) in topology.queues.iter().enumerate() {
+        let at = ObjectRef {
+            section: Section::Queues,
+            index,
+        };
+        check_queue(queue, at, &scope, &mut out);
+    }
+    for (index, binding) in topology.bindings.iter().enumerate() {
+        let at = ObjectRef {
+            section: Section::Bindings,
+            index,
+        };
+        check_binding(binding, at, &scope, &mut out);
+    }
+    for (index, policy) in topology.policies.iter().enumerate() {
+        let at = ObjectRef {
+            section: Section::Policies,
+            index,
+        };
+        check_policy(policy, at, &mut out);
+    }
+    for (index, assertion) in topology.routes.iter().enumerate() {
+        let at = ObjectRef {
+            section: Section::Routes,
+            index,
+        };
+        check_route(topology, assertion, at, &mut out);
+    }
+    out.0
+}
+
+/// The name shown after an object's label: `order.events`,
+/// `events -> order.events`.
+pub fn object_name(topology: &Topology, object: ObjectRef) -> String {
+    let i = object.index;
+    match object.section {
+        Section::Vhosts => topology.vhosts[i].name.clone(),
+        Section::Exchanges => topology.exchanges[i].name.clone(),
+        Section::Queues => topology.queues[i].name.clone(),
+        Section::Bindings => {
+            let b = &topology.bindings[i];
+            super::binding_label(&b.source, &b.destination)
+        }
+        Section::Policies => topology.policies[i].name.clone(),
+        Section::Routes => {
+            let r = &topology.routes[i];
+            super::route_label(&r.exchange, &r.routing_key)
+        }
+    }
+}
+
+#[derive(Default)]
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn error(&mut self, object: ObjectRef, field: &[&str], message: impl Into<String>) {
+        self.push(Severity::Error, object, field, message.into());
+    }
+
+    fn warning(&mut self, object: ObjectRef, field: &[&str], message: impl Into<String>) {
+        self.push(Severity::Warning, object, field, message.into());
+    }
+
+    fn push(&mut self, severity: Severity, object: ObjectRef, field: &[&str], message: String) {
+        self.0.push(Finding {
+            severity,
+            object,
+            field: field.iter().map(|k| Seg::key(k)).collect(),
+            message,
+            related: None,
+        });
+    }
+}
+
+/// What the topology declares, per vhost, for lookups by name.
+struct Scope<'t> {
+    /// Vhost names in file order.
+    vhosts: Vec<&'t str>,
+    default_queue_types: HashMap<&'t str, QueueType>,
+    exchanges: HashMap<&'t str, BTreeSet<&'t str>>,
+    queues: HashMap<&'t str, BTreeSet<&'t str>>,
+}
+
+impl<'t> Scope<'t> {
+    fn of(topology: &'t Topology) -> Scope<'t> {
+        let mut scope = Scope {
+            vhosts: topology.vhosts.iter().map(|v| v.name.as_str()).collect(),
+            default_queue_types: HashMap::new(),
+            exchanges: HashMap::new(),
+            queues: HashMap::new(),
+        };
+        for vhost in &topology.vhosts {
+            if let Some(kind) = vhost
+                .default_queue_type
+                .as_deref()
+                .and_then(QueueType::parse)
+            {
+                scope.default_queue_types.insert(&vhost.name, kind);
+            }
+        }
+        for e in &topology.exchanges {
+            scope.exchanges.entry(&e.vhost).or_default().insert(&e.name);
+        }
+        for q in &topology.queues {
+            scope.queues.entry(&q.vhost).or_default().insert(&q.name);
+        }
+        scope
+    }
+
+    /// Declared, or built in (the default exchange and `amq.*`).
+    fn has_exchange(&self, vhost: &str, name: &str) -> bool {
+        builtin_exchange_type(name).is_some()
+            || self.exchanges.get(vhost).is_some_and(|s| s.contains(name))
+    }
+
+    fn has_queue(&self, vhost: &str, name: &str) -> bool {
+        self.queues.get(vhost).is_some_and(|s| s.contains(name))
+    }
+
+    /// Exchange names to suggest: declared ones, then the built-in ones.
+    fn exchange_names(&self, vhost: &str) -> Vec<&str> {
+        let declared = self.exchanges.get(vhost).into_iter().flatten().copied();
+        let builtin = crate::model::BUILTIN_EXCHANGES
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| !n.is_empty());
+        declared.chain(builtin).collect()
+    }
+
+    fn queue_names(&self, vhost: &str) -> Vec<&str> {
+        self.queues
+            .get(vhost)
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------- vhosts
+
+fn check_vhosts(topology: &Topology, out: &mut Findings) {
+    for (index, vhost) in topology.vhosts.iter().enumerate() {
+        let at = ObjectRef {
+            section: Section::Vhosts,
+            index,
+        };
+        check_name(&vhost.name, "vhost", at, out);
+        if let Some(kind) = &vhost.default_queue_type {
+            if QueueType::parse(kind).is_none() {
+                out.error(
+                    at,
+                    &["default_queue_type"],
+                    format!(
+                        "default_queue_type '{kind}' is not one of classic, quorum, stream{}",
+                        hint(kind, QueueType::NAMES.iter().copied())
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Every object lives in a vhost listed under `vhosts`.
+fn check_listed_vhosts(topology: &Topology, scope: &Scope, out: &mut Findings) {
+    let objects = [
+        (
+            Section::Exchanges,
+            topology
+                .exchanges
+                .iter()
+                .map(|o| o.vhost.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            Section::Queues,
+            topology.queues.iter().map(|o| o.vhost.as_str()).collect(),
+        ),
+        (
+            Section::Bindings,
+            topology.bindings.iter().map(|o| o.vhost.as_str()).collect(),
+        ),
+        (
+            Section::Policies,
+            topology.policies.iter().map(|o| o.vhost.as_str()).collect(),
+        ),
+        (
+            Section::Routes,
+            topology.routes.iter().map(|o| o.vhost.as_str()).collect(),
+        ),
+    ];
+    for (section, vhosts) in objects {
+        for (index, vhost) in vhosts.into_iter().enumerate() {
+            if !scope.vhosts.contains(&vhost) {
+                let suggestion = hint(vhost, scope.vhosts.iter().copied());
+                let advice = if suggestion.is_empty() {
+                    format!("; add `- name: {vhost}` under vhosts")
+                } else {
+                    String::new()
+                };
+                out.error(
+                    ObjectRef { section, index },
+                    &["vhost"],
+                    format!("vhost '{vhost}' is not listed under vhosts{suggestion}{advice}"),
+                );
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------ duplicates
+
+/// The same identity twice, in one file or across files: the later one is
+/// reported, and the first named.
+fn check_duplicates(topology: &Topology, out: &mut Findings) {
+    let ids = [
+        (
+            Section::Vhosts,
+            topology.vhosts.iter().map(|o| o.id()).collect::<Vec<_>>(),
+        ),
+        (
+            Section::Exchanges,
+            topology.exchanges.iter().map(Exchange::id).collect(),
+        ),
+        (
+            Section::Queues,
+            topology.queues.iter().map(Queue::id).collect(),
+        ),
+        (
+            Section::Bindings,
+            topology.bindings.iter().map(Binding::id).collect(),
+        ),
+        (
+            Section::Policies,
+            topology.policies.iter().map(Policy::id).collect(),
+        ),
+    ];
+    for (section, ids) in ids {
+        let mut first: HashMap<&ObjectId, usize> = HashMap::new();
+        for (index, id) in ids.iter().enumerate() {
+            match first.get(id) {
+                Some(&earlier) => out.0.push(Finding {
+                    severity: Severity::Error,
+                    object: ObjectRef { section, index },
+                    field: Vec::new(),
+                    message: format!("duplicate {}", describe_id(id)),
+                    related: Some(ObjectRef {
+                        section,
+                        index: earlier,
+                    }),
+                }),
+                None => {
+                    first.insert(id, index);
+                }
+            }
+        }
+    }
+}
+
+fn describe_id(id: &ObjectId) -> String {
+    match id {
+        ObjectId::Vhost { name } => format!("vhost '{name}'"),
+        ObjectId::Binding { vhost, .. } => format!("{id} in vhost '{vhost}'"),
+        ObjectId::Policy { vhost, name }
+        | ObjectId::Exchange { vhost, name }
+        | ObjectId::Queue { vhost, name } => {
+            format!("{} '{name}' in vhost '{vhost}'", id.kind())
+        }
+    }
+}
+
+// ----------------------------------------------------------------- names
+
+/// Not empty, at most 255 bytes of UTF-8.
+fn check_name(name: &str, what: &str, at: ObjectRef, out: &mut Findings) {
+    if name.is_empty() {
+        out.error(at, &["name"], format!("a {what} name must not be empty"));
+    } else if name.len() > MAX_NAME_BYTES {
+        out.error(
+            at,
+            &["name"],
+            format!(
+                "the {what} name is {} bytes long; RabbitMQ allows {MAX_NAME_BYTES} bytes of UTF-8",
+                name.len()
+            ),
+        );
+    }
+}
+
+/// `amq.` names belong to the broker: declaring one is refused.
+fn check_not_reserved(name: &str, what: &str, at: ObjectRef, out: &mut Findings) {
+    if is_reserved_name(name) {
+        out.error(
+            at,
+            &["name"],
+            format!(
+                "{what} names starting with 'amq.' are reserved for the broker, which refuses \
+                 to declare them (access refused); choose another name"
+            ),
+        );
+    }
+}
+
+fn check_routing_key(key: &str, field: &str, at: ObjectRef, out: &mut Findings) {
+    if key.len() > MAX_NAME_BYTES {
+        out.error(
+            at,
+            &[field],
+            format!(
+                "the routing key is {} bytes long; RabbitMQ allows {MAX_NAME_BYTES} bytes of UTF-8",
+                key.len()
+            ),
+        );
+    }
+}
+
+// ------------------------------------------------------------- exchanges
+
+fn check_exchange(exchange: &Exchange, at: ObjectRef, scope: &Scope, out: &mut Findings) {
+    check_name(&exchange.name, "exchange", at, out);
+    check_not_reserved(&exchange.name, "exchange", at, out);
+    let kind = exchange.kind.as_str();
+    if !arguments::EXCHANGE_TYPES.contains(&kind) && !kind.starts_with("x-") {
+        out.error(
+            at,
+            &["type"],
+            format!(
+                "exchange type '{kind}' is not one of direct, fanout, topic, headers, \
+                 nor a plugin type starting 'x-'{}",
+                hint(kind, arguments::EXCHANGE_TYPES.iter().copied())
+            ),
+        );
+    }
+    check_no_nulls(&exchange.arguments, "arguments", at, out);
+    for (key, value) in &exchange.arguments {
+        match arguments::EXCHANGE_ARGUMENTS.iter().find(|(k, _)| k == key) {
+            Some((_, rule)) => check_argument(key, *rule, value, at, out),
+            None if key.starts_with("x-") => out.warning(
+                at,
+                &["arguments", key],
+                format!(
+                    "unknown argument '{key}': {}",
+                    unknown_argument_consequence()
+                ),
+            ),
+            None => {}
+        }
+    }
+    if let Some(Value::String(alternate)) = exchange.arguments.get("alternate-exchange") {
+        check_exchange_declared(
+            alternate,
+            &exchange.vhost,
+            "alternate exchange",
+            "unroutable messages will be dropped",
+            ("alternate-exchange", at),
+            scope,
+            out,
+        );
+    }
+}
+
+/// A warning when an exchange an argument names is not declared.
+fn check_exchange_declared(
+    name: &str,
+    vhost: &str,
+    what: &str,
+    consequence: &str,
+    (key, at): (&str, ObjectRef),
+    scope: &Scope,
+    out: &mut Findings,
+) {
+    if !scope.has_exchange(vhost, name) {
+        out.warning(
+            at,
+            &["arguments", key],
+            format!(
+                "{what} '{name}' is not declared in vhost '{vhost}'{}; {consequence} until it exists",
+                hint(name, scope.exchange_names(vhost))
+            ),
+        );
+    }
+}
+
+fn unknown_argument_consequence() -> &'static str {
+    "the broker stores it but never compares it, so a later change to it will not take effect"
+}
+
+// ---------------------------------------------------------------- queues
+
+fn check_queue(queue: &Queue, at: ObjectRef, scope: &Scope, out: &mut Findings) {
+    check_name(&queue.name, "queue", at, out);
+    check_not_reserved(&queue.name, "queue", at, out);
+    check_no_nulls(&queue.arguments, "arguments", at, out);
+    check_queue_arguments(queue, at, out);
+    check_queue_type(queue, at, scope, out);
+    check_deprecated_queue_features(queue, at, out);
+    if let Some(Value::String(dlx)) = queue.arguments.get("x-dead-letter-exchange") {
+        check_exchange_declared(
+            dlx,
+            &queue.vhost,
+            "dead-letter exchange",
+            "dead-lettered messages will be dropped",
+            ("x-dead-letter-exchange", at),
+            scope,
+            out,
+        );
+    }
+}
+
+/// Each known argument has a value of the right type; unknown ones are
+/// warned about.
+fn check_queue_arguments(queue: &Queue, at: ObjectRef, out: &mut Findings) {
+    for (key, value) in &queue.arguments {
+        match arguments::queue_argument_named(key) {
+            Some(known) => check_argument(key, known.value, value, at, out),
+            None => {
+                let known = arguments::QUEUE_ARGUMENTS.iter().map(|a| a.name);
+                out.warning(
+                    at,
+                    &["arguments", key],
+                    format!(
+                        "unknown argument '{key}'{}: {}",
+                        hint(key, known),
+                        unknown_argument_consequence()
+                    ),
+                );
+            }
+        }
+    }
+    if queue.arguments.contains_key("x-dead-letter-routing-key")
+        && !queue.arguments.contains_key("x-dead-letter-exchange")
+    {
+        out.error(
+            at,
+            &["arguments", "x-dead-letter-routing-key"],
+            "x-dead-letter-routing-key needs x-dead-letter-exchange: the broker refuses it alone",
+        );
+    }
+}
+
+fn check_argument(key: &str, rule: ValueRule, value: &Value, at: ObjectRef, out: &mut Findings) {
+    if value.is_null() {
+        return; // reported by check_no_nulls
+    }
+    if let Some(problem) = arguments::check_value(rule, value) {
+        out.error(at, &["arguments", key], format!("{key} {problem}"));
+    }
+}
+
+/// The type a queue gets: its `x-queue-type`, else its vhost's default
+/// (which the broker applies to durable, non-auto-delete queues only),
+/// else classic. `None` when `x-queue-type` is invalid (reported apart).
+fn effective_queue_type(queue: &Queue, scope: &Scope) -> Option<(QueueType, bool)> {
+    match queue.arguments.get("x-queue-type") {
+        Some(Value::String(name)) => QueueType::parse(name).map(|t| (t, true)),
+        Some(_) => None,
+        None if queue.durable && !queue.auto_delete => Some((
+            scope
+                .default_queue_types
+                .get(queue.vhost.as_str())
+                .copied()
+                .unwrap_or(QueueType::Classic),
+            false,
+        )),
+        None => Some((QueueType::Classic, false)),
+    }
+}
+
+/// Quorum queues and streams are durable and not auto-delete, and refuse
+/// the arguments their type does not support (RABBITMQ.md §5).
+fn check_queue_type(queue: &Queue, at: ObjectRef, scope: &Scope, out: &mut Findings) {
+    let Some((kind, explicit)) = effective_queue_type(queue, scope) else {
+        return;
+    };
+    let name = kind.as_str();
+    if kind != QueueType::Classic {
+        if !queue.durable {
+            out.error(
+                at,
+                &["durable"],
+                format!("{name} queues must be durable: the broker refuses durable: false (invalid property 'non-durable')"),
+            );
+        }
+        if queue.auto_delete {
+            out.error(
+                at,
+                &["auto_delete"],
+                format!("{name} queues cannot be auto-delete: the broker refuses auto_delete: true (invalid property 'auto-delete')"),
+            );
+        }
+    }
+    let via = if explicit {
+        String::new()
+    } else {
+        format!(" (the default queue type of vhost '{}')", queue.vhost)
+    };
+    for key in queue.arguments.keys() {
+        let Some(known) = arguments::queue_argument_named(key) else {
+            continue;
+        };
+        if known.types.contains(&kind) {
+            continue;
+        }
+        let supported_by: Vec<&str> = known.types.iter().map(|t| t.as_str()).collect();
+        let message = format!(
+            "{key} is not supported by {name} queues{via}, only by {} queues",
+            supported_by.join(" and ")
+        );
+        if kind == QueueType::Classic {
+            // A classic queue ignores (or, on recent brokers, refuses) an
+            // argument meant for another type: most likely a forgotten
+            // x-queue-type.
+            out.warning(
+                at,
+                &["arguments", key],
+                format!("{message}; did you forget x-queue-type?"),
+            );
+        } else {
+            out.error(
+                at,
+                &["arguments", key],
+                format!("{message}: the broker refuses it"),
+            );
+        }
+    }
+}
+
+/// Features deprecated in 3.13 and refused by default from 4.3.
+fn check_deprecated_queue_features(queue: &Queue, at: ObjectRef, out: &mut Findings) {
+    // warren never declares exclusive queues, so a non-durable queue here
+    // is always a transient non-exclusive one.
+    if !queue.durable {
+        out.warning(
+            at,
+            &["durable"],
+            "non-durable queues are deprecated since RabbitMQ 3.13 and refused by default from \
+             4.3 (transient_nonexcl_queues); make it durable",
+        );
+    }
+    if queue.arguments.contains_key("x-queue-mode") {
+        out.warning(
+            at,
+            &["arguments", "x-queue-mode"],
+            "x-queue-mode is ignored since RabbitMQ 3.12, deprecated in 3.13 and refused by \
+             default from 4.3; remove it",
+        );
+    }
+    if queue
+        .arguments
+        .get("x-queue-version")
+        .and_then(Value::as_i64)
+        == Some(1)
+    {
+        out.warning(
+            at,
+            &["arguments", "x-queue-version"],
+            "x-queue-version 1 is deprecated since RabbitMQ 3.13 and refused by default from \
+             4.3 (version 1 is gone in 4.0); use 2 or remove it",
+        );
+    }
+}
+
+/// The broker answers 400 `null_not_allowed` to a null anywhere.
+fn check_no_nulls(map: &Arguments, field: &str, at: ObjectRef, out: &mut Findings) {
+    for (key, value) in map {
+        if arguments::contains_null(value) {
+            out.error(
+                at,
+                &[field, key],
+                format!("{key}: null is not allowed (the broker answers 400 null_not_allowed); give a value or remove the key"),
+            );
+        }
+    }
+}
+
+// -------------------------------------------------------------- bindings
+
+fn check_binding(binding: &Binding, at: ObjectRef, scope: &Scope, out: &mut Findings) {
+    let vhost = binding.vhost.as_str();
+    check_routing_key(&binding.routing_key, "routing_key", at, out);
+    check_no_nulls(&binding.arguments, "arguments", at, out);
+    if let Some(x_match) = binding.arguments.get("x-match") {
+        if let Some(problem) = arguments::check_value(ValueRule::OneOf(arguments::X_MATCH), x_match)
+        {
+            out.error(at, &["arguments", "x-match"], format!("x-match {problem}"));
+        }
+    }
+
+    // Source.
+    if binding.source.is_empty() {
+        out.error(
+            at,
+            &["source"],
+            "the default exchange takes no explicit bindings: every queue is already bound to \
+             it by its own name (publish to exchange \"\" with the queue name as routing key)",
+        );
+    } else if !scope.has_exchange(vhost, &binding.source) {
+        let also_queue = if scope.has_queue(vhost, &binding.source) {
+            format!(
+                "; '{}' is a queue, and a binding's source is an exchange",
+                binding.source
+            )
+        } else {
+            String::new()
+        };
+        out.error(
+            at,
+            &["source"],
+            format!(
+                "source exchange '{}' is not declared in vhost '{vhost}'{}{also_queue}",
+                binding.source,
+                hint(&binding.source, scope.exchange_names(vhost))
+            ),
+        );
+    }
+
+    // Destination.
+    let destination = binding.destination.as_str();
+    match binding.destination_type {
+        DestinationType::Queue if !scope.has_queue(vhost, destination) => {
+            let advice = if scope.has_exchange(vhost, destination) && !destination.is_empty() {
+                format!("; '{destination}' is an exchange: add destination_type: exchange")
+            } else {
+                hint(destination, scope.queue_names(vhost))
+            };
+            out.error(
+                at,
+                &["destination"],
+                format!(
+                    "destination queue '{destination}' is not declared in vhost '{vhost}'{advice}"
+                ),
+            );
+        }
+        DestinationType::Exchange if destination.is_empty() => out.error(
+            at,
+            &["destination"],
+            "the default exchange cannot be a binding's destination",
+        ),
+        DestinationType::Exchange if !scope.has_exchange(vhost, destination) => {
+            let advice = if scope.has_queue(vhost, destination) {
+                format!("; '{destination}' is a queue: remove destination_type: exchange")
+            } else {
+                hint(destination, scope.exchange_names(vhost))
+            };
+            out.error(
+                at,
+                &["destination"],
+                format!(
+                    "destination exchange '{destination}' is not declared in vhost '{vhost}'{advice}"
+                ),
+            );
+        }
+        _ => {}
+    }
+}
+
+// -------------------------------------------------------------- policies
+
+fn check_policy(policy: &Policy, at: ObjectRef, out: &mut Findings) {
+    check_name(&policy.name, "policy", at, out);
+    if !arguments::APPLY_TO.contains(&policy.apply_to.as_str()) {
+        out.error(
+            at,
+            &["apply_to"],
+            format!(
+                "apply_to '{}' is not one of {}{}",
+                policy.apply_to,
+                arguments::APPLY_TO.join(", "),
+                hint(&policy.apply_to, arguments::APPLY_TO.iter().copied())
+            ),
+        );
+    }
+    if let Some(problem) = pattern_problem(&policy.pattern) {
+        out.error(
+            at,
+            &["pattern"],
+            format!("pattern '{}' {problem}", policy.pattern),
+        );
+    }
+    if policy.definition.is_empty() {
+        out.error(
+            at,
+            &["definition"],
+            "the definition is empty: the broker refuses it (no policy provided)",
+        );
+    }
+    check_no_nulls(&policy.definition, "definition", at, out);
+    for (key, value) in &policy.definition {
+        check_policy_key(key, value, at, out);
+    }
+}
+
+fn check_policy_key(key: &str, value: &Value, at: ObjectRef, out: &mut Findings) {
+    let field = ["definition", key];
+    if let Some((_, instead)) = arguments::REFUSED_POLICY_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+    {
+        out.error(
+            at,
+            &field,
+            format!("the broker refuses '{key}' in a policy (not a recognised policy setting); {instead}"),
+        );
+    } else if let Some(plain) = key.strip_prefix("x-") {
+        let instead = if arguments::policy_key_rule(plain).is_some() {
+            format!("write '{plain}' (policy keys have no x- prefix)")
+        } else {
+            "queue arguments belong on the queue".to_string()
+        };
+        out.error(
+            at,
+            &field,
+            format!("the broker refuses '{key}' in a policy (x- keys are not policy settings); {instead}"),
+        );
+    } else if let Some(rule) = arguments::policy_key_rule(key) {
+        if value.is_null() {
+            return; // reported by check_no_nulls
+        }
+        if let Some(problem) = arguments::check_value(rule, value) {
+            out.error(at, &field, format!("{key} {problem}"));
+        }
+        if key.starts_with("ha-") {
+            out.warning(
+                at,
+                &field,
+                format!("{key}: classic queue mirroring was removed in RabbitMQ 4.0, where ha-* keys have no effect; use quorum queues"),
+            );
+        }
+        if key == "queue-mode" {
+            out.warning(
+                at,
+                &field,
+                "queue-mode is ignored since RabbitMQ 3.12; remove it",
+            );
+        }
+    } else {
+        let known = arguments::POLICY_KEYS.iter().map(|(k, _)| *k);
+        out.error(
+            at,
+            &field,
+            format!(
+                "unknown policy key '{key}'{}: the broker refuses keys it does not recognise",
+                hint(key, known)
+            ),
+        );
+    }
+}
+
+/// Why the broker would refuse `pattern`, if it clearly would.
+///
+/// RabbitMQ compiles patterns with Erlang's `re` (PCRE), which accepts
+/// more than the `regex` crate (look-around, backreferences, possessive
+/// quantifiers…). So only errors that PCRE makes too are reported.
+fn pattern_problem(pattern: &str) -> Option<String> {
+    let err = regex::Regex::new(pattern).err()?;
+    let text = err.to_string();
+    const ALSO_INVALID_IN_PCRE: &[&str] = &[
+        "unclosed group",
+        "unopened group",
+        "unclosed character class",
+        "invalid character class range",
+        "invalid repetition count range",
+        "incomplete escape sequence",
+    ];
+    if let Some(kind) = ALSO_INVALID_IN_PCRE.iter().find(|k| text.contains(*k)) {
+        return Some(format!("is not a valid regular expression: {kind}"));
+    }
+    if pattern.starts_with(['*', '+', '?']) {
+        return Some(
+            "is not a valid regular expression: it starts with a repetition operator \
+             (patterns are regular expressions, not globs: write '.*' for 'anything')"
+                .to_string(),
+        );
+    }
+    None
+}
+
+// ---------------------------------------------------------------- routes
+
+/// A route assertion holds when the message reaches exactly its queues.
+fn check_route(topology: &Topology, assertion: &RouteAssertion, at: ObjectRef, out: &mut Findings) {
+    check_routing_key(&assertion.routing_key, "routing_key", at, out);
+    let message = route::Message {
+        vhost: &assertion.vhost,
+        exchange: &assertion.exchange,
+        routing_key: &assertion.routing_key,
+        headers: &assertion.headers,
+    };
+    match route::route(topology, &message) {
+        Ok(routed) => {
+            let expected: BTreeSet<&str> = assertion.reaches.iter().map(String::as_str).collect();
+            let reached: BTreeSet<&str> = routed.queues.iter().map(String::as_str).collect();
+            if expected != reached {
+                let list =
+                    |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join(", ");
+                let mut text = format!(
+                    "expected [{}], reaches [{}]",
+                    list(&expected),
+                    list(&reached)
+                );
+                if !routed.missing_exchanges.is_empty() {
+                    text.push_str(&format!(
+                        "; the message is dropped at undeclared exchange(s) {}",
+                        routed.missing_exchanges.join(", ")
+                    ));
+                }
+                out.error(at, &["reaches"], text);
+            }
+        }
+        Err(err) => out.error(at, &["exchange"], format!("cannot route: {err}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Vhost;
+
+    /// Parses `yaml` (a topology that the model accepts) and validates it.
+    fn findings(yaml: &str) -> Vec<(Severity, String, String)> {
+        let topology: Topology = serde_yaml::from_str(yaml).expect("test topologies parse");
+        validate(&topology)
+            .into_iter()
+            .map(|f| {
+                let label = f
+                    .object
+                    .section
+                    .label(f.object.index, &object_name(&topology, f.object));
+                (f.severity, label, f.message)
+            })
+            .collect()
+    }
+
+    fn errors(yaml: &str) -> Vec<String> {
+        findings(yaml)
+            .into_iter()
+            .filter(|(s, _, _)| *s == Severity::Error)
+            .map(|(_, label, message)| format!("{label}: {message}"))
+            .collect()
+    }
+
+    fn warnings(yaml: &str) -> Vec<String> {
+        findings(yaml)
+            .into_iter()
+            .filter(|(s, _, _)| *s == Severity::Warning)
+            .map(|(_, label, message)| format!("{label}: {message}"))
+            .collect()
+    }
+
+    fn assert_one(found: Vec<String>, fragment: &str) {
+        assert!(
+            found.len() == 1 && found[0].contains(fragment),
+            "expected one finding containing {fragment:?}, got {found:#?}"
+        );
+    }
+
+    const BASE: &str = "vhosts: [{name: /}]\n";
+
+    #[test]
+    fn a_clean_topology_has_no_findings() {
+        let yaml = "
+vhosts: [{name: /}]
+exchanges: [{name: events, type: topic}]
+queues: [{name: order.events, arguments: {x-queue-type: quorum, x-message-ttl: 60000}}]
+bindings: [{source: events, destination: order.events, routing_key: 'order.*'}]
+policies: [{name: ttl, pattern: '^order\\.', apply_to: queues, definition: {message-ttl: 1000}}]
+";
+        assert_eq!(findings(yaml), []);
+    }
+
+    #[test]
+    fn an_object_in_an_unlisted_vhost_is_an_error_with_a_hint() {
+        assert_one(
+            errors("vhosts: [{name: orders}]\nqueues: [{name: q, vhost: order}]"),
+            "queues[0] q: vhost 'order' is not listed under vhosts (did you mean 'orders'?)",
+        );
+        assert_one(
+            errors("queues: [{name: q}]"),
+            "vhost '/' is not listed under vhosts; add `- name: /` under vhosts",
+        );
+    }
+
+    #[test]
+    fn duplicates_name_the_first_declaration() {
+        let yaml = format!("{BASE}queues: [{{name: q}}, {{name: q}}]");
+        let topology: Topology = serde_yaml::from_str(&yaml).unwrap();
+        let found = validate(&topology);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].message, "duplicate queue 'q' in vhost '/'");
+        assert_eq!(found[0].object.index, 1);
+        assert_eq!(found[0].related.unwrap().index, 0);
+    }
+
+    #[test]
+    fn the_same_name_in_two_vhosts_is_no_duplicate() {
+        let yaml =
+            "vhosts: [{name: a}, {name: b}]\nqueues: [{name: q, vhost: a}, {name: q, vhost: b}]";
+        assert_eq!(errors(yaml), Vec::<String>::new());
+    }
+
+    #[test]
+    fn bindings_must_point_at_declared_objects() {
+        let yaml = format!(
+            "{BASE}exchanges: [{{name: events, type: topic}}]\nqueues: [{{name: order.events}}]
+bindings:
+  - {{source: evnts, destination: order.events}}
+  - {{source: events, destination: order.evnts}}
+  - {{source: amq.topic, destination: order.events}}
+  - {{source: '', destination: order.events}}
+  - {{source: events, destination: order.events, destination_type: exchange}}
+  - {{source: amq.direct, destination: events}}
+"
+        );
+        assert_eq!(
+            errors(&yaml),
+            [
+                "bindings[0] evnts -> order.events: source exchange 'evnts' is not declared in vhost '/' (did you mean 'events'?)",
+                "bindings[1] events -> order.evnts: destination queue 'order.evnts' is not declared in vhost '/' (did you mean 'order.events'?)",
+                "bindings[3] (default) -> order.events: the default exchange takes no explicit bindings: every queue is already bound to it by its own name (publish to exchange \"\" with the queue name as routing key)",
+                "bindings[4] events -> order.events: destination exchange 'order.events' is not declared in vhost '/'; 'order.events' is a queue: remove destination_type: exchange",
+                "bindings[5] amq.direct -> events: destination queue 'events' is not declared in vhost '/'; 'events' is an exchange: add destination_type: exchange",
+            ]
+        );
+    }
+
+    #[test]
+    fn reserved_and_bad_names_are_errors() {
+        let long = "q".repeat(256);
+        let yaml = format!(
+            "{BASE}exchanges: [{{name: amq.mine, type: direct}}]\nqueues: [{{name: ''}}, {{name: {long}}}, {{name: amq.gen-1}}]"
+        );
+        let found = errors(&yaml);
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(found[0].contains("reserved for the broker"));
+        assert!(found[1].contains("a queue name must not be empty"));
+        assert!(found[2].contains("256 bytes long"));
+        assert!(found[3].contains("reserved for the broker"));
+    }
+
+    #[test]
+    fn names_are_measured_in_bytes_of_utf8() {
+        let name = "é".repeat(128); // 256 bytes, 128 characters
+        assert_one(
+            errors(&format!("vhosts: [{{name: '{name}'}}]")),
+            "the vhost name is 256 bytes long",
+        );
+    }
+
+    #[test]
+    fn an_exchange_type_must_be_known_or_a_plugin_type() {
+        assert_one(
+            errors(&format!("{BASE}exchanges: [{{name: e, type: topik}}]")),
+            "exchange type 'topik' is not one of direct, fanout, topic, headers, nor a plugin type starting 'x-' (did you mean 'topic'?)",
+        );
+        assert_eq!(
+            errors(&format!(
+                "{BASE}exchanges: [{{name: e, type: x-delayed-message, arguments: {{x-delayed-type: direct}}}}]"
+            )),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn integer_arguments_must_be_json_integers() {
+        let yaml = format!(
+            "{BASE}queues: [{{name: q, arguments: {{x-message-ttl: '60000', x-max-length: 6e4, x-expires: 0, x-max-priority: 300}}}}]"
+        );
+        let found = errors(&yaml);
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(found[0].contains("x-expires must be a positive integer, not 0"));
+        assert!(
+            found[1].contains("x-max-length must be a non-negative integer: 60000.0 is a float")
+        );
+        assert!(found[2].contains("x-max-priority must be an integer from 0 to 255, not 300"));
+        assert!(
+            found[3]
+                .contains("x-message-ttl must be a non-negative integer: \"60000\" is a string")
+        );
+    }
+
+    #[test]
+    fn other_queue_arguments_have_their_own_types() {
+        let yaml = format!(
+            "{BASE}queues: [{{name: q, arguments: {{x-overflow: drop, x-dead-letter-exchange: 1, x-single-active-consumer: 'yes', x-queue-type: quorom}}}}]"
+        );
+        let found = errors(&yaml);
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(found[0].contains("x-dead-letter-exchange must be a string"));
+        assert!(found[1].contains("'drop' is not one of drop-head"));
+        assert!(found[2].contains(
+            "x-queue-type 'quorom' is not one of classic, quorum, stream (did you mean 'quorum'?)"
+        ));
+        assert!(found[3].contains("x-single-active-consumer must be true or false"));
+    }
+
+    #[test]
+    fn a_dead_letter_routing_key_needs_a_dead_letter_exchange() {
+        assert_one(
+            errors(&format!(
+                "{BASE}queues: [{{name: q, arguments: {{x-dead-letter-routing-key: k}}}}]"
+            )),
+            "x-dead-letter-routing-key needs x-dead-letter-exchange",
+        );
+    }
+
+    #[test]
+    fn nulls_are_refused_in_arguments() {
+        assert_one(
+            errors(&format!(
+                "{BASE}queues: [{{name: q, arguments: {{x-message-ttl: ~}}}}]"
+            )),
+            "x-message-ttl: null is not allowed",
+        );
+    }
+
+    #[test]
+    fn quorum_queues_are_durable_not_auto_delete_and_refuse_some_arguments() {
+        let yaml = format!(
+            "{BASE}queues: [{{name: q, durable: false, auto_delete: true, arguments: {{x-queue-type: quorum, x-max-priority: 5, x-queue-mode: lazy}}}}]"
+        );
+        let found = errors(&yaml);
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(found[0].contains("quorum queues must be durable"));
+        assert!(found[1].contains("quorum queues cannot be auto-delete"));
+        assert!(found[2].contains("x-max-priority is not supported by quorum queues, only by classic queues: the broker refuses it"));
+        assert!(found[3].contains("x-queue-mode is not supported by quorum queues"));
+    }
+
+    #[test]
+    fn quorum_queues_accept_a_message_ttl() {
+        let yaml = format!(
+            "{BASE}queues: [{{name: q, arguments: {{x-queue-type: quorum, x-message-ttl: 1000, x-delivery-limit: 5}}}}]"
+        );
+        assert_eq!(findings(&yaml), []);
+    }
+
+    #[test]
+    fn streams_refuse_what_a_log_cannot_do() {
+        let yaml = format!(
+            "{BASE}queues: [{{name: s, arguments: {{x-queue-type: stream, x-max-age: 7D, x-max-length-bytes: 1000, x-message-ttl: 1000, x-dead-letter-exchange: dlx, x-overflow: drop-head}}}}]"
+        );
+        let found = errors(&yaml);
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert!(
+            found
+                .iter()
+                .all(|f| f.contains("not supported by stream queues"))
+        );
+    }
+
+    #[test]
+    fn the_vhost_default_queue_type_applies_to_durable_queues() {
+        let yaml = "vhosts: [{name: /, default_queue_type: quorum}]\nqueues: [{name: q, arguments: {x-max-priority: 5}}]";
+        assert_one(
+            errors(yaml),
+            "x-max-priority is not supported by quorum queues (the default queue type of vhost '/')",
+        );
+    }
+
+    #[test]
+    fn a_classic_queue_with_another_types_argument_gets_a_warning() {
+        let yaml = format!("{BASE}queues: [{{name: q, arguments: {{x-max-age: 7D}}}}]");
+        assert_eq!(errors(&yaml), Vec::<String>::new());
+        assert_one(warnings(&yaml), "did you forget x-queue-type?");
+    }
+
+    #[test]
+    fn a_vhost_default_queue_type_must_be_known() {
+        assert_one(
+            errors("vhosts: [{name: /, default_queue_type: qorum}]"),
+            "default_queue_type 'qorum' is not one of classic, quorum, stream (did you mean 'quorum'?)",
+        );
+    }
+
+    #[test]
+    fn deprecated_queue_features_are_warnings() {
+        let yaml = format!(
+            "{BASE}queues: [{{name: t, durable: false}}, {{name: m, arguments: {{x-queue-mode: lazy}}}}, {{name: v, arguments: {{x-queue-version: 1}}}}, {{name: v2, arguments: {{x-queue-version: 2}}}}]"
+        );
+        assert_eq!(errors(&yaml), Vec::<String>::new());
+        let found = warnings(&yaml);
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert!(found[0].starts_with("queues[0] t: non-durable queues are deprecated"));
+        assert!(found[1].starts_with("queues[1] m: x-queue-mode is ignored"));
+        assert!(found[2].starts_with("queues[2] v: x-queue-version 1 is deprecated"));
+    }
+
+    #[test]
+    fn unknown_arguments_are_warnings_with_a_hint() {
+        let yaml = format!(
+            "{BASE}exchanges: [{{name: e, type: direct, arguments: {{x-foo: 1, hash-header: h}}}}]\nqueues: [{{name: q, arguments: {{x-mesage-ttl: 1}}}}]"
+        );
+        assert_eq!(errors(&yaml), Vec::<String>::new());
+        let found = warnings(&yaml);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(found[0].starts_with(
+            "exchanges[0] e: unknown argument 'x-foo': the broker stores it but never compares it"
+        ));
+        assert!(found[1].starts_with(
+            "queues[0] q: unknown argument 'x-mesage-ttl' (did you mean 'x-message-ttl'?)"
+        ));
+    }
+
+    #[test]
+    fn an_alternate_exchange_is_a_string_and_should_exist() {
+        let yaml = format!(
+            "{BASE}exchanges: [{{name: e, type: direct, arguments: {{alternate-exchange: 1}}}}, {{name: f, type: direct, arguments: {{alternate-exchange: unrouted}}}}]"
+        );
+        assert_one(
+            errors(&yaml),
+            "alternate-exchange must be a string, not a number",
+        );
+        assert_one(
+            warnings(&yaml),
+            "alternate exchange 'unrouted' is not declared in vhost '/'",
+        );
+    }
+
+    #[test]
+    fn policies_are_checked_key_by_key() {
+        let yaml = format!(
+            "{BASE}policies:
+  - {{name: a, pattern: '^q', apply_to: queue, definition: {{message-ttl: '1000'}}}}
+  - {{name: b, pattern: '(', definition: {{max-length: 1}}}}
+  - {{name: c, pattern: '*.orders', definition: {{max-priority: 5, x-message-ttl: 1}}}}
+  - {{name: d, pattern: q, definition: {{}}}}
+  - {{name: e, pattern: q, definition: {{mesage-ttl: 1}}}}
+  - {{name: f, pattern: '^(?!amq\\.).*', definition: {{max-length: 1}}}}
+"
+        );
+        assert_eq!(
+            errors(&yaml),
+            [
+                "policies[0] a: apply_to 'queue' is not one of queues, exchanges, all, classic_queues, quorum_queues, streams (did you mean 'queues'?)",
+                "policies[0] a: message-ttl must be a non-negative integer: \"1000\" is a string, which the broker refuses (expected integer, got longstr); write 1000 without quotes",
+                "policies[1] b: pattern '(' is not a valid regular expression: unclosed group",
+                "policies[2] c: pattern '*.orders' is not a valid regular expression: it starts with a repetition operator (patterns are regular expressions, not globs: write '.*' for 'anything')",
+                "policies[2] c: the broker refuses 'max-priority' in a policy (not a recognised policy setting); set x-max-priority as a queue argument",
+                "policies[2] c: the broker refuses 'x-message-ttl' in a policy (x- keys are not policy settings); write 'message-ttl' (policy keys have no x- prefix)",
+                "policies[3] d: the definition is empty: the broker refuses it (no policy provided)",
+                "policies[4] e: unknown policy key 'mesage-ttl' (did you mean 'message-ttl'?): the broker refuses keys it does not recognise",
+            ]
+        );
+    }
+
+    #[test]
+    fn mirroring_policy_keys_are_warned_about() {
+        let yaml =
+            format!("{BASE}policies: [{{name: ha, pattern: '.*', definition: {{ha-mode: all}}}}]");
+        assert_eq!(errors(&yaml), Vec::<String>::new());
+        assert_one(
+            warnings(&yaml),
+            "classic queue mirroring was removed in RabbitMQ 4.0",
+        );
+    }
+
+    #[test]
+    fn a_headers_binding_needs_a_known_x_match() {
+        let yaml = format!(
+            "{BASE}exchanges: [{{name: h, type: headers}}]\nqueues: [{{name: q}}]\nbindings: [{{source: h, destination: q, arguments: {{x-match: some}}}}]"
+        );
+        assert_one(
+            errors(&yaml),
+            "x-match 'some' is not one of all, any, all-with-x, any-with-x",
+        );
+    }
+
+    #[test]
+    fn labels_name_the_object() {
+        let mut topology = Topology::default();
+        topology.vhosts.push(Vhost::new("/"));
+        let at = ObjectRef {
+            section: Section::Vhosts,
+            index: 0,
+        };
+        assert_eq!(
+            at.section.label(0, &object_name(&topology, at)),
+            "vhosts[0] /"
+        );
+    }
+}
