@@ -6,18 +6,21 @@
 //! the safety checks ran before this module is called. On the first
 //! failure it starts nothing new, lets the requests in flight finish, and
 //! reports; the next `apply` plans again from the live state and finishes
-//! the work.
+//! the work. The one thing it retries, briefly, is a write refused for
+//! permissions (see [`PERMISSION_RETRY_DELAYS`]).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::broker::{Client, DeleteQueue, Error as BrokerError};
+use crate::diff::Action;
 use crate::model::ObjectId;
-use crate::plan::{Operation, Step};
+use crate::plan::{Operation, Plan, Step};
 
 /// The outcome of one step.
 #[derive(Debug, Clone)]
@@ -41,8 +44,11 @@ impl Report {
 
     /// Counts by change rather than by request (a replace is two requests):
     /// a change is applied when all its steps were, failed when one failed,
-    /// and not started otherwise.
-    pub fn change_counts(&self) -> ChangeCounts {
+    /// and not started otherwise. A binding that goes with a deleted or
+    /// replaced exchange or queue has no step of its own: it is applied
+    /// with that object, and not started when that object's step failed or
+    /// did not run. So the counts add up to the plan's.
+    pub fn change_counts(&self, plan: &Plan) -> ChangeCounts {
         let failed: BTreeSet<&ObjectId> = self.failed.iter().map(|(s, _)| &s.id).collect();
         let unfinished: BTreeSet<&ObjectId> = self
             .not_started
@@ -56,11 +62,24 @@ impl Report {
             .map(|s| &s.id)
             .filter(|id| !failed.contains(id) && !unfinished.contains(id))
             .collect();
-        ChangeCounts {
+        let mut counts = ChangeCounts {
             applied: applied.len(),
             failed: failed.len(),
             not_started: unfinished.len(),
+        };
+        let implied = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .filter_map(|c| c.caused_by.as_ref());
+        for owner in implied {
+            if applied.contains(owner) {
+                counts.applied += 1;
+            } else {
+                counts.not_started += 1;
+            }
         }
+        counts
     }
 }
 
@@ -77,6 +96,22 @@ pub trait Progress: Send + Sync {
     fn started(&self, step: &Step);
     fn finished(&self, result: &StepResult);
 }
+
+/// How long to wait before each new attempt at a write refused for
+/// permissions (about 3 s in all). The broker grants a vhost's creator its
+/// permissions a moment after the vhost exists: another apply creating the
+/// same vhost at once sees it (in its read of the broker, or as a 204 to its
+/// own PUT) before the permissions, and until they land every write into it
+/// answers 401 "Access refused.". Verified on 3.10.8. A user who really
+/// lacks the permissions learns it 3 s later.
+pub const PERMISSION_RETRY_DELAYS: [Duration; 6] = [
+    Duration::from_millis(50),
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1600),
+];
 
 /// Runs `phases` in order, the steps of each phase with at most
 /// `concurrency` requests in flight.
@@ -139,7 +174,42 @@ pub async fn execute(
     report
 }
 
+/// Carries out one step; a write into a vhost refused for permissions is
+/// tried again after each of [`PERMISSION_RETRY_DELAYS`].
 async fn run_step(client: &Client, version: &str, step: &Step) -> Result<(), String> {
+    let may_lag = !matches!(step.operation, Operation::PutVhost(_));
+    let mut delays = PERMISSION_RETRY_DELAYS.iter();
+    loop {
+        match send(client, version, step).await {
+            Err(Failed::Broker(e)) if may_lag && is_refused_for_permissions(&e) => {
+                match delays.next() {
+                    Some(delay) => tokio::time::sleep(*delay).await,
+                    None => return Err(explain(&step.id, &step.operation, &e)),
+                }
+            }
+            Err(Failed::Broker(e)) => return Err(explain(&step.id, &step.operation, &e)),
+            Err(Failed::Unsendable(message)) => return Err(message),
+            Ok(()) => return Ok(()),
+        }
+    }
+}
+
+fn is_refused_for_permissions(error: &BrokerError) -> bool {
+    matches!(
+        error,
+        BrokerError::AccessRefused { .. } | BrokerError::VhostAccessDenied { .. }
+    )
+}
+
+/// Why a step's request failed.
+enum Failed {
+    Broker(BrokerError),
+    /// The step cannot be sent at all.
+    Unsendable(String),
+}
+
+/// The step's one request.
+async fn send(client: &Client, version: &str, step: &Step) -> Result<(), Failed> {
     let result = match &step.operation {
         Operation::PutVhost(v) => client.put_vhost(v, version).await,
         Operation::PutPolicy(p) => client.put_policy(p).await,
@@ -154,11 +224,11 @@ async fn run_step(client: &Client, version: &str, step: &Step) -> Result<(), Str
             properties_key: None,
             ..
         } => {
-            return Err(format!(
+            return Err(Failed::Unsendable(format!(
                 "{} in vhost '{}' has no properties_key from the broker to delete it by; plan again",
                 step.id,
                 step.id.vhost()
-            ));
+            )));
         }
         Operation::DeleteQueue {
             vhost,
@@ -175,7 +245,7 @@ async fn run_step(client: &Client, version: &str, step: &Step) -> Result<(), Str
         Operation::DeleteExchange { vhost, name } => client.delete_exchange(vhost, name).await,
         Operation::DeletePolicy { vhost, name } => client.delete_policy(vhost, name).await,
     };
-    result.map_err(|e| explain(&step.id, &step.operation, &e))
+    result.map_err(Failed::Broker)
 }
 
 /// The failure of a step in words, with a hint where the cause is known.
@@ -190,4 +260,81 @@ fn explain(id: &ObjectId, operation: &Operation, error: &BrokerError) -> String 
         );
     }
     error.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Topology;
+    use crate::plan::{Allow, PlanInputs, phases, plan_changes};
+
+    fn topology(yaml: &str) -> Topology {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    /// Pruning queue `q`, bound from `x`: one step, two changes.
+    fn prune_plan() -> Plan {
+        let live = topology(
+            "
+vhosts: [{name: /}]
+exchanges: [{name: x, type: topic}]
+queues: [{name: q}]
+bindings: [{source: x, destination: q, routing_key: k}]
+",
+        );
+        let desired = topology("vhosts: [{name: /}]\nexchanges: [{name: x, type: topic}]");
+        let inputs = PlanInputs {
+            prune: true,
+            ..PlanInputs::default()
+        };
+        plan_changes(&desired, &live, inputs)
+    }
+
+    fn steps(plan: &Plan) -> Vec<Step> {
+        phases(plan, Allow::default())
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    // Regression: a binding deleted along with its queue was left out of the
+    // count, so "Plan: … 2 to delete." was followed by "Applied 1 change".
+    #[test]
+    fn a_binding_deleted_with_its_queue_counts_as_applied_with_it() {
+        let plan = prune_plan();
+        assert_eq!(plan.summary.delete, 2);
+        let steps = steps(&plan);
+        assert_eq!(steps.len(), 1, "the binding goes with the queue");
+        let report = Report {
+            done: steps,
+            ..Report::default()
+        };
+        assert_eq!(
+            report.change_counts(&plan),
+            ChangeCounts {
+                applied: 2,
+                failed: 0,
+                not_started: 0
+            }
+        );
+    }
+
+    #[test]
+    fn a_binding_whose_queue_was_not_deleted_counts_as_not_started() {
+        let plan = prune_plan();
+        let queue = steps(&plan).remove(0);
+        assert!(matches!(queue.operation, Operation::DeleteQueue { .. }));
+        let report = Report {
+            failed: vec![(queue, "not empty".into())],
+            ..Report::default()
+        };
+        assert_eq!(
+            report.change_counts(&plan),
+            ChangeCounts {
+                applied: 0,
+                failed: 1,
+                not_started: 1
+            }
+        );
+    }
 }

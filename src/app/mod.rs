@@ -126,48 +126,28 @@ pub(crate) fn print_stdout(text: &str) {
 }
 
 /// Loads and validates topology files for a command; warnings and errors
-/// go to stderr, and any error fails the command.
+/// go to stderr (as `warren validate` prints them), and any error fails
+/// the command before it reads or touches a broker.
 pub(crate) fn load_files(paths: &[std::path::PathBuf]) -> Result<crate::load::Loaded, Failure> {
     match crate::load::load(paths) {
         Ok(loaded) => {
             for warning in &loaded.warnings {
-                eprintln!("warning: {}", diagnostic_line(warning));
+                eprintln!("warning: {warning}");
             }
             Ok(loaded)
         }
         Err(failed) => {
             for warning in &failed.warnings {
-                eprintln!("warning: {}", diagnostic_line(warning));
+                eprintln!("warning: {warning}");
             }
             for error in &failed.errors {
-                eprintln!("error: {}", diagnostic_line(error));
+                eprintln!("error: {error}");
             }
-            Err(Failure::reported(format!(
-                "{} in the topology files",
-                crate::model::plural(failed.errors.len(), "error", "errors")
-            )))
+            let count = validate::error_count_line(&failed.errors);
+            eprintln!("{count}");
+            Err(Failure::reported(count))
         }
     }
-}
-
-/// `FILE:LINE:COL: OBJECT: MESSAGE`, leaving out what is unknown.
-fn diagnostic_line(d: &crate::load::Diagnostic) -> String {
-    let mut place = d.file.clone().unwrap_or_default();
-    if let Some(line) = d.line {
-        place.push_str(&format!(":{line}"));
-        if let Some(column) = d.column {
-            place.push_str(&format!(":{column}"));
-        }
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    if !place.is_empty() {
-        parts.push(&place);
-    }
-    if let Some(object) = &d.object {
-        parts.push(object);
-    }
-    parts.push(&d.message);
-    parts.join(": ")
 }
 
 /// Colour on stdout: only on a terminal, and never with `NO_COLOR` set.

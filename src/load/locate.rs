@@ -14,7 +14,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -70,20 +69,22 @@ pub fn key_position(text: &str, doc: usize, path: &[Seg], key: &str) -> Option<P
 }
 
 /// Deserialises the value at `path` into `T`, straight from the text, so a
-/// failure comes with serde_yaml's message and position. `Ok(())` when it
-/// deserialises (or the path is not there).
-pub fn typed_error<T>(text: &str, doc: usize, path: &[Seg]) -> Result<(), serde_yaml::Error>
+/// failure comes with serde_yaml's message and position. `Ok(None)` when
+/// the path is not in the text.
+pub fn typed<T>(text: &str, doc: usize, path: &[Seg]) -> Result<Option<T>, serde_yaml::Error>
 where
     T: for<'de> Deserialize<'de>,
 {
     let Some(deserializer) = serde_yaml::Deserializer::from_str(text).nth(doc) else {
-        return Ok(());
+        return Ok(None);
     };
+    let mut found = None;
     let seed = At {
         path,
-        target: Typed::<T>(PhantomData),
+        target: Typed(&mut found),
     };
-    seed.deserialize(deserializer)
+    seed.deserialize(deserializer)?;
+    Ok(found)
 }
 
 /// The key repeated within one mapping of document `doc`, and where its
@@ -440,14 +441,15 @@ impl<'de, F: FnOnce(&str) -> Result<(), String>> DeserializeSeed<'de> for KeySee
     }
 }
 
-/// Deserialises its node into `T`.
-struct Typed<T>(PhantomData<T>);
+/// Deserialises its node into `T`, kept in the option it holds.
+struct Typed<'o, T>(&'o mut Option<T>);
 
-impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Typed<T> {
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Typed<'_, T> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        T::deserialize(deserializer).map(|_| ())
+        *self.0 = Some(T::deserialize(deserializer)?);
+        Ok(())
     }
 }
 
@@ -588,10 +590,25 @@ queues:
     #[test]
     fn a_typed_error_keeps_the_position_of_the_bad_field() {
         let text = "queues:\n  - name: a\n    durable: yes\n";
-        let err = typed_error::<crate::model::Queue>(text, 0, &[Seg::key("queues"), Seg::Index(0)])
+        let err = typed::<crate::model::Queue>(text, 0, &[Seg::key("queues"), Seg::Index(0)])
             .unwrap_err();
         assert_eq!(position(&err), at(3, 14));
         assert!(err.to_string().contains("expected a boolean"), "{err}");
+    }
+
+    #[test]
+    fn a_typed_node_is_returned_when_it_deserialises() {
+        let path = [Seg::key("queues"), Seg::Index(1)];
+        let queue = typed::<crate::model::Queue>(TEXT, 0, &path)
+            .unwrap()
+            .unwrap();
+        assert_eq!(queue.name, "b");
+        let missing = [Seg::key("queues"), Seg::Index(5)];
+        assert!(
+            typed::<crate::model::Queue>(TEXT, 0, &missing)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -19,9 +19,8 @@ mod parse;
 mod suggest;
 pub mod validate;
 
+pub use locate::Seg;
 pub use suggest::{did_you_mean, edit_distance};
-
-use locate::Seg;
 use validate::{Finding, ObjectRef, Severity};
 
 /// The result of loading and validating files.
@@ -221,7 +220,7 @@ impl ProbeBudget {
 
 impl Default for ProbeBudget {
     fn default() -> ProbeBudget {
-        ProbeBudget::new(64 << 20)
+        ProbeBudget::new(16 << 20)
     }
 }
 
@@ -261,7 +260,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadFailed> {
         warnings.extend(parsed.warnings);
         topology.extend(parsed.topology);
         origins.extend(parsed.origins);
-        texts.push(String::from_utf8(bytes).ok());
+        texts.push(parse::text_of(&bytes).ok().map(str::to_string));
     }
 
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
@@ -360,7 +359,9 @@ fn topology_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// Errors in file order, then by position; unplaced ones first in a file.
+/// Diagnostics in file order; within a file, those about the whole file
+/// first, then by position, then those about an object whose position was
+/// not looked up (the locator's budget was spent), in the order found.
 fn sort_by_place(diagnostics: &mut [Diagnostic], names: &[String]) {
     let rank = |d: &Diagnostic| {
         let file = d
@@ -368,7 +369,12 @@ fn sort_by_place(diagnostics: &mut [Diagnostic], names: &[String]) {
             .as_ref()
             .and_then(|f| names.iter().position(|n| n == f))
             .map_or(0, |i| i + 1);
-        (file, d.line.unwrap_or(0), d.column.unwrap_or(0))
+        let class = match (d.line, &d.object) {
+            (Some(_), _) => 1,
+            (None, None) => 0,
+            (None, Some(_)) => 2,
+        };
+        (file, class, d.line.unwrap_or(0), d.column.unwrap_or(0))
     };
     diagnostics.sort_by_key(rank);
 }
@@ -456,8 +462,175 @@ fn exchange_label(name: &str) -> &str {
 
 /// The JSON Schema of the topology file, pretty-printed with a final newline.
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(Topology);
+    let mut schema = schemars::schema_for!(Topology);
+    // A definitions export is a valid file: its version keys are accepted
+    // (and ignored) by the loader, so editors must not flag them either.
+    if let Some(properties) = schema
+        .as_object_mut()
+        .and_then(|s| s.get_mut("properties"))
+        .and_then(|p| p.as_object_mut())
+    {
+        for key in parse::EXPORT_VERSION_KEYS {
+            properties.insert(
+                key.to_string(),
+                serde_json::json!({
+                    "description": "Written by RabbitMQ's definitions export; accepted and ignored."
+                }),
+            );
+        }
+    }
     let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialise");
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_diagnostic_prints_only_the_parts_it_has() {
+        let mut d = Diagnostic {
+            file: Some("a.yaml".into()),
+            object: Some("queues[0] q".into()),
+            line: Some(3),
+            column: Some(5),
+            message: "bad".into(),
+        };
+        assert_eq!(d.to_string(), "a.yaml:3:5: queues[0] q: bad");
+        d.column = None;
+        assert_eq!(d.to_string(), "a.yaml:3: queues[0] q: bad");
+        d.line = None;
+        d.object = None;
+        assert_eq!(d.to_string(), "a.yaml: bad");
+    }
+
+    #[test]
+    fn a_directory_is_read_in_name_order_and_other_files_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "b.yml", "queues: [{name: b}]");
+        write(
+            dir.path(),
+            "a.yaml",
+            "vhosts: [{name: /}]\nqueues: [{name: a}]",
+        );
+        write(dir.path(), "c.json", "{\"queues\": [{\"name\": \"c\"}]}");
+        write(dir.path(), "notes.txt", "not a topology");
+        std::fs::create_dir(dir.path().join("nested.yaml")).unwrap();
+        let loaded = load(&[dir.path().to_path_buf()]).unwrap();
+        let names: Vec<&str> = loaded
+            .topology
+            .queues
+            .iter()
+            .map(|q| q.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        let files: Vec<String> = loaded
+            .files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(files, ["a.yaml", "b.yml", "c.json"]);
+        assert_eq!(loaded.origins.queues[2].file, 2);
+    }
+
+    #[test]
+    fn a_file_named_twice_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            dir.path(),
+            "a.yaml",
+            "vhosts: [{name: /}]\nqueues: [{name: a}]",
+        );
+        let loaded = load(&[file.clone(), dir.path().to_path_buf(), file]).unwrap();
+        assert_eq!(loaded.files.len(), 1);
+        assert_eq!(loaded.topology.queues.len(), 1);
+    }
+
+    #[test]
+    fn a_finding_points_at_its_field_or_else_at_its_object() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            dir.path(),
+            "t.yaml",
+            "vhosts: [{name: v}]\nqueues:\n  - name: a\n    arguments:\n      x-expires: 0\n",
+        );
+        let failed = load(&[file]).unwrap_err();
+        let placed: Vec<String> = failed
+            .errors
+            .iter()
+            .map(|d| {
+                format!(
+                    "{:?}:{:?} {}",
+                    d.line,
+                    d.column,
+                    d.object.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        // `vhost: /` is a default, not written: the queue itself is shown.
+        assert_eq!(
+            placed,
+            [
+                "Some(3):Some(5) queues[0] a",
+                "Some(5):Some(18) queues[0] a"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_path_is_an_error_naming_it() {
+        let failed = load(&[PathBuf::from("/nonexistent/warren/t.yaml")]).unwrap_err();
+        assert_eq!(
+            failed.errors[0].to_string(),
+            "/nonexistent/warren/t.yaml: no such file or directory"
+        );
+    }
+
+    #[test]
+    fn errors_sort_by_file_then_position_with_unplaced_ones_last() {
+        let names = ["a.yaml".to_string(), "b.yaml".to_string()];
+        let at = |file: &str, line: Option<usize>, object: Option<&str>| Diagnostic {
+            file: Some(file.into()),
+            object: object.map(String::from),
+            line,
+            column: line.map(|_| 1),
+            message: String::new(),
+        };
+        let mut diagnostics = [
+            at("b.yaml", Some(1), Some("q")),
+            at("a.yaml", None, Some("q")),
+            at("a.yaml", Some(9), Some("q")),
+            at("a.yaml", Some(2), Some("q")),
+            at("a.yaml", None, None),
+        ];
+        sort_by_place(&mut diagnostics, &names);
+        let order: Vec<String> = diagnostics
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {:?} {}",
+                    d.file.as_deref().unwrap(),
+                    d.line,
+                    d.object.is_some()
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "a.yaml None false",
+                "a.yaml Some(2) true",
+                "a.yaml Some(9) true",
+                "a.yaml None true",
+                "b.yaml Some(1) true",
+            ]
+        );
+    }
 }

@@ -55,7 +55,7 @@ pub struct ParsedFile {
 /// called `name` in messages.
 pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudget) -> ParsedFile {
     let mut parsed = ParsedFile::default();
-    let text = match std::str::from_utf8(bytes) {
+    let text = match text_of(bytes) {
         Ok(text) => text,
         Err(err) => {
             parsed.errors.push(not_utf8(name, bytes, &err));
@@ -93,6 +93,14 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudge
     parsed
 }
 
+/// The text of a file: UTF-8, without the byte-order mark some editors
+/// write (libyaml counts it as indentation on the first line).
+pub fn text_of(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    let text = std::str::from_utf8(bytes)?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// The state of parsing one file: what it found so far.
 struct FileParser<'a> {
     file: usize,
     name: &'a str,
@@ -105,6 +113,7 @@ struct FileParser<'a> {
 }
 
 impl FileParser<'_> {
+    /// One YAML document of the file: its top-level keys, then its lists.
     fn document(&mut self, document: usize, value: Value) {
         let mapping = match value {
             Value::Null => return,
@@ -123,6 +132,13 @@ impl FileParser<'_> {
                 return;
             }
         };
+        // The whole document straight from the text first: the common case,
+        // and the reference for what a scalar means (`name: 123` is the
+        // string "123" there, where a `Value` holds a number).
+        let mut typed = serde_yaml::Deserializer::from_str(self.text)
+            .nth(document)
+            .and_then(|d| TypedDocument::deserialize(d).ok())
+            .map(|d| d.0);
         for (key, value) in mapping {
             let Some(key) = key.as_str().map(str::to_string) else {
                 self.error(
@@ -133,7 +149,10 @@ impl FileParser<'_> {
                 continue;
             };
             if let Some(section) = Section::from_key(&key) {
-                self.section(document, section, value);
+                match typed.as_mut() {
+                    Some(topology) => self.adopt(document, section, topology),
+                    None => self.section(document, section, value),
+                }
             } else if EXPORT_VERSION_KEYS.contains(&key.as_str()) {
                 continue;
             } else if UNMANAGED_KEYS.contains(&key.as_str()) {
@@ -166,6 +185,39 @@ impl FileParser<'_> {
         }
     }
 
+    /// Takes the objects of `section` from a document that deserialised
+    /// whole.
+    fn adopt(&mut self, document: usize, section: Section, typed: &mut Topology) {
+        let parsed = &mut self.parsed.topology;
+        let count = match section {
+            Section::Vhosts => move_all(&mut typed.vhosts, &mut parsed.vhosts),
+            Section::Exchanges => move_all(&mut typed.exchanges, &mut parsed.exchanges),
+            Section::Queues => move_all(&mut typed.queues, &mut parsed.queues),
+            Section::Bindings => move_all(&mut typed.bindings, &mut parsed.bindings),
+            Section::Policies => move_all(&mut typed.policies, &mut parsed.policies),
+            Section::Routes => move_all(&mut typed.routes, &mut parsed.routes),
+        };
+        for item in 0..count {
+            let origin = self.next_origin(document, section, item);
+            self.parsed.origins.get_mut(section).push(origin);
+        }
+    }
+
+    /// The origin of the next item of `section`, which is item `item` of
+    /// its list in document `document`.
+    fn next_origin(&mut self, document: usize, section: Section, item: usize) -> Origin {
+        let index = self.counts[section as usize];
+        self.counts[section as usize] += 1;
+        Origin {
+            file: self.file,
+            index,
+            document,
+            item,
+        }
+    }
+
+    /// Parses the items of `section` one by one, from a document that did
+    /// not deserialise whole.
     fn section(&mut self, document: usize, section: Section, value: Value) {
         let items = match value {
             Value::Null => return,
@@ -185,13 +237,7 @@ impl FileParser<'_> {
             }
         };
         for (item_index, item) in items.into_iter().enumerate() {
-            let origin = Origin {
-                file: self.file,
-                index: self.counts[section as usize],
-                document,
-                item: item_index,
-            };
-            self.counts[section as usize] += 1;
+            let origin = self.next_origin(document, section, item_index);
             match section {
                 Section::Vhosts => {
                     self.item::<Vhost>(section, origin, item, |t, o| t.vhosts.push(o))
@@ -226,32 +272,40 @@ impl FileParser<'_> {
         T: for<'de> Deserialize<'de>,
     {
         let label = section.label(origin.index, &item_label(section, &item));
-        match serde_yaml::from_value::<T>(item) {
+        let err = match serde_yaml::from_value::<T>(item) {
             Ok(object) => {
                 push(&mut self.parsed.topology, object);
                 self.parsed.origins.get_mut(section).push(origin);
+                return;
             }
-            Err(err) => {
-                // The same item straight from the text gives the message a
-                // position (and the path of the bad field).
-                let path = [Seg::key(section.key()), Seg::Index(origin.item)];
-                let located = if self.budget.spend(self.text.len()) {
-                    locate::typed_error::<T>(self.text, origin.document, &path).err()
-                } else {
-                    None
-                };
-                let (message, position) = match &located {
-                    Some(located) => (
-                        clean_message(located, section.key(), origin.item),
-                        locate::position(located),
-                    ),
-                    None => (clean_message(&err, section.key(), origin.item), None),
-                };
-                self.error(Some(label), position, humanize(&message));
+            Err(err) => err,
+        };
+        // The same item straight from the text: it may parse there (a
+        // scalar read as a string), and an error gets a position and the
+        // path of the bad field.
+        let path = [Seg::key(section.key()), Seg::Index(origin.item)];
+        let from_text = if self.budget.spend(self.text.len()) {
+            Some(locate::typed::<T>(self.text, origin.document, &path))
+        } else {
+            None
+        };
+        let (message, position) = match from_text {
+            Some(Ok(Some(object))) => {
+                push(&mut self.parsed.topology, object);
+                self.parsed.origins.get_mut(section).push(origin);
+                return;
             }
-        }
+            Some(Err(located)) => (
+                clean_message(&located, section.key(), origin.item),
+                locate::position(&located),
+            ),
+            Some(Ok(None)) | None => (clean_message(&err, section.key(), origin.item), None),
+        };
+        self.error(Some(label), position, humanize(&message));
     }
 
+    /// A document that is not YAML (or that serde_yaml refuses whole),
+    /// in warren's words.
     fn yaml_error(&mut self, document: usize, err: &serde_yaml::Error) -> Diagnostic {
         let raw = err.to_string();
         let mut position = locate::position(err);
@@ -309,6 +363,67 @@ impl FileParser<'_> {
         } else {
             None
         }
+    }
+}
+
+/// Moves every item of `from` to the end of `to`; returns how many.
+fn move_all<T>(from: &mut Vec<T>, to: &mut Vec<T>) -> usize {
+    let count = from.len();
+    to.append(from);
+    count
+}
+
+/// A whole document deserialised straight from the text: the lists of a
+/// topology, other keys skipped (they are checked on the `Value`).
+struct TypedDocument(Topology);
+
+impl<'de> Deserialize<'de> for TypedDocument {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TypedDocumentVisitor)
+    }
+}
+
+struct TypedDocumentVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TypedDocumentVisitor {
+    type Value = TypedDocument;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a topology")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<TypedDocument, A::Error> {
+        let mut t = Topology::default();
+        while let Some(key) = map.next_key::<String>()? {
+            // `queues:` with nothing after it is an empty list.
+            match Section::from_key(&key) {
+                Some(Section::Vhosts) => {
+                    t.vhosts = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                Some(Section::Exchanges) => {
+                    t.exchanges = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                Some(Section::Queues) => {
+                    t.queues = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                Some(Section::Bindings) => {
+                    t.bindings = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                Some(Section::Policies) => {
+                    t.policies = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                Some(Section::Routes) => {
+                    t.routes = map.next_value::<Option<_>>()?.unwrap_or_default()
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(TypedDocument(t))
     }
 }
 
@@ -517,6 +632,27 @@ bindings:
             1,
             "the good queue is kept"
         );
+    }
+
+    #[test]
+    fn a_scalar_reads_as_the_string_it_is_written_as() {
+        // A regression guard: a `Value` holds `2024` as a number, which its
+        // own deserialiser refuses as a string; the text does not.
+        let text = "vhosts: [{name: '2024'}]\nqueues:\n  - name: 2024\n    vhost: 2024\n  - name: 007\n    vhost: 2024\n    durable: maybe\n";
+        let parsed = parse(text);
+        assert_eq!(parsed.topology.queues.len(), 1, "{:?}", parsed.errors);
+        assert_eq!(parsed.topology.queues[0].name, "2024");
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        let clean = parse("queues: [{name: 007, vhost: 1e3}]\n");
+        assert_eq!(clean.topology.queues[0].name, "007");
+        assert_eq!(clean.topology.queues[0].vhost, "1e3");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let parsed = parse("\u{feff}vhosts: [{name: /}]\r\nqueues:\r\n  - name: a\r\n");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.topology.queues.len(), 1);
     }
 
     #[test]

@@ -23,7 +23,10 @@ where
         } else {
             edit_distance(word, candidate)
         };
-        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+        // Replacing every character of a short name is no near miss.
+        let longest = word.chars().count().max(candidate.chars().count());
+        let plausible = distance <= limit && distance < longest;
+        if plausible && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
         }
     }
@@ -110,6 +113,11 @@ mod tests {
     #[test]
     fn a_distant_word_gets_no_suggestion() {
         assert_eq!(did_you_mean("prod", ["/"]), None);
+        assert_eq!(
+            did_you_mean("7", ["/"]),
+            None,
+            "a whole short name replaced"
+        );
         assert_eq!(did_you_mean("payments", ["events", "jobs"]), None);
         assert_eq!(did_you_mean("x", []), None);
     }

@@ -17,7 +17,7 @@ use super::locate::Seg;
 use super::suggest::hint;
 use crate::model::{
     Arguments, Binding, DestinationType, Exchange, ObjectId, Policy, Queue, RouteAssertion,
-    Topology, builtin_exchange_type, is_reserved_name,
+    Topology, Vhost, builtin_exchange_type, is_reserved_name,
 };
 use crate::route;
 
@@ -59,42 +59,26 @@ pub fn validate(topology: &Topology) -> Vec<Finding> {
     check_vhosts(topology, &mut out);
     check_listed_vhosts(topology, &scope, &mut out);
     check_duplicates(topology, &mut out);
-    for (index, exchange) in topology.exchanges.iter().enumerate() {
-        let at = ObjectRef {
-            section: Section::Exchanges,
-            index,
-        };
-        check_exchange(exchange, at, &scope, &mut out);
+    for (i, exchange) in topology.exchanges.iter().enumerate() {
+        check_exchange(exchange, at(Section::Exchanges, i), &scope, &mut out);
     }
-    for (index, queue) in topology.queues.iter().enumerate() {
-        let at = ObjectRef {
-            section: Section::Queues,
-            index,
-        };
-        check_queue(queue, at, &scope, &mut out);
+    for (i, queue) in topology.queues.iter().enumerate() {
+        check_queue(queue, at(Section::Queues, i), &scope, &mut out);
     }
-    for (index, binding) in topology.bindings.iter().enumerate() {
-        let at = ObjectRef {
-            section: Section::Bindings,
-            index,
-        };
-        check_binding(binding, at, &scope, &mut out);
+    for (i, binding) in topology.bindings.iter().enumerate() {
+        check_binding(binding, at(Section::Bindings, i), &scope, &mut out);
     }
-    for (index, policy) in topology.policies.iter().enumerate() {
-        let at = ObjectRef {
-            section: Section::Policies,
-            index,
-        };
-        check_policy(policy, at, &mut out);
+    for (i, policy) in topology.policies.iter().enumerate() {
+        check_policy(policy, at(Section::Policies, i), &mut out);
     }
-    for (index, assertion) in topology.routes.iter().enumerate() {
-        let at = ObjectRef {
-            section: Section::Routes,
-            index,
-        };
-        check_route(topology, assertion, at, &mut out);
+    for (i, assertion) in topology.routes.iter().enumerate() {
+        check_route(topology, assertion, at(Section::Routes, i), &mut out);
     }
     out.0
+}
+
+fn at(section: Section, index: usize) -> ObjectRef {
+    ObjectRef { section, index }
 }
 
 /// The name shown after an object's label: `order.events`,
@@ -209,10 +193,7 @@ impl<'t> Scope<'t> {
 
 fn check_vhosts(topology: &Topology, out: &mut Findings) {
     for (index, vhost) in topology.vhosts.iter().enumerate() {
-        let at = ObjectRef {
-            section: Section::Vhosts,
-            index,
-        };
+        let at = at(Section::Vhosts, index);
         check_name(&vhost.name, "vhost", at, out);
         if let Some(kind) = &vhost.default_queue_type {
             if QueueType::parse(kind).is_none() {
@@ -231,97 +212,74 @@ fn check_vhosts(topology: &Topology, out: &mut Findings) {
 
 /// Every object lives in a vhost listed under `vhosts`.
 fn check_listed_vhosts(topology: &Topology, scope: &Scope, out: &mut Findings) {
-    let objects = [
-        (
-            Section::Exchanges,
-            topology
-                .exchanges
-                .iter()
-                .map(|o| o.vhost.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        (
-            Section::Queues,
-            topology.queues.iter().map(|o| o.vhost.as_str()).collect(),
-        ),
-        (
-            Section::Bindings,
-            topology.bindings.iter().map(|o| o.vhost.as_str()).collect(),
-        ),
-        (
-            Section::Policies,
-            topology.policies.iter().map(|o| o.vhost.as_str()).collect(),
-        ),
-        (
-            Section::Routes,
-            topology.routes.iter().map(|o| o.vhost.as_str()).collect(),
-        ),
-    ];
-    for (section, vhosts) in objects {
-        for (index, vhost) in vhosts.into_iter().enumerate() {
-            if !scope.vhosts.contains(&vhost) {
-                let suggestion = hint(vhost, scope.vhosts.iter().copied());
-                let advice = if suggestion.is_empty() {
-                    format!("; add `- name: {vhost}` under vhosts")
-                } else {
-                    String::new()
-                };
-                out.error(
-                    ObjectRef { section, index },
-                    &["vhost"],
-                    format!("vhost '{vhost}' is not listed under vhosts{suggestion}{advice}"),
-                );
+    for section in Section::ALL.into_iter().filter(|s| *s != Section::Vhosts) {
+        for (index, vhost) in vhosts_of(topology, section).into_iter().enumerate() {
+            if scope.vhosts.contains(&vhost) {
+                continue;
             }
+            let suggestion = hint(vhost, scope.vhosts.iter().copied());
+            let advice = if suggestion.is_empty() {
+                format!("; add `- name: {vhost}` under vhosts")
+            } else {
+                String::new()
+            };
+            out.error(
+                at(section, index),
+                &["vhost"],
+                format!("vhost '{vhost}' is not listed under vhosts{suggestion}{advice}"),
+            );
         }
+    }
+}
+
+/// The vhost of each object of a list (a vhost's is its own name).
+fn vhosts_of(topology: &Topology, section: Section) -> Vec<&str> {
+    match section {
+        Section::Vhosts => topology.vhosts.iter().map(|o| o.name.as_str()).collect(),
+        Section::Exchanges => topology
+            .exchanges
+            .iter()
+            .map(|o| o.vhost.as_str())
+            .collect(),
+        Section::Queues => topology.queues.iter().map(|o| o.vhost.as_str()).collect(),
+        Section::Bindings => topology.bindings.iter().map(|o| o.vhost.as_str()).collect(),
+        Section::Policies => topology.policies.iter().map(|o| o.vhost.as_str()).collect(),
+        Section::Routes => topology.routes.iter().map(|o| o.vhost.as_str()).collect(),
     }
 }
 
 // ------------------------------------------------------------ duplicates
 
 /// The same identity twice, in one file or across files: the later one is
-/// reported, and the first named.
+/// reported, and the first named. Route assertions have no identity.
 fn check_duplicates(topology: &Topology, out: &mut Findings) {
-    let ids = [
-        (
-            Section::Vhosts,
-            topology.vhosts.iter().map(|o| o.id()).collect::<Vec<_>>(),
-        ),
-        (
-            Section::Exchanges,
-            topology.exchanges.iter().map(Exchange::id).collect(),
-        ),
-        (
-            Section::Queues,
-            topology.queues.iter().map(Queue::id).collect(),
-        ),
-        (
-            Section::Bindings,
-            topology.bindings.iter().map(Binding::id).collect(),
-        ),
-        (
-            Section::Policies,
-            topology.policies.iter().map(Policy::id).collect(),
-        ),
-    ];
-    for (section, ids) in ids {
-        let mut first: HashMap<&ObjectId, usize> = HashMap::new();
-        for (index, id) in ids.iter().enumerate() {
-            match first.get(id) {
-                Some(&earlier) => out.0.push(Finding {
+    for section in Section::ALL {
+        let mut first: HashMap<ObjectId, usize> = HashMap::new();
+        for (index, id) in ids_of(topology, section).into_iter().enumerate() {
+            if let Some(&earlier) = first.get(&id) {
+                out.0.push(Finding {
                     severity: Severity::Error,
-                    object: ObjectRef { section, index },
+                    object: at(section, index),
                     field: Vec::new(),
-                    message: format!("duplicate {}", describe_id(id)),
-                    related: Some(ObjectRef {
-                        section,
-                        index: earlier,
-                    }),
-                }),
-                None => {
-                    first.insert(id, index);
-                }
+                    message: format!("duplicate {}", describe_id(&id)),
+                    related: Some(at(section, earlier)),
+                });
+            } else {
+                first.insert(id, index);
             }
         }
+    }
+}
+
+/// The identity of each object of a list, as the model defines it.
+fn ids_of(topology: &Topology, section: Section) -> Vec<ObjectId> {
+    match section {
+        Section::Vhosts => topology.vhosts.iter().map(Vhost::id).collect(),
+        Section::Exchanges => topology.exchanges.iter().map(Exchange::id).collect(),
+        Section::Queues => topology.queues.iter().map(Queue::id).collect(),
+        Section::Bindings => topology.bindings.iter().map(Binding::id).collect(),
+        Section::Policies => topology.policies.iter().map(Policy::id).collect(),
+        Section::Routes => Vec::new(),
     }
 }
 
@@ -414,36 +372,58 @@ fn check_exchange(exchange: &Exchange, at: ObjectRef, scope: &Scope, out: &mut F
             None => {}
         }
     }
-    if let Some(Value::String(alternate)) = exchange.arguments.get("alternate-exchange") {
-        check_exchange_declared(
-            alternate,
-            &exchange.vhost,
-            "alternate exchange",
-            "unroutable messages will be dropped",
-            ("alternate-exchange", at),
-            scope,
-            out,
-        );
-    }
+    check_referenced_exchange(
+        &ALTERNATE_EXCHANGE,
+        &exchange.arguments,
+        &exchange.vhost,
+        at,
+        scope,
+        out,
+    );
 }
 
-/// A warning when an exchange an argument names is not declared.
-fn check_exchange_declared(
-    name: &str,
+/// An argument naming an exchange that messages are sent on to.
+struct ExchangeReference {
+    argument: &'static str,
+    role: &'static str,
+    /// What happens while that exchange does not exist.
+    otherwise: &'static str,
+}
+
+const ALTERNATE_EXCHANGE: ExchangeReference = ExchangeReference {
+    argument: "alternate-exchange",
+    role: "alternate exchange",
+    otherwise: "unroutable messages are dropped",
+};
+
+const DEAD_LETTER_EXCHANGE: ExchangeReference = ExchangeReference {
+    argument: "x-dead-letter-exchange",
+    role: "dead-letter exchange",
+    otherwise: "dead-lettered messages are dropped",
+};
+
+/// A warning when the exchange an argument names is not declared (it may
+/// be declared by another tool, so this is no error).
+fn check_referenced_exchange(
+    reference: &ExchangeReference,
+    arguments: &Arguments,
     vhost: &str,
-    what: &str,
-    consequence: &str,
-    (key, at): (&str, ObjectRef),
+    at: ObjectRef,
     scope: &Scope,
     out: &mut Findings,
 ) {
+    let Some(Value::String(name)) = arguments.get(reference.argument) else {
+        return;
+    };
     if !scope.has_exchange(vhost, name) {
         out.warning(
             at,
-            &["arguments", key],
+            &["arguments", reference.argument],
             format!(
-                "{what} '{name}' is not declared in vhost '{vhost}'{}; {consequence} until it exists",
-                hint(name, scope.exchange_names(vhost))
+                "{} '{name}' is not declared in vhost '{vhost}'{}; {} until it exists",
+                reference.role,
+                hint(name, scope.exchange_names(vhost)),
+                reference.otherwise,
             ),
         );
     }
@@ -462,17 +442,14 @@ fn check_queue(queue: &Queue, at: ObjectRef, scope: &Scope, out: &mut Findings) 
     check_queue_arguments(queue, at, out);
     check_queue_type(queue, at, scope, out);
     check_deprecated_queue_features(queue, at, out);
-    if let Some(Value::String(dlx)) = queue.arguments.get("x-dead-letter-exchange") {
-        check_exchange_declared(
-            dlx,
-            &queue.vhost,
-            "dead-letter exchange",
-            "dead-lettered messages will be dropped",
-            ("x-dead-letter-exchange", at),
-            scope,
-            out,
-        );
-    }
+    check_referenced_exchange(
+        &DEAD_LETTER_EXCHANGE,
+        &queue.arguments,
+        &queue.vhost,
+        at,
+        scope,
+        out,
+    );
 }
 
 /// Each known argument has a value of the right type; unknown ones are
@@ -546,14 +523,20 @@ fn check_queue_type(queue: &Queue, at: ObjectRef, scope: &Scope, out: &mut Findi
             out.error(
                 at,
                 &["durable"],
-                format!("{name} queues must be durable: the broker refuses durable: false (invalid property 'non-durable')"),
+                format!(
+                    "{name} queues must be durable: the broker refuses durable: false \
+                     (invalid property 'non-durable')"
+                ),
             );
         }
         if queue.auto_delete {
             out.error(
                 at,
                 &["auto_delete"],
-                format!("{name} queues cannot be auto-delete: the broker refuses auto_delete: true (invalid property 'auto-delete')"),
+                format!(
+                    "{name} queues cannot be auto-delete: the broker refuses auto_delete: true \
+                     (invalid property 'auto-delete')"
+                ),
             );
         }
     }
@@ -635,7 +618,10 @@ fn check_no_nulls(map: &Arguments, field: &str, at: ObjectRef, out: &mut Finding
             out.error(
                 at,
                 &[field, key],
-                format!("{key}: null is not allowed (the broker answers 400 null_not_allowed); give a value or remove the key"),
+                format!(
+                    "{key}: null is not allowed (the broker answers 400 null_not_allowed); \
+                     give a value or remove the key"
+                ),
             );
         }
     }
@@ -644,7 +630,6 @@ fn check_no_nulls(map: &Arguments, field: &str, at: ObjectRef, out: &mut Finding
 // -------------------------------------------------------------- bindings
 
 fn check_binding(binding: &Binding, at: ObjectRef, scope: &Scope, out: &mut Findings) {
-    let vhost = binding.vhost.as_str();
     check_routing_key(&binding.routing_key, "routing_key", at, out);
     check_no_nulls(&binding.arguments, "arguments", at, out);
     if let Some(x_match) = binding.arguments.get("x-match") {
@@ -653,8 +638,13 @@ fn check_binding(binding: &Binding, at: ObjectRef, scope: &Scope, out: &mut Find
             out.error(at, &["arguments", "x-match"], format!("x-match {problem}"));
         }
     }
+    check_binding_source(binding, at, scope, out);
+    check_binding_destination(binding, at, scope, out);
+}
 
-    // Source.
+/// A declared or built-in exchange, but not the default one.
+fn check_binding_source(binding: &Binding, at: ObjectRef, scope: &Scope, out: &mut Findings) {
+    let vhost = binding.vhost.as_str();
     if binding.source.is_empty() {
         out.error(
             at,
@@ -681,8 +671,12 @@ fn check_binding(binding: &Binding, at: ObjectRef, scope: &Scope, out: &mut Find
             ),
         );
     }
+}
 
-    // Destination.
+/// A declared queue, or a declared or built-in exchange with
+/// `destination_type: exchange`; a near miss between the two is named.
+fn check_binding_destination(binding: &Binding, at: ObjectRef, scope: &Scope, out: &mut Findings) {
+    let vhost = binding.vhost.as_str();
     let destination = binding.destination.as_str();
     match binding.destination_type {
         DestinationType::Queue if !scope.has_queue(vhost, destination) => {
@@ -767,7 +761,10 @@ fn check_policy_key(key: &str, value: &Value, at: ObjectRef, out: &mut Findings)
         out.error(
             at,
             &field,
-            format!("the broker refuses '{key}' in a policy (not a recognised policy setting); {instead}"),
+            format!(
+                "the broker refuses '{key}' in a policy (not a recognised policy setting); \
+                 {instead}"
+            ),
         );
     } else if let Some(plain) = key.strip_prefix("x-") {
         let instead = if arguments::policy_key_rule(plain).is_some() {
@@ -778,7 +775,10 @@ fn check_policy_key(key: &str, value: &Value, at: ObjectRef, out: &mut Findings)
         out.error(
             at,
             &field,
-            format!("the broker refuses '{key}' in a policy (x- keys are not policy settings); {instead}"),
+            format!(
+                "the broker refuses '{key}' in a policy (x- keys are not policy settings); \
+                 {instead}"
+            ),
         );
     } else if let Some(rule) = arguments::policy_key_rule(key) {
         if value.is_null() {
@@ -791,7 +791,10 @@ fn check_policy_key(key: &str, value: &Value, at: ObjectRef, out: &mut Findings)
             out.warning(
                 at,
                 &field,
-                format!("{key}: classic queue mirroring was removed in RabbitMQ 4.0, where ha-* keys have no effect; use quorum queues"),
+                format!(
+                    "{key}: classic queue mirroring was removed in RabbitMQ 4.0, where ha-* keys \
+                     have no effect; use quorum queues"
+                ),
             );
         }
         if key == "queue-mode" {
@@ -882,7 +885,6 @@ fn check_route(topology: &Topology, assertion: &RouteAssertion, at: ObjectRef, o
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Vhost;
 
     /// Parses `yaml` (a topology that the model accepts) and validates it.
     fn findings(yaml: &str) -> Vec<(Severity, String, String)> {
@@ -1231,6 +1233,42 @@ bindings:
             errors(&yaml),
             "x-match 'some' is not one of all, any, all-with-x, any-with-x",
         );
+    }
+
+    #[test]
+    fn route_assertions_hold_or_say_where_the_message_goes() {
+        let yaml = format!(
+            "{BASE}exchanges: [{{name: events, type: topic}}]
+queues: [{{name: order.events}}, {{name: jobs}}]
+bindings: [{{source: events, destination: order.events, routing_key: 'order.*'}}]
+routes:
+  - {{exchange: events, routing_key: order.created, reaches: [order.events]}}
+  - {{exchange: '', routing_key: jobs, reaches: [jobs]}}
+  - {{exchange: events, routing_key: invoice.paid, reaches: [order.events]}}
+  - {{exchange: events, routing_key: order.paid, reaches: [jobs, order.events]}}
+  - {{exchange: missing, routing_key: x, reaches: []}}
+"
+        );
+        assert_eq!(
+            errors(&yaml),
+            [
+                "routes[2] events invoice.paid: expected [order.events], reaches []",
+                "routes[3] events order.paid: expected [jobs, order.events], reaches [order.events]",
+                "routes[4] missing x: cannot route: no exchange 'missing' in vhost '/'",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_route_assertion_lists_its_queues_in_any_order() {
+        let yaml = format!(
+            "{BASE}exchanges: [{{name: fan, type: fanout}}]
+queues: [{{name: a}}, {{name: b}}]
+bindings: [{{source: fan, destination: b}}, {{source: fan, destination: a}}]
+routes: [{{exchange: fan, reaches: [b, a, b]}}]
+"
+        );
+        assert_eq!(errors(&yaml), Vec::<String>::new());
     }
 
     #[test]
