@@ -63,7 +63,9 @@ async fn work(args: Args) -> Result<(), Error> {
     let connection = Connection::connect(&url, properties).await?;
     let channel = connection.create_channel().await?;
 
-    // Fair dispatch: at most one unacknowledged message per consumer.
+    // Fair dispatch: at most one unacknowledged message per consumer, so
+    // this worker holds at most one job and one event, working on one while
+    // the other waits; everything else stays in the queues for other workers.
     channel.basic_qos(1, BasicQosOptions::default()).await?;
 
     let mut consumers = Vec::new();
