@@ -55,8 +55,9 @@ pub struct ConnectionArgs {
     #[arg(long, global = true, env = "WARREN_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
 
-    /// Read the password from this file (first line).
-    #[arg(long, global = true, conflicts_with = "password")]
+    /// Read the password from this file (first line); wins over
+    /// --password and WARREN_PASSWORD.
+    #[arg(long, global = true)]
     pub password_file: Option<PathBuf>,
 
     /// Trust this PEM CA certificate for https URLs.

@@ -5,6 +5,18 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = warren::cli::Cli::parse();
+    let cli = match warren::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with exit 0; a usage error is
+            // bad input, exit 1 (clap's own 2 would read as "changes found").
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     warren::app::run(cli)
 }
