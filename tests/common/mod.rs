@@ -3,3 +3,5 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod process;
+pub mod proxy;
