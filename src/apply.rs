@@ -43,6 +43,15 @@ impl Report {
     /// a change is applied when all its steps were, failed when one failed,
     /// and not started otherwise.
     pub fn change_counts(&self) -> ChangeCounts {
+        self.change_counts_with(&[])
+    }
+
+    /// [`Report::change_counts`] for a plan with changes that need no
+    /// request of their own: each `(change, cause)` pair, a binding that
+    /// goes with the exchange or queue `cause` deletes, counts as the step
+    /// that drops `cause` went. Without them the report counts fewer
+    /// changes than the plan shows.
+    pub fn change_counts_with(&self, implied: &[(ObjectId, ObjectId)]) -> ChangeCounts {
         let failed: BTreeSet<&ObjectId> = self.failed.iter().map(|(s, _)| &s.id).collect();
         let unfinished: BTreeSet<&ObjectId> = self
             .not_started
@@ -56,11 +65,28 @@ impl Report {
             .map(|s| &s.id)
             .filter(|id| !failed.contains(id) && !unfinished.contains(id))
             .collect();
-        ChangeCounts {
+        let mut counts = ChangeCounts {
             applied: applied.len(),
             failed: failed.len(),
             not_started: unfinished.len(),
+        };
+        let drops = |step: &Step, cause: &ObjectId| {
+            &step.id == cause
+                && matches!(
+                    step.operation,
+                    Operation::DeleteQueue { .. } | Operation::DeleteExchange { .. }
+                )
+        };
+        for (_, cause) in implied {
+            if self.failed.iter().any(|(s, _)| drops(s, cause)) {
+                counts.failed += 1;
+            } else if self.done.iter().any(|s| drops(s, cause)) {
+                counts.applied += 1;
+            } else {
+                counts.not_started += 1;
+            }
         }
+        counts
     }
 }
 
@@ -190,4 +216,68 @@ fn explain(id: &ObjectId, operation: &Operation, error: &BrokerError) -> String 
         );
     }
     error.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue(name: &str) -> ObjectId {
+        ObjectId::Queue {
+            vhost: "/".into(),
+            name: name.into(),
+        }
+    }
+
+    fn drop_queue(name: &str) -> Step {
+        Step {
+            id: queue(name),
+            operation: Operation::DeleteQueue {
+                vhost: "/".into(),
+                name: name.into(),
+                if_empty: false,
+            },
+        }
+    }
+
+    /// A pruned binding goes with its queue: it has no step of its own but
+    /// is one of the plan's changes, so the report counts it as its
+    /// queue's delete went.
+    #[test]
+    fn changes_without_a_step_count_with_the_delete_they_go_with() {
+        let binding = |q: &str| ObjectId::Binding {
+            vhost: "/".into(),
+            source: "x".into(),
+            destination_type: crate::model::DestinationType::Queue,
+            destination: q.into(),
+            routing_key: String::new(),
+            arguments: String::new(),
+        };
+        let report = Report {
+            done: vec![drop_queue("a")],
+            failed: vec![(drop_queue("b"), "broke".into())],
+            not_started: vec![drop_queue("c")],
+        };
+        let implied = [
+            (binding("a"), queue("a")),
+            (binding("b"), queue("b")),
+            (binding("c"), queue("c")),
+        ];
+        assert_eq!(
+            report.change_counts_with(&implied),
+            ChangeCounts {
+                applied: 2,
+                failed: 2,
+                not_started: 2
+            }
+        );
+        assert_eq!(
+            report.change_counts(),
+            ChangeCounts {
+                applied: 1,
+                failed: 1,
+                not_started: 1
+            }
+        );
+    }
 }

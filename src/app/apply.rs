@@ -105,13 +105,14 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
         Vec::new()
     };
 
+    let implied = implied_changes(&plan);
     if json {
         print_report(&plan, &report, &remaining);
     } else {
-        print_stdout(&report_text(&report));
+        print_stdout(&report_text(&report, &implied));
     }
     if !report.succeeded() {
-        let counts = report.change_counts();
+        let counts = report.change_counts_with(&implied);
         return Err(Failure::new(format!(
             "apply did not finish ({} failed, {} not started); fix the cause and run apply again: it plans from the live state and finishes the work",
             counts.failed, counts.not_started
@@ -266,8 +267,18 @@ pub(crate) fn describe_step(step: &Step) -> String {
     }
 }
 
-fn report_text(report: &Report) -> String {
-    let counts = report.change_counts();
+/// The plan's changes that need no request of their own, with the change
+/// that carries them out: a pruned binding goes with its exchange or queue.
+fn implied_changes(plan: &Plan) -> Vec<(ObjectId, ObjectId)> {
+    plan.changes
+        .iter()
+        .filter(|c| c.action == crate::diff::Action::Delete)
+        .filter_map(|c| Some((c.id.clone(), c.caused_by.clone()?)))
+        .collect()
+}
+
+fn report_text(report: &Report, implied: &[(ObjectId, ObjectId)]) -> String {
+    let counts = report.change_counts_with(implied);
     let mut out = format!(
         "Applied {}, {} failed, {} not started.\n",
         plural(counts.applied, "change", "changes"),
