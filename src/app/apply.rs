@@ -90,17 +90,26 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     // The broker answers 204 to a PUT it did not carry out (arguments it
     // does not compare), so only a fresh read says whether it matches.
     let expected = simulate(&live, &plan);
+    // A failed read must not hide the report of what was applied.
+    let mut unverified = None;
     let remaining: Vec<Change> = if report.succeeded() {
-        let after = client.inspect(&plan.vhosts).await?;
-        plan_changes(
-            &expected,
-            &after.topology,
-            PlanInputs {
-                prune: true,
-                ..PlanInputs::default()
-            },
-        )
-        .changes
+        match client.inspect(&plan.vhosts).await {
+            Ok(after) => {
+                plan_changes(
+                    &expected,
+                    &after.topology,
+                    PlanInputs {
+                        prune: true,
+                        ..PlanInputs::default()
+                    },
+                )
+                .changes
+            }
+            Err(e) => {
+                unverified = Some(e);
+                Vec::new()
+            }
+        }
     } else {
         Vec::new()
     };
@@ -116,6 +125,12 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
         return Err(Failure::new(format!(
             "apply did not finish ({} failed, {} not started); fix the cause and run apply again: it plans from the live state and finishes the work",
             counts.failed, counts.not_started
+        )));
+    }
+    if let Some(e) = unverified {
+        return Err(Failure::new(format!(
+            "every change was applied, but reading the broker back to verify them failed: {e}; \
+             run warren plan to check"
         )));
     }
     if !remaining.is_empty() {
