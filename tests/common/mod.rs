@@ -3,5 +3,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod every_kind;
 pub mod process;
 pub mod proxy;
+pub mod warren;
