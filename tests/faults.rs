@@ -241,7 +241,13 @@ type Finished = (usize, Fault, Result<Outcome, String>);
 /// Applies through a proxy that injects `fault` on request `k`, checks the
 /// run against what that fault must do, then applies directly and checks
 /// that the broker converged without losing a kept message.
-fn scenario(runtime: &tokio::runtime::Runtime, k: usize, fault: Fault) -> Result<Outcome, String> {
+/// `requests` is how many requests a clean apply makes.
+fn scenario(
+    runtime: &tokio::runtime::Runtime,
+    requests: usize,
+    k: usize,
+    fault: Fault,
+) -> Result<Outcome, String> {
     let started = Instant::now();
     let prepared = Prepared::new();
     let proxy = runtime.block_on(FaultProxy::start(&broker().url, Some((k, fault))));
@@ -313,6 +319,9 @@ fn scenario(runtime: &tokio::runtime::Runtime, k: usize, fault: Fault) -> Result
                 if not_started > 0 && !run.stdout.contains("  not started: ") {
                     return Err(context("the report must list what was not started"));
                 }
+                if log.iter().filter(|l| *l == request).count() != 1 {
+                    return Err(context("a timed-out write must not be repeated"));
+                }
             }
             Stage::Verification => {
                 if counts != Some((CHANGES, 0, 0))
@@ -335,6 +344,12 @@ fn scenario(runtime: &tokio::runtime::Runtime, k: usize, fault: Fault) -> Result
         if run.code != Some(0) || counts != Some((CHANGES, 0, 0)) {
             return Err(context(&format!(
                 "a retried request absorbs the fault: exit 0 and \"Applied {CHANGES} changes, 0 failed, 0 not started.\""
+            )));
+        }
+        if log.len() != requests + 1 {
+            return Err(context(&format!(
+                "expected the {requests} requests of a clean apply and one retry, not {}",
+                log.len()
             )));
         }
     }
@@ -423,7 +438,7 @@ fn every_fault_on_every_request_is_reported_and_the_next_apply_converges() {
                     let Some(&(k, fault)) = scenarios.get(i) else {
                         return;
                     };
-                    let outcome = scenario(&runtime, k, fault);
+                    let outcome = scenario(&runtime, requests, k, fault);
                     results.lock().unwrap().push((k, fault, outcome));
                 }
             });
