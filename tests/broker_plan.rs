@@ -364,8 +364,8 @@ fn a_quorum_queue_is_not_a_classic_one_whatever_the_vhost_default() {
       must be replaced: x-queue-type cannot change in place
       arguments:
         - x-queue-type: quorum
-      holds 0 messages
-      needs --allow-recreate
+      message count unknown
+      needs --allow-recreate and --allow-data-loss
 
 Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.
 ",
