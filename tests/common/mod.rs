@@ -4,4 +4,6 @@
 
 pub mod broker;
 pub mod every_kind;
+pub mod process;
+pub mod proxy;
 pub mod warren;
