@@ -11,6 +11,7 @@
 use serde::Deserialize;
 use serde_yaml::Value;
 
+use super::limits;
 use super::locate::{self, Position, Seg};
 use super::{Diagnostic, Origin, Origins, ProbeBudget, Section};
 use crate::model::{Binding, Exchange, Policy, Queue, RouteAssertion, Topology, Vhost};
@@ -55,6 +56,11 @@ pub struct ParsedFile {
 /// called `name` in messages.
 pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudget) -> ParsedFile {
     let mut parsed = ParsedFile::default();
+    if bytes.len() > limits::MAX_FILE_BYTES {
+        let message = limits::too_many_bytes();
+        parsed.errors.push(Diagnostic::in_file(name, message));
+        return parsed;
+    }
     let text = match text_of(bytes) {
         Ok(text) => text,
         Err(err) => {
@@ -62,6 +68,10 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudge
             return parsed;
         }
     };
+    if let Some(reason) = limits::too_big(text) {
+        parsed.errors.push(Diagnostic::in_file(name, reason));
+        return parsed;
+    }
     let mut file_parser = FileParser {
         file,
         name,
@@ -114,9 +124,51 @@ struct FileParser<'a> {
 
 impl FileParser<'_> {
     /// One YAML document of the file: its top-level keys, then its lists.
+    ///
+    /// `value` is the document as serde_yaml's `Value`, which has already
+    /// caught syntax errors, duplicate keys and alias bombs. The lists are
+    /// then deserialised straight from the text, the whole document at
+    /// once; only when that fails is the `Value` read again, to report each
+    /// bad item on its own. It is dropped in between, so that a big file
+    /// never holds its `Value` and its typed objects at once.
     fn document(&mut self, document: usize, value: Value) {
+        let Some(sections) = self.top_level_keys(document, value) else {
+            return;
+        };
+        if sections.is_empty() {
+            return;
+        }
+        // The whole document straight from the text first: the common case,
+        // and the reference for what a scalar means (`name: 123` is the
+        // string "123" there, where a `Value` holds a number).
+        let typed = serde_yaml::Deserializer::from_str(self.text)
+            .nth(document)
+            .and_then(|d| TypedDocument::deserialize(d).ok())
+            .map(|d| d.0);
+        if let Some(mut topology) = typed {
+            for section in sections {
+                self.adopt(document, section, &mut topology);
+            }
+            return;
+        }
+        let Some(Ok(Value::Mapping(mapping))) = serde_yaml::Deserializer::from_str(self.text)
+            .nth(document)
+            .map(Value::deserialize)
+        else {
+            return; // it parsed a moment ago
+        };
+        for (key, value) in mapping {
+            if let Some(section) = key.as_str().and_then(Section::from_key) {
+                self.section(document, section, value);
+            }
+        }
+    }
+
+    /// Checks the top-level keys of a document: the lists it has, in the
+    /// order written, or `None` when it is not a mapping at all.
+    fn top_level_keys(&mut self, document: usize, value: Value) -> Option<Vec<Section>> {
         let mapping = match value {
-            Value::Null => return,
+            Value::Null => return None,
             Value::Mapping(mapping) => mapping,
             other => {
                 let position = self.value_position(document, &[]);
@@ -129,16 +181,10 @@ impl FileParser<'_> {
                         describe(&other)
                     ),
                 );
-                return;
+                return None;
             }
         };
-        // The whole document straight from the text first: the common case,
-        // and the reference for what a scalar means (`name: 123` is the
-        // string "123" there, where a `Value` holds a number).
-        let mut typed = serde_yaml::Deserializer::from_str(self.text)
-            .nth(document)
-            .and_then(|d| TypedDocument::deserialize(d).ok())
-            .map(|d| d.0);
+        let mut sections = Vec::new();
         for (key, value) in mapping {
             let Some(key) = key.as_str().map(str::to_string) else {
                 self.error(
@@ -149,10 +195,7 @@ impl FileParser<'_> {
                 continue;
             };
             if let Some(section) = Section::from_key(&key) {
-                match typed.as_mut() {
-                    Some(topology) => self.adopt(document, section, topology),
-                    None => self.section(document, section, value),
-                }
+                sections.push(section);
             } else if EXPORT_VERSION_KEYS.contains(&key.as_str()) {
                 continue;
             } else if UNMANAGED_KEYS.contains(&key.as_str()) {
@@ -183,6 +226,7 @@ impl FileParser<'_> {
                 );
             }
         }
+        Some(sections)
     }
 
     /// Takes the objects of `section` from a document that deserialised
@@ -342,10 +386,10 @@ impl FileParser<'_> {
     fn error(&mut self, object: Option<String>, position: Option<Position>, message: String) {
         self.parsed.errors.push(Diagnostic {
             file: Some(self.name.to_string()),
-            object,
+            object: object.map(|o| super::shorten(&o)),
             line: position.map(|p| p.line),
             column: position.map(|p| p.column),
-            message,
+            message: super::shorten(&message),
         });
     }
 
@@ -575,10 +619,15 @@ fn describe(value: &Value) -> &'static str {
 }
 
 fn char_at(text: &str, position: Position) -> Option<char> {
-    text.lines()
-        .nth(position.line.checked_sub(1)?)?
-        .chars()
-        .nth(position.column.checked_sub(1)?)
+    let line = text.lines().nth(position.line.checked_sub(1)?)?;
+    let column = position.column.checked_sub(1)?;
+    if line.is_ascii() {
+        // A megabyte line is common in a bad file; counting its characters
+        // one by one is not needed then.
+        line.as_bytes().get(column).map(|&b| char::from(b))
+    } else {
+        line.chars().nth(column)
+    }
 }
 
 #[cfg(test)]
