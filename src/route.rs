@@ -13,6 +13,7 @@
 //! `x-delayed-message`, …) route by rules that cannot be computed offline, so
 //! reaching one is an error rather than a guess.
 
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use regex::Regex;
@@ -92,6 +93,9 @@ pub struct Router<'t> {
     /// Policies in file order, each with its pattern (`None` when the
     /// `regex` crate cannot compile it: it matches nothing).
     policies: Vec<(&'t Policy, Option<Regex>)>,
+    /// Bindings looked at so far, over every message routed: what routing
+    /// has cost, for callers that route many messages.
+    bindings_examined: Cell<usize>,
 }
 
 impl<'t> Router<'t> {
@@ -128,7 +132,13 @@ impl<'t> Router<'t> {
             queues,
             bindings,
             policies,
+            bindings_examined: Cell::new(0),
         }
+    }
+
+    /// How many bindings the messages routed so far were matched against.
+    pub fn bindings_examined(&self) -> usize {
+        self.bindings_examined.get()
     }
 
     /// The queues `message` reaches.
@@ -155,10 +165,11 @@ impl<'t> Router<'t> {
             });
         }
 
+        let routing_words = topic_words(message.routing_key);
         let mut walk = Walk::starting_at(published_to);
         while let Some(exchange) = walk.pending.pop_front() {
             walk.exchanges.push(exchange.name);
-            let destinations = matching_destinations(self, message, &exchange)?;
+            let destinations = matching_destinations(self, message, &routing_words, &exchange)?;
             // Only an exchange that found no destination at all, not even an
             // undeclared queue or exchange, uses its alternate exchange
             // (`process_alternate/2` runs on the exchange's own results).
@@ -302,13 +313,19 @@ fn match_rule(vhost: &str, exchange: &ResolvedExchange<'_>) -> Result<MatchRule,
 }
 
 impl MatchRule {
-    fn binding_matches(self, binding: &Binding, message: &Message<'_>) -> bool {
+    /// `routing_words` are the words of the message's routing key.
+    fn binding_matches(
+        self,
+        binding: &Binding,
+        message: &Message<'_>,
+        routing_words: &[&str],
+    ) -> bool {
         match self {
             // The default exchange takes no explicit bindings.
             MatchRule::Default => false,
             MatchRule::Direct => binding.routing_key == message.routing_key,
             MatchRule::Fanout => true,
-            MatchRule::Topic => topic_matches(&binding.routing_key, message.routing_key),
+            MatchRule::Topic => topic_matches(&binding.routing_key, routing_words),
             MatchRule::Headers => headers_match(&binding.arguments, message.headers),
         }
     }
@@ -319,6 +336,7 @@ impl MatchRule {
 fn matching_destinations<'r>(
     router: &Router<'r>,
     message: &Message<'r>,
+    routing_words: &[&str],
     exchange: &ResolvedExchange<'r>,
 ) -> Result<Vec<Destination<'r>>, RouteError> {
     let rule = match_rule(message.vhost, exchange)?;
@@ -335,12 +353,16 @@ fn matching_destinations<'r>(
             Vec::new()
         });
     }
-    let destinations = router
+    let bindings = router
         .bindings
         .get(&(message.vhost, exchange.name))
-        .into_iter()
-        .flatten()
-        .filter(|binding| rule.binding_matches(binding, message))
+        .map_or(&[][..], Vec::as_slice);
+    router
+        .bindings_examined
+        .set(router.bindings_examined.get() + bindings.len());
+    let destinations = bindings
+        .iter()
+        .filter(|binding| rule.binding_matches(binding, message, routing_words))
         .map(|binding| match binding.destination_type {
             DestinationType::Queue => Destination::Queue(&binding.destination),
             DestinationType::Exchange => Destination::Exchange(&binding.destination),
@@ -361,7 +383,8 @@ fn topic_words(key: &str) -> Vec<&str> {
     }
 }
 
-/// Whether a topic `binding_key` matches `routing_key`.
+/// Whether a topic `binding_key` matches a routing key, split into its
+/// words (once per message) by [`topic_words`].
 ///
 /// The semantics are those of the trie walk in
 /// `rabbit_db_topic_exchange:trie_match/5` (rabbitmq-server,
@@ -374,8 +397,7 @@ fn topic_words(key: &str) -> Vec<&str> {
 /// Computed as a dynamic programme over the words, in time proportional to
 /// (binding words × routing words), so that `#.#.#.…` cannot backtrack
 /// exponentially.
-fn topic_matches(binding_key: &str, routing_key: &str) -> bool {
-    let routing = topic_words(routing_key);
+fn topic_matches(binding_key: &str, routing: &[&str]) -> bool {
     // matched[j]: the binding words so far match the first j routing words.
     let mut matched = vec![false; routing.len() + 1];
     matched[0] = true;
@@ -670,7 +692,7 @@ mod tests {
         let wrong: Vec<String> = TOPIC_CASES
             .iter()
             .filter(|(binding_key, routing_key, expected)| {
-                topic_matches(binding_key, routing_key) != *expected
+                topic_matches(binding_key, &topic_words(routing_key)) != *expected
             })
             .map(|(binding_key, routing_key, expected)| {
                 format!("binding {binding_key:?} routing {routing_key:?}: expected {expected}")
@@ -687,9 +709,12 @@ mod tests {
         let hashes_then_miss = format!("{all_hashes}.b");
         let alternating = vec!["#.a"; 30].join(".") + ".#.b";
         let started = Instant::now();
-        assert!(topic_matches(&all_hashes, &routing_key));
-        assert!(!topic_matches(&hashes_then_miss, &routing_key));
-        assert!(!topic_matches(&alternating, &routing_key));
+        assert!(topic_matches(&all_hashes, &topic_words(&routing_key)));
+        assert!(!topic_matches(
+            &hashes_then_miss,
+            &topic_words(&routing_key)
+        ));
+        assert!(!topic_matches(&alternating, &topic_words(&routing_key)));
         let t = topology(&format!(
             "exchanges: [{{name: t, type: topic}}]\n\
              queues: [{{name: q}}]\n\
