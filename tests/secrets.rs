@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde_json::json;
 
-use common::broker::{TestUser, TestVhost, broker, enc};
+use common::broker::{Canned, FakeServer, TestUser, TestVhost, broker, enc};
 use common::cli::{Run, arg, warren_with_env, yaml_quoted};
 
 /// The password the tests hide, in plain characters.
@@ -290,6 +290,20 @@ fn an_unreachable_host_never_shows_the_password() {
         "error: cannot connect to {UNREACHABLE}: is RabbitMQ running and the management plugin enabled? (rabbitmq-plugins enable rabbitmq_management)"
     );
     assert_every_failure_hides_the_password(UNREACHABLE, |run| run.last_stderr_line() == error);
+}
+
+#[test]
+fn a_server_echoing_the_request_in_a_500_never_shows_the_password() {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let server = runtime.block_on(FakeServer::start(vec![Canned::Echo(500)]));
+    let prefix = format!("error: the broker at {}/api/", server.url);
+    assert_every_failure_hides_the_password(&server.url, |run| {
+        // The echo carries the request's lines, so the error spans several.
+        run.stderr.contains(&prefix)
+            && run.stderr.contains("(HTTP 500: you sent: GET /api/")
+            && run.stderr.contains("after 3 tries")
+    });
+    assert!(server.hits() > 0);
 }
 
 /// Every command succeeds as a user whose password is `password`, given

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::connection::Connection;
-use super::error::{Error, html_unescape, scrub};
+use super::error::{Error, html_unescape, scrub, scrub_credentials};
 use super::wire;
 
 /// How many requests `inspect` and `queue_message_counts` run at once.
@@ -200,7 +200,7 @@ impl Client {
     }
 
     fn scrub(&self, text: &str) -> String {
-        scrub(text, &self.inner.password)
+        scrub_credentials(text, &self.inner.username, &self.inner.password)
     }
 
     /// Sends with retries; answers 2xx (and 404 when the request allows it)
