@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = warren::cli::Cli::parse();
+    let cli = warren::cli::Cli::parse_args();
     warren::app::run(cli)
 }

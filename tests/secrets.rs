@@ -411,3 +411,51 @@ fn a_private_password_file_gets_no_warning() {
         assert_eq!(run.stderr, "", "mode {mode:03o}\n{run}");
     }
 }
+
+#[test]
+fn a_password_file_wins_over_warren_password() {
+    let b = broker();
+    let v = TestVhost::new("secrets-precedence");
+    let w = Workspace::new(&v.name);
+    let path = w.path("password");
+    write_private(&path, &format!("{}\n", b.password));
+    let run = warren_with_env(
+        [
+            "--url",
+            &b.url,
+            "--username",
+            &b.username,
+            "--password-file",
+            &arg(&path),
+            "plan",
+            &arg(&w.topology),
+        ],
+        &[("WARREN_PASSWORD", SECRET)],
+    );
+    run.assert_code(0);
+    assert_eq!(run.stderr, "", "{run}");
+    assert_hidden(
+        &run.stdout,
+        &spellings(&b.username, SECRET),
+        &run.to_string(),
+    );
+}
+
+#[test]
+fn password_and_password_file_on_the_command_line_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("password");
+    write_private(&path, "from-the-file\n");
+    let run = warren_with_env(
+        ["--password", SECRET, "--password-file", &arg(&path), "plan"],
+        &[],
+    );
+    run.assert_code(2);
+    assert!(
+        run.stderr.starts_with(
+            "error: the argument '--password <PASSWORD>' cannot be used with '--password-file <PASSWORD_FILE>'"
+        ),
+        "{run}"
+    );
+    assert_hidden(&run.stderr, &spellings("guest", SECRET), &run.to_string());
+}
