@@ -45,6 +45,16 @@ fn warren_at(url: &str, args: &[&str]) -> Run {
     warren(&all)
 }
 
+/// The commands that talk to the broker, as arguments.
+fn commands<'a>(topology: &'a str, vhost: &'a str) -> Vec<Vec<&'a str>> {
+    vec![
+        vec!["plan", topology],
+        vec!["apply", "--auto-approve", topology],
+        vec!["drift", topology],
+        vec!["export", "--vhost", vhost],
+    ]
+}
+
 /// Asserts a failure whose one line on stderr matches `pattern`.
 #[track_caller]
 fn assert_fails(run: &Run, pattern: &str, context: &str) {
@@ -61,6 +71,50 @@ fn plan_creating_jobs(vhost: &str) -> String {
     format!(
         "vhost {vhost}\n  + queue jobs\n\nPlan: 1 to create, 0 to update, 0 to replace, 0 to delete.\n"
     )
+}
+
+#[test]
+fn verification_is_on_by_default_and_an_unknown_authority_points_to_ca_cert() {
+    let v = TestVhost::new("tls-unknown-ca");
+    let dir = tempfile::tempdir().unwrap();
+    let file = arg(&topology(dir.path(), &v.name));
+    let ca = TestCa::new("warren test CA nobody trusts");
+    let proxy = TlsProxy::start(ca.issue(&HOSTS));
+    for host in HOSTS {
+        let url = proxy.url(host);
+        for command in commands(&file, &v.name) {
+            let run = warren_at(&url, &command);
+            assert_fails(
+                &run,
+                &format!(
+                    r"error: the TLS certificate of {} is signed by an unknown authority: pass that authority's certificate with --ca-cert PATH \(PEM\)",
+                    regex::escape(&url)
+                ),
+                &format!("{host}: {command:?}"),
+            );
+        }
+    }
+    assert!(!v.exists("queues", "jobs"), "nothing was applied");
+}
+
+#[test]
+fn a_certificate_of_another_authority_is_refused_even_with_ca_cert() {
+    let v = TestVhost::new("tls-other-ca");
+    let dir = tempfile::tempdir().unwrap();
+    let file = arg(&topology(dir.path(), &v.name));
+    let trusted = TestCa::new("warren test CA");
+    let ca_cert = arg(&trusted.write_pem(dir.path(), "ca.pem"));
+    let proxy = TlsProxy::start(TestCa::new("warren test CA, another").issue(&HOSTS));
+    let url = proxy.url("127.0.0.1");
+    let run = warren_at(&url, &["--ca-cert", &ca_cert, "plan", &file]);
+    assert_fails(
+        &run,
+        &format!(
+            r"error: the TLS certificate of {} is signed by an unknown authority: .*--ca-cert.*",
+            regex::escape(&url)
+        ),
+        "another CA",
+    );
 }
 
 #[test]
@@ -100,6 +154,34 @@ fn ca_cert_makes_the_broker_trusted() {
             .all(|l| l.starts_with(&format!("GET {url}/api/"))),
         "-v logs the https requests\n{run}"
     );
+}
+
+#[test]
+fn a_certificate_for_another_host_name_is_refused_saying_so() {
+    let v = TestVhost::new("tls-wrong-host");
+    let dir = tempfile::tempdir().unwrap();
+    let file = arg(&topology(dir.path(), &v.name));
+    let ca = TestCa::new("warren test CA");
+    let ca_cert = arg(&ca.write_pem(dir.path(), "ca.pem"));
+    let proxy = TlsProxy::start(ca.issue(&["other.example"]));
+    for host in HOSTS {
+        let url = proxy.url(host);
+        for command in commands(&file, &v.name) {
+            let mut args = vec!["--ca-cert", ca_cert.as_str()];
+            args.extend(command.iter().copied());
+            let run = warren_at(&url, &args);
+            assert_fails(
+                &run,
+                &format!(
+                    r"error: the TLS certificate of {} is not valid for that host name \(.*{}.*other\.example.*\): use in --url a host name the certificate names",
+                    regex::escape(&url),
+                    regex::escape(host)
+                ),
+                &format!("{host}: {command:?}"),
+            );
+        }
+    }
+    assert!(!v.exists("queues", "jobs"), "nothing was applied");
 }
 
 /// What `--insecure` prints on stderr, every run.

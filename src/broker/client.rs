@@ -388,6 +388,8 @@ impl Client {
         }
         if let Some(tls) = tls_problem(error) {
             let detail = self.scrub(&tls.detail);
+            // The certificate is the server's, whatever the request.
+            let url = self.inner.base.clone();
             return match tls.kind {
                 TlsKind::UnknownCa => Error::TlsUnknownCa { url },
                 TlsKind::WrongHost => Error::TlsWrongHost { url, detail },
