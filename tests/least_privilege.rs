@@ -242,6 +242,45 @@ fn a_management_user_with_an_empty_permission_entry_can_plan_drift_and_export() 
 }
 
 #[test]
+fn a_vhost_the_user_has_no_permissions_on_is_named_with_the_fix() {
+    let v = TestVhost::new("lp-mine");
+    let other = TestVhost::new("lp-theirs");
+    let files = Files::new();
+    let both = files.write(
+        "both.yaml",
+        "vhosts: [{name: $V}, {name: $O}]\nqueues:\n  - {vhost: $V, name: mine}\n  - {vhost: $O, name: theirs}\n",
+        &v.name,
+        &other.name,
+    );
+    let actor = Actor::new("policymaker");
+    actor.grant(&v.name, ".*", ".*", ".*");
+    let url = &broker().url;
+    let u = actor.name();
+    let o = &other.name;
+    let error = format!(
+        "user '{u}' has no permissions on vhost '{o}' ({url}/api/policies/{}?columns=name): grant them (rabbitmqctl set_permissions -p '{o}' {u} '.*' '.*' '.*') or leave the vhost out",
+        enc(o)
+    );
+    for command in [
+        vec!["plan", both.as_str()],
+        vec!["drift", both.as_str()],
+        vec!["apply", "--auto-approve", both.as_str()],
+        vec!["export", "--vhost", o.as_str()],
+    ] {
+        assert_error(&actor.warren(&command), &error);
+    }
+    assert!(!v.exists("queues", "mine"), "nothing was applied");
+    assert!(!other.exists("queues", "theirs"));
+
+    // A vhost that does not exist is not a permission problem.
+    let missing = unique_name("lp-missing");
+    assert_error(
+        &actor.warren(&["export", "--vhost", &missing]),
+        &format!("vhost '{missing}' does not exist on {url}"),
+    );
+}
+
+#[test]
 fn creating_or_changing_a_vhost_needs_the_administrator_tag() {
     let new = TestVhost::guard(unique_name("lp-new"));
     let v = TestVhost::new("lp-described");

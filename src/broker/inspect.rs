@@ -75,11 +75,17 @@ impl Client {
     }
 
     /// The live topology of the named vhosts. A vhost that does not exist,
-    /// that the user may not see, or that vanishes while it is read is
-    /// absent from the result, not an error.
+    /// or that vanishes while it is read, is absent from the result, not an
+    /// error; one that exists but gives the user no permissions is
+    /// [`Error::VhostAccessDenied`].
     pub async fn inspect(&self, vhosts: &[String]) -> Result<Live, Error> {
         let (overview, existing) = tokio::try_join!(self.overview(), self.list_vhosts())?;
         let wanted: BTreeSet<&str> = vhosts.iter().map(String::as_str).collect();
+        for vhost in &wanted {
+            if !existing.iter().any(|v| v.name == *vhost) {
+                self.check_vhost_access(vhost).await?;
+            }
+        }
         let chosen: Vec<model::Vhost> = existing
             .into_iter()
             .filter(|v| wanted.contains(v.name.as_str()))
@@ -110,6 +116,23 @@ impl Client {
         }
         sort_topology(&mut live.topology);
         Ok(live)
+    }
+
+    /// Fails with [`Error::VhostAccessDenied`] when `vhost` exists but the
+    /// user has no permissions on it. `GET /api/vhosts` lists only the
+    /// vhosts a user may use, so a vhost missing from it may exist; a
+    /// listing inside it tells: 404 when it does not exist, 401 when it is
+    /// not the user's (verified on 3.10.8).
+    async fn check_vhost_access(&self, vhost: &str) -> Result<(), Error> {
+        let request = Request::get(
+            format!("/api/policies/{}", encode(vhost)),
+            format!("list the policies of vhost '{vhost}'"),
+        )
+        .vhost_listing(vhost)
+        .query(&[("columns", "name")]);
+        self.fetch_json_or_missing::<serde_json::Value>(request)
+            .await
+            .map(drop)
     }
 
     /// The number of messages in each queue, read live (the paginated
