@@ -361,3 +361,164 @@ fn a_user_without_tags_is_told_to_get_management() {
     }
     assert!(!v.exists("queues", "q"));
 }
+
+#[test]
+fn a_management_user_cannot_apply_a_policy_and_is_told_to_get_policymaker() {
+    let v = TestVhost::new("lp-no-policy");
+    let files = Files::new();
+    let policy = files.write(
+        "policy.yaml",
+        "vhosts: [{name: $V}]\npolicies:\n  - {vhost: $V, name: ttl, pattern: ^q, definition: {message-ttl: 1000}}\n",
+        &v.name,
+        "",
+    );
+    let objects = files.write(
+        "objects.yaml",
+        "vhosts: [{name: $V}]\nexchanges: [{vhost: $V, name: x, type: direct}]\nqueues: [{vhost: $V, name: q}]\nbindings: [{vhost: $V, source: x, destination: q}]\n",
+        &v.name,
+        "",
+    );
+    let actor = Actor::new("management");
+    actor.grant(&v.name, ".*", ".*", ".*");
+    let u = actor.name();
+    let n = &v.name;
+    let url = &broker().url;
+
+    let run = actor.warren(&["apply", "--auto-approve", &policy]);
+    assert_apply_failed(
+        &run,
+        &format!(
+            "declare policy ttl in vhost {n}: user '{u}' may not set policy 'ttl' in vhost '{n}' ({url}/api/policies/{}/ttl): the broker says \"User not authorised to access object\"; policies need the policymaker tag (rabbitmqctl set_user_tags {u} policymaker)",
+            enc(n)
+        ),
+    );
+    assert!(!v.exists("policies", "ttl"));
+
+    // Everything but policies needs only permissions.
+    actor
+        .warren(&["apply", "--auto-approve", &objects])
+        .assert_code(0);
+    assert_run(&actor.warren(&["drift", &objects]), 0, IN_SYNC);
+}
+
+#[test]
+fn a_configure_permission_that_denies_a_name_is_named_with_the_permission() {
+    let v = TestVhost::new("lp-configure");
+    let files = Files::new();
+    let file = files.write(
+        "names.yaml",
+        "vhosts: [{name: $V}]\nexchanges: [{vhost: $V, name: allowed.x, type: direct}]\nqueues:\n  - {vhost: $V, name: allowed.q}\n  - {vhost: $V, name: forbidden.q}\n",
+        &v.name,
+        "",
+    );
+    let exchange = files.write(
+        "exchange.yaml",
+        "vhosts: [{name: $V}]\nexchanges: [{vhost: $V, name: forbidden.x, type: direct}]\n",
+        &v.name,
+        "",
+    );
+    let actor = Actor::new("policymaker");
+    actor.grant(&v.name, "^allowed\\.", ".*", ".*");
+    let u = actor.name();
+    let n = &v.name;
+    let url = &broker().url;
+    let advice = format!(
+        "the broker says \"Access refused.\"; check the user's configure permission on vhost '{n}': its regex must match the name (rabbitmqctl list_user_permissions {u}); names starting with amq. are reserved"
+    );
+
+    let run = actor.warren(&["apply", "--auto-approve", &file]);
+    assert_apply_failed(
+        &run,
+        &format!(
+            "declare queue forbidden.q in vhost {n}: user '{u}' may not declare queue 'forbidden.q' in vhost '{n}' ({url}/api/queues/{}/forbidden%2Eq): {advice}",
+            enc(n)
+        ),
+    );
+    assert!(v.exists("queues", "allowed.q") && v.exists("exchanges", "allowed.x"));
+    assert!(!v.exists("queues", "forbidden.q"));
+
+    let run = actor.warren(&["apply", "--auto-approve", &exchange]);
+    assert_apply_failed(
+        &run,
+        &format!(
+            "declare exchange forbidden.x in vhost {n}: user '{u}' may not declare exchange 'forbidden.x' in vhost '{n}' ({url}/api/exchanges/{}/forbidden%2Ex): {advice}",
+            enc(n)
+        ),
+    );
+
+    // Deleting needs the configure permission too.
+    let allowed = files.write(
+        "allowed.yaml",
+        "vhosts: [{name: $V}]\nexchanges: [{vhost: $V, name: allowed.x, type: direct}]\nqueues: [{vhost: $V, name: allowed.q}]\n",
+        &v.name,
+        "",
+    );
+    v.put_queue("forbidden.old", json!({"durable": true}));
+    let run = actor.warren(&["apply", "--auto-approve", "--prune", &allowed]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout.contains(&format!(
+            "  failed: delete queue forbidden.old in vhost {n}: user '{u}' may not delete queue 'forbidden.old'"
+        )) && run.stdout.contains(&advice),
+        "{run}"
+    );
+    assert!(v.exists("queues", "forbidden.old"));
+}
+
+#[test]
+fn a_binding_needs_write_on_its_destination_and_read_on_its_source() {
+    let v = TestVhost::new("lp-binding");
+    let files = Files::new();
+    let objects = "vhosts: [{name: $V}]\nexchanges: [{vhost: $V, name: events, type: topic}]\nqueues: [{vhost: $V, name: q}]\n";
+    let unbound = files.write("unbound.yaml", objects, &v.name, "");
+    let bound = files.write(
+        "bound.yaml",
+        &format!(
+            "{objects}bindings: [{{vhost: $V, source: events, destination: q, routing_key: a.b}}]\n"
+        ),
+        &v.name,
+        "",
+    );
+    let actor = Actor::new("policymaker");
+    actor.grant(&v.name, ".*", ".*", ".*");
+    actor
+        .warren(&["apply", "--auto-approve", &unbound])
+        .assert_code(0);
+    let u = actor.name();
+    let n = &v.name;
+    let url = &broker().url;
+    let failed = format!(
+        "create binding events -> q [a.b] in vhost {n}: user '{u}' may not create binding 'events' -> queue 'q' with routing key 'a.b' in vhost '{n}' ({url}/api/bindings/{}/e/events/q/q): the broker says \"Access refused.\"; a binding needs the write permission on its destination and the read permission on its source: check the user's permissions on vhost '{n}' (rabbitmqctl list_user_permissions {u})",
+        enc(n)
+    );
+
+    // No write on the queue, then no read on the exchange.
+    actor.grant(&v.name, ".*", "^events$", ".*");
+    assert_apply_failed(&actor.warren(&["apply", "--auto-approve", &bound]), &failed);
+    actor.grant(&v.name, ".*", ".*", "^q$");
+    assert_apply_failed(&actor.warren(&["apply", "--auto-approve", &bound]), &failed);
+    assert!(v.explicit_bindings().is_empty());
+
+    // Write on the destination and read on the source suffice.
+    actor.grant(&v.name, "", "^q$", "^events$");
+    actor
+        .warren(&["apply", "--auto-approve", &bound])
+        .assert_code(0);
+    assert_eq!(v.explicit_bindings().len(), 1);
+
+    // Unbinding needs the same.
+    actor.grant(&v.name, "", "^events$", "^events$");
+    let run = actor.warren(&["apply", "--auto-approve", "--prune", &unbound]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout
+            .contains("a binding needs the write permission on its destination"),
+        "{run}"
+    );
+    assert_eq!(v.explicit_bindings().len(), 1);
+    actor.grant(&v.name, "", "^q$", "^events$");
+    actor
+        .warren(&["apply", "--auto-approve", "--prune", &unbound])
+        .assert_code(0);
+    assert!(v.explicit_bindings().is_empty());
+}

@@ -101,15 +101,14 @@ pub enum Error {
         vhost: String,
     },
 
-    #[error(
-        "user '{username}' may not {action} ({url}): the broker says \"{reason}\"; check the \
-         user's permissions and tags (policies need policymaker; names starting with amq. are reserved)"
-    )]
+    #[error("user '{username}' may not {action} ({url}): the broker says \"{reason}\"; {advice}")]
     AccessRefused {
         url: String,
         username: String,
         action: String,
         reason: String,
+        /// The tag or permission the operation needs, and how to check it.
+        advice: String,
     },
 
     #[error(
