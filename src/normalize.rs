@@ -46,21 +46,25 @@ pub fn normalize(topology: &Topology) -> Topology {
 }
 
 /// The type a queue has on the broker: its `x-queue-type` argument, else
-/// the vhost's default queue type for durable queues (the broker turns a
-/// non-durable queue into a classic one), else classic. Classic is written
-/// as no argument at all, which is how the broker reports it.
+/// the vhost's default queue type for durable, non-auto-delete queues (the
+/// broker declares a non-durable or auto-delete queue as classic, whatever
+/// the vhost's default), else classic. A queue's type is written as no
+/// argument only where no argument means that type, which is how the broker
+/// reports a classic queue; elsewhere it is explicit, so normalising twice
+/// changes nothing and `x-queue-type: classic` survives in a vhost whose
+/// default type is quorum.
 fn resolve_queue_type(queue: &mut Queue, vhost_default: Option<&str>) {
     let explicit = queue
         .arguments
         .get(QUEUE_TYPE)
         .and_then(|v| v.as_str())
         .map(str::to_string);
-    let resolved = match explicit {
-        Some(t) => t,
-        None if queue.durable => vhost_default.unwrap_or("classic").to_string(),
-        None => "classic".to_string(),
+    let implicit = match vhost_default {
+        Some(default) if queue.durable && !queue.auto_delete => default,
+        _ => "classic",
     };
-    if resolved == "classic" {
+    let resolved = explicit.unwrap_or_else(|| implicit.to_string());
+    if resolved == "classic" && implicit == "classic" {
         // A non-string value is left in place for validation to report.
         if queue
             .arguments
@@ -111,6 +115,27 @@ mod tests {
         let transient = t.queues.iter().find(|q| q.name == "t").unwrap();
         assert_eq!(queue_type(q), "quorum");
         assert_eq!(queue_type(transient), "classic");
+    }
+
+    #[test]
+    fn an_auto_delete_queue_ignores_the_vhost_default_queue_type() {
+        let t = normalize(&topology(
+            "vhosts: [{name: v, default_queue_type: quorum}]\nqueues: [{name: a, vhost: v, auto_delete: true}]",
+        ));
+        assert_eq!(queue_type(&t.queues[0]), "classic");
+        assert!(t.queues[0].arguments.is_empty());
+    }
+
+    #[test]
+    fn classic_stays_explicit_where_the_vhost_default_is_another_type() {
+        let once = normalize(&topology(
+            "vhosts: [{name: v, default_queue_type: quorum}]\nqueues: [{name: c, vhost: v, arguments: {x-queue-type: classic}}, {name: a, vhost: v, auto_delete: true, arguments: {x-queue-type: classic}}]",
+        ));
+        let c = once.queues.iter().find(|q| q.name == "c").unwrap();
+        let a = once.queues.iter().find(|q| q.name == "a").unwrap();
+        assert_eq!(c.arguments[QUEUE_TYPE], "classic");
+        assert!(a.arguments.is_empty(), "absent means classic there");
+        assert_eq!(normalize(&once), once);
     }
 
     #[test]

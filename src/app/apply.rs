@@ -1,7 +1,7 @@
 //! `warren apply`: plan (or read a saved plan), check everything, ask,
 //! carry the plan out, report, and verify against a fresh read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,10 +13,10 @@ use super::{Failure, Outcome, Status, load_files, print_stdout, stdout_is_colour
 use crate::apply::{Progress, Report, StepResult, execute};
 use crate::broker::Client;
 use crate::cli::{Format, GlobalArgs};
-use crate::diff::Change;
+use crate::diff::{Action, Change};
 use crate::model::{ObjectId, plural};
 use crate::plan::{
-    Allow, FORMAT_VERSION, Operation, Plan, PlanInputs, Step, fingerprint, phases, plan_changes,
+    Allow, FORMAT_VERSION, Operation, Plan, PlanInputs, Step, fingerprint, plan_changes, schedule,
     simulate,
 };
 use crate::render::{Subject, render_text};
@@ -68,14 +68,22 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
                 refusal.flag.as_str()
             ));
         }
+        if json {
+            print_unstarted(&plan, args.allow);
+        }
         return Err(Failure::new(message));
     }
 
-    confirm(&plan, client, args.auto_approve)?;
+    if let Err(failure) = confirm(&plan, client, args.auto_approve) {
+        if json {
+            print_unstarted(&plan, args.allow);
+        }
+        return Err(failure);
+    }
 
-    let steps = phases(&plan, args.allow);
+    let schedule = schedule(&plan, args.allow);
     let progress: Arc<dyn Progress> = if std::io::stderr().is_terminal() && !global.verbose {
-        Arc::new(BarProgress::new(steps.iter().map(Vec::len).sum()))
+        Arc::new(BarProgress::new(schedule.steps.len()))
     } else {
         Arc::new(LineProgress)
     };
@@ -84,23 +92,36 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
         .as_ref()
         .map(|b| b.version.clone())
         .unwrap_or_default();
-    let report = execute(client, &version, steps, args.concurrency, progress.clone()).await;
+    let report = execute(
+        client,
+        &version,
+        schedule,
+        args.concurrency,
+        progress.clone(),
+    )
+    .await;
     drop(progress);
 
     // The broker answers 204 to a PUT it did not carry out (arguments it
     // does not compare), so only a fresh read says whether it matches.
+    // Objects that others declared meanwhile (applications declare their
+    // own queues) are no difference; an object this plan deleted is.
     let expected = simulate(&live, &plan);
     let remaining: Vec<Change> = if report.succeeded() {
         let after = client.inspect(&plan.vhosts).await?;
-        plan_changes(
-            &expected,
-            &after.topology,
-            PlanInputs {
-                prune: true,
-                ..PlanInputs::default()
-            },
-        )
-        .changes
+        let deleted: BTreeSet<&ObjectId> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .map(|c| &c.id)
+            .collect();
+        plan_changes(&expected, &after.topology, PlanInputs::default())
+            .changes
+            .into_iter()
+            .filter(|c| {
+                c.action.is_change() || (c.action == Action::Unmanaged && deleted.contains(&c.id))
+            })
+            .collect()
     } else {
         Vec::new()
     };
@@ -108,10 +129,10 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     if json {
         print_report(&plan, &report, &remaining);
     } else {
-        print_stdout(&report_text(&report));
+        print_stdout(&report_text(&plan, &report));
     }
     if !report.succeeded() {
-        let counts = report.change_counts();
+        let counts = report.change_counts(&plan);
         return Err(Failure::new(format!(
             "apply did not finish ({} failed, {} not started); fix the cause and run apply again: it plans from the live state and finishes the work",
             counts.failed, counts.not_started
@@ -266,8 +287,8 @@ pub(crate) fn describe_step(step: &Step) -> String {
     }
 }
 
-fn report_text(report: &Report) -> String {
-    let counts = report.change_counts();
+fn report_text(plan: &Plan, report: &Report) -> String {
+    let counts = report.change_counts(plan);
     let mut out = format!(
         "Applied {}, {} failed, {} not started.\n",
         plural(counts.applied, "change", "changes"),
@@ -319,6 +340,16 @@ fn print_report(plan: &Plan, report: &Report, remaining: &[Change]) {
     let mut text = serde_json::to_string_pretty(&doc).expect("reports serialise");
     text.push('\n');
     print_stdout(&text);
+}
+
+/// The JSON report of an apply that started nothing (refused, or not
+/// confirmed): text output shows the plan before refusing, so JSON does too.
+fn print_unstarted(plan: &Plan, allow: Allow) {
+    let report = Report {
+        not_started: schedule(plan, allow).steps,
+        ..Report::default()
+    };
+    print_report(plan, &report, &[]);
 }
 
 /// One line per finished step on stderr (logs, CI).

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use super::live::{block_on, connect};
 use super::{Failure, Outcome, Status, print_stdout};
-use crate::cli::GlobalArgs;
-use crate::render::render_topology_yaml;
+use crate::cli::{Format, GlobalArgs};
+use crate::render::{render_topology_json, render_topology_yaml};
 
 /// Vhosts RabbitMQ or its plugins create for their own use.
 fn is_system_vhost(name: &str) -> bool {
@@ -13,6 +13,11 @@ fn is_system_vhost(name: &str) -> bool {
 }
 
 pub fn run(global: &GlobalArgs, vhosts: &[String], out: Option<&Path>) -> Outcome {
+    if global.format == Format::Markdown {
+        return Err(Failure::new(
+            "export writes a topology file: --format text (YAML) or json",
+        ));
+    }
     let client = connect(global)?;
     let (live, url) = block_on(async {
         let names: Vec<String> = if vhosts.is_empty() {
@@ -27,7 +32,9 @@ pub fn run(global: &GlobalArgs, vhosts: &[String], out: Option<&Path>) -> Outcom
             vhosts.to_vec()
         };
         let live = client.inspect(&names).await?;
-        for name in &names {
+        // Only a vhost asked for by name must exist: one from the listing
+        // that was deleted before it was read is simply not exported.
+        for name in vhosts {
             if !live.topology.vhosts.iter().any(|v| &v.name == name) {
                 return Err(Failure::new(format!(
                     "vhost '{name}' does not exist on {}",
@@ -41,7 +48,10 @@ pub fn run(global: &GlobalArgs, vhosts: &[String], out: Option<&Path>) -> Outcom
         "yaml-language-server: $schema=../schemas/topology.schema.json".to_string(),
         format!("Exported by warren from {url} (RabbitMQ {}).", live.version),
     ];
-    let yaml = render_topology_yaml(&live.topology, &header);
+    let yaml = match global.format {
+        Format::Json => render_topology_json(&live.topology),
+        _ => render_topology_yaml(&live.topology, &header),
+    };
     match out {
         Some(path) => {
             std::fs::write(path, yaml)

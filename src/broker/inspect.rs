@@ -47,6 +47,10 @@ const BINDING_COLUMNS: &str =
     "source,destination,destination_type,routing_key,arguments,properties_key";
 const POLICY_COLUMNS: &str = "name,pattern,apply-to,definition,priority";
 
+/// Above this many queues to count in one vhost, the counts are read for
+/// the whole vhost, page by page, instead of one request per queue.
+const PER_QUEUE_COUNT_LIMIT: usize = 16;
+
 impl Client {
     /// The broker's and the management plugin's versions.
     pub async fn overview(&self) -> Result<Overview, Error> {
@@ -144,26 +148,96 @@ impl Client {
         &self,
         queues: &[(String, String)],
     ) -> Result<BTreeMap<(String, String), Option<u64>>, Error> {
-        let unique: BTreeSet<(String, String)> = queues.iter().cloned().collect();
+        let mut by_vhost: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (vhost, name) in queues {
+            by_vhost
+                .entry(vhost.clone())
+                .or_default()
+                .insert(name.clone());
+        }
         let limit = Arc::new(Semaphore::new(self.concurrency()));
         let mut tasks = JoinSet::new();
-        for (vhost, name) in unique {
-            let client = self.clone();
-            let limit = Arc::clone(&limit);
-            tasks.spawn(async move {
-                let _permit = limit
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
-                let count = client.queue_message_count(&vhost, &name).await;
-                count.map(|count| ((vhost, name), count))
-            });
-        }
         let mut counts = BTreeMap::new();
+        for (vhost, names) in by_vhost {
+            if names.len() > PER_QUEUE_COUNT_LIMIT {
+                // One page per 500 queues beats one request per queue.
+                let all = self.vhost_message_counts(&vhost).await?;
+                for name in names {
+                    if let Some(count) = all.get(&name) {
+                        counts.insert((vhost.clone(), name), *count);
+                    }
+                }
+                continue;
+            }
+            for name in names {
+                let client = self.clone();
+                let limit = Arc::clone(&limit);
+                let vhost = vhost.clone();
+                tasks.spawn(async move {
+                    let _permit = limit
+                        .acquire_owned()
+                        .await
+                        .expect("the semaphore is never closed");
+                    let count = client.queue_message_count(&vhost, &name).await;
+                    count.map(|count| ((vhost, name), count))
+                });
+            }
+        }
         while let Some(joined) = tasks.join_next().await {
             let ((vhost, name), count) = joined.expect("count tasks do not panic")?;
             if let Some(count) = count {
                 counts.insert((vhost, name), count);
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The live message count of every queue of `vhost`, page by page
+    /// (500 queues a page, the pages after the first read concurrently).
+    async fn vhost_message_counts(
+        &self,
+        vhost: &str,
+    ) -> Result<BTreeMap<String, Option<u64>>, Error> {
+        let page = |number: u64| {
+            Request::get(
+                format!("/api/queues/{}", encode(vhost)),
+                format!("count the messages of the queues in vhost '{vhost}'"),
+            )
+            .vhost_listing(vhost)
+            .query(&[
+                ("page", number.to_string().as_str()),
+                ("page_size", "500"),
+                ("disable_stats", "true"),
+                ("enable_queue_totals", "true"),
+                ("columns", "name,messages"),
+            ])
+        };
+        let mut counts = BTreeMap::new();
+        let Some(first) = self
+            .fetch_json_or_missing::<wire::Page<wire::QueueCount>>(page(1))
+            .await?
+        else {
+            return Ok(counts);
+        };
+        let mut tasks = JoinSet::new();
+        let limit = Arc::new(Semaphore::new(self.concurrency()));
+        for number in 2..=first.page_count {
+            let client = self.clone();
+            let limit = Arc::clone(&limit);
+            let request = page(number);
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await.expect("never closed");
+                client
+                    .fetch_json_or_missing::<wire::Page<wire::QueueCount>>(request)
+                    .await
+            });
+        }
+        counts.extend(first.items.into_iter().map(|q| (q.name, q.messages)));
+        while let Some(joined) = tasks.join_next().await {
+            // A page past the end (queues deleted meanwhile) reads as
+            // missing; its queues then count as unknown, which is safe.
+            if let Some(page) = joined.expect("count tasks do not panic").ok().flatten() {
+                counts.extend(page.items.into_iter().map(|q| (q.name, q.messages)));
             }
         }
         Ok(counts)
@@ -324,15 +398,13 @@ fn is_managed_queue(queue: &wire::Queue) -> bool {
     queue.exclusive != Some(true) && !model::is_reserved_name(&queue.name)
 }
 
-/// The model of a live queue. A non-classic queue declared without
-/// `x-queue-type` (in a vhost whose default type is quorum, say) gets it
-/// from the queue's `type`, so the model carries the real type.
+/// The model of a live queue. Its `x-queue-type` is the type the broker
+/// reports, whatever was declared: a queue declared without it takes the
+/// vhost's default type *at declaration*, which may have changed since.
 fn live_queue(vhost: &str, q: wire::Queue) -> model::Queue {
     let mut arguments = q.arguments;
-    if let Some(kind) = q.kind.filter(|k| k != "classic" && !k.is_empty()) {
-        arguments
-            .entry("x-queue-type".to_string())
-            .or_insert(serde_json::Value::String(kind));
+    if let Some(kind) = q.kind.filter(|k| !k.is_empty()) {
+        arguments.insert("x-queue-type".to_string(), serde_json::Value::String(kind));
     }
     model::Queue {
         name: q.name,
@@ -520,11 +592,12 @@ mod tests {
     }
 
     #[test]
-    fn a_non_classic_queue_carries_its_type() {
+    fn a_queue_carries_the_type_the_broker_reports() {
         let q = live_queue("v", queue("qq", None, "quorum", "{}"));
         assert_eq!(q.arguments["x-queue-type"], "quorum");
+        // Classic even where the vhost's default type is now quorum.
         let q = live_queue("v", queue("c", Some(false), "classic", "{}"));
-        assert!(q.arguments.is_empty());
+        assert_eq!(q.arguments["x-queue-type"], "classic");
         let q = live_queue(
             "v",
             queue(

@@ -74,6 +74,8 @@ pub(crate) struct QueueCount {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Page<T> {
     pub items: Vec<T>,
+    #[serde(default)]
+    pub page_count: u64,
 }
 
 /// An entry of `GET /api/bindings/{v}`.

@@ -462,7 +462,23 @@ fn exchange_label(name: &str) -> &str {
 
 /// The JSON Schema of the topology file, pretty-printed with a final newline.
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(Topology);
+    let mut schema = schemars::schema_for!(Topology);
+    // A definitions export is a valid file: its version keys are accepted
+    // (and ignored) by the loader, so editors must not flag them either.
+    if let Some(properties) = schema
+        .as_object_mut()
+        .and_then(|s| s.get_mut("properties"))
+        .and_then(|p| p.as_object_mut())
+    {
+        for key in parse::EXPORT_VERSION_KEYS {
+            properties.insert(
+                key.to_string(),
+                serde_json::json!({
+                    "description": "Written by RabbitMQ's definitions export; accepted and ignored."
+                }),
+            );
+        }
+    }
     let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialise");
     text.push('\n');
     text

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::{Subject, render_text, summary_line};
 use crate::diff::Action;
+use crate::model::plural;
 use crate::plan::{Plan, messages};
 
 pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
@@ -22,17 +23,26 @@ pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
         Subject::Drift => "warren drift",
         Subject::Diff => "warren diff",
     };
-    let verdict = if s.differences() == 0 {
+    let mut verdict = if s.changes() == 0 {
         "✅ no changes".to_string()
     } else if destructive.is_empty() {
-        format!("{} change(s), none destructive", s.changes())
+        format!(
+            "{}, none destructive",
+            plural(s.changes(), "change", "changes")
+        )
     } else {
         format!(
-            "⚠️ {} change(s), {} destructive",
-            s.changes(),
+            "⚠️ {}, {} destructive",
+            plural(s.changes(), "change", "changes"),
             destructive.len()
         )
     };
+    if s.unmanaged > 0 {
+        verdict.push_str(&format!("; {} unmanaged", s.unmanaged));
+    }
+    if s.unsupported > 0 {
+        verdict.push_str(&format!("; {} cannot be applied", s.unsupported));
+    }
     let _ = writeln!(out, "### {title}: {verdict}\n");
     if let Some(broker) = &plan.broker {
         let _ = writeln!(
@@ -44,8 +54,8 @@ pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
 
     let _ = writeln!(
         out,
-        "| create | update | replace | delete | unmanaged |\n|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} |\n",
-        s.create, s.update, s.replace, s.delete, s.unmanaged
+        "| create | update | replace | delete | unmanaged | cannot be applied |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} | {} |\n",
+        s.create, s.update, s.replace, s.delete, s.unmanaged, s.unsupported
     );
 
     if !destructive.is_empty() {

@@ -7,12 +7,12 @@
 mod json;
 mod markdown;
 mod text;
-mod yaml;
+mod topology;
 
 pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;
 pub use text::{render_text, summary_line};
-pub use yaml::render_topology_yaml;
+pub use topology::{render_topology_json, render_topology_yaml};
 
 /// What a rendered plan is about, which changes its wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,7 @@ use serde_json::Value;
 pub(crate) fn show_value(value: Option<&Value>) -> String {
     match value {
         None => "(none)".to_string(),
+        Some(Value::String(s)) if s.is_empty() => "\"\"".to_string(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     }

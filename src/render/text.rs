@@ -221,7 +221,8 @@ fn render_map_diff(out: &mut String, before: &Arguments, after: &Arguments, pain
 }
 
 /// The closing line: `Plan: 3 to create, 1 to update, 1 to replace, 0 to
-/// delete; 2 unmanaged.` or `No changes. The broker matches the files.`
+/// delete; 2 unmanaged.`, `No changes. The broker matches the files.`, or
+/// `No changes to apply; 1 cannot be applied.`
 pub fn summary_line(plan: &Plan, subject: Subject) -> String {
     let s = &plan.summary;
     let mut extra = Vec::new();
@@ -239,10 +240,13 @@ pub fn summary_line(plan: &Plan, subject: Subject) -> String {
         };
     }
     if plan.is_empty() && subject == Subject::Plan {
-        return format!(
-            "No changes. The broker matches the files; {}.",
-            extra.join(", ")
-        );
+        // A difference apply cannot make means the broker does not match.
+        let verdict = if s.unsupported > 0 {
+            "No changes to apply"
+        } else {
+            "No changes. The broker matches the files"
+        };
+        return format!("{verdict}; {}.", extra.join(", "));
     }
     let prefix = match subject {
         Subject::Plan | Subject::Diff => "Plan",

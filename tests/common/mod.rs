@@ -4,4 +4,6 @@
 
 pub mod broker;
 pub mod cli;
+pub mod every_kind;
 pub mod tls;
+pub mod warren;

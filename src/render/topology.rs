@@ -1,0 +1,70 @@
+//! The live topology as a topology file (`warren export`), in YAML or in
+//! JSON: objects sorted, defaults left out, so the file reads like one
+//! written by hand and plans as no changes against the broker it came from.
+
+use crate::model::Topology;
+use crate::normalize::normalize;
+
+/// The topology as it is written to a file: normalised, without routes.
+/// Normalising writes x-queue-type wherever its absence would mean another
+/// type, so the file reads back as the same queues.
+fn exported(topology: &Topology) -> Topology {
+    let mut t = normalize(topology);
+    t.routes.clear();
+    t
+}
+
+/// `topology` as JSON (a valid topology file too: JSON is YAML).
+pub fn render_topology_json(topology: &Topology) -> String {
+    let mut text = serde_json::to_string_pretty(&exported(topology)).expect("topologies serialise");
+    text.push('\n');
+    text
+}
+
+/// `topology` as YAML, preceded by `header` lines as comments.
+pub fn render_topology_yaml(topology: &Topology, header: &[String]) -> String {
+    let t = exported(topology);
+    let mut out = String::new();
+    for line in header {
+        out.push_str("# ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(&serde_yaml::to_string(&t).expect("topologies serialise to YAML"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_left_out_and_the_file_reads_back() {
+        let t: Topology = serde_yaml::from_str(
+            "vhosts: [{name: /}]\nexchanges: [{name: events, type: topic, durable: true}]\nqueues: [{name: jobs, arguments: {x-queue-type: classic}}]",
+        )
+        .unwrap();
+        let yaml = render_topology_yaml(&t, &["exported".into()]);
+        assert_eq!(
+            yaml,
+            "# exported\nvhosts:\n- name: /\nexchanges:\n- name: events\n  type: topic\nqueues:\n- name: jobs\n"
+        );
+        let back: Topology = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(normalize(&back), normalize(&t));
+    }
+
+    #[test]
+    fn a_classic_queue_keeps_its_type_where_the_vhost_default_is_another() {
+        let t: Topology = serde_yaml::from_str(
+            "vhosts: [{name: v, default_queue_type: quorum}]\nqueues: [{name: c, vhost: v, arguments: {x-queue-type: classic}}, {name: q, vhost: v}, {name: t, vhost: v, durable: false}]",
+        )
+        .unwrap();
+        let yaml = render_topology_yaml(&t, &[]);
+        assert_eq!(
+            yaml,
+            "vhosts:\n- name: v\n  default_queue_type: quorum\nqueues:\n- name: c\n  vhost: v\n  arguments:\n    x-queue-type: classic\n- name: q\n  vhost: v\n  arguments:\n    x-queue-type: quorum\n- name: t\n  vhost: v\n  durable: false\n"
+        );
+        let back: Topology = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(normalize(&back), normalize(&t));
+    }
+}
