@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use common::broker::{TestUser, TestVhost, broker, enc, unique_name};
-use common::cli::{Run, arg, warren, yaml_quoted};
+use common::warren::{Run, arg, warren_bare, yaml_quoted};
 
 /// A user of the test's own, and the runs of warren logged in as it.
 struct Actor {
@@ -52,7 +52,7 @@ impl Actor {
             &self.user.password,
         ];
         all.extend_from_slice(args);
-        warren(&all)
+        warren_bare(&all)
     }
 }
 
@@ -76,11 +76,11 @@ impl Files {
             .replace("$V", &yaml_quoted(vhost))
             .replace("$O", &yaml_quoted(other));
         std::fs::write(&path, text).unwrap();
-        arg(&path)
+        arg(&path).to_string()
     }
 
     fn path(&self, name: &str) -> String {
-        arg(&self.dir.path().join(name))
+        arg(&self.dir.path().join(name)).to_string()
     }
 }
 

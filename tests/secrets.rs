@@ -21,7 +21,7 @@ use base64::Engine;
 use serde_json::json;
 
 use common::broker::{Canned, FakeServer, TestUser, TestVhost, broker, enc};
-use common::cli::{Run, arg, warren_with_env, yaml_quoted};
+use common::warren::{Run, arg, warren, warren_bare_env, yaml_quoted};
 
 /// The password the tests hide, in plain characters.
 const SECRET: &str = "s3cr3t-Pa55-XYZ";
@@ -82,7 +82,7 @@ fn connection(login: &Login<'_>, dir: &Path) -> (Vec<String>, Vec<(&'static str,
         Source::File => {
             let path = dir.join("password");
             write_private(&path, &format!("{}\n", login.password));
-            (plain(&["--password-file", &arg(&path)]), vec![])
+            (plain(&["--password-file", arg(&path)]), vec![])
         }
         Source::Url => (vec!["--url".into(), with_userinfo()], vec![]),
         Source::UrlEnv => (vec![], vec![("WARREN_URL", with_userinfo())]),
@@ -159,14 +159,7 @@ impl Workspace {
     /// user), then pointed at `url`, so `apply --plan` talks to `url`.
     fn saved_plan_for(&self, url: &str) -> PathBuf {
         let made = self.path("made.json");
-        let mut args = common::cli::broker_args();
-        args.extend([
-            "plan".into(),
-            "--out".into(),
-            arg(&made),
-            arg(&self.topology),
-        ]);
-        warren_with_env(&args, &[]).assert_code(0);
+        warren(["plan", "--out", arg(&made), arg(&self.topology)]).assert_code(0);
         let mut plan: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&made).unwrap()).unwrap();
         plan["broker"]["url"] = json!(url);
@@ -177,16 +170,21 @@ impl Workspace {
 
     /// The commands under test, the plan written by `plan --out` at `out`.
     fn commands(&self, saved: &Path, out: &Path) -> Vec<Vec<String>> {
-        let topology = arg(&self.topology);
+        let topology = arg(&self.topology).to_string();
         vec![
             vec!["plan".into(), topology.clone()],
-            vec!["plan".into(), "--out".into(), arg(out), topology.clone()],
+            vec![
+                "plan".into(),
+                "--out".into(),
+                arg(out).into(),
+                topology.clone(),
+            ],
             vec!["apply".into(), "--auto-approve".into(), topology.clone()],
             vec![
                 "apply".into(),
                 "--auto-approve".into(),
                 "--plan".into(),
-                arg(saved),
+                arg(saved).into(),
             ],
             vec!["drift".into(), topology],
             vec!["export".into(), "--vhost".into(), self.vhost.clone()],
@@ -215,7 +213,7 @@ fn run(login: &Login<'_>, dir: &Path, options: &[String], command: &[String]) ->
     args.extend(options.iter().cloned());
     args.extend(command.iter().cloned());
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let run = warren_with_env(&args, &env);
+    let run = warren_bare_env(&args, &env);
     let context = format!("{:?} warren {}\n{run}", login.source, args.join(" "));
     (run, context)
 }
@@ -371,16 +369,16 @@ fn plan_with_password_file(mode: u32) -> (Run, PathBuf, tempfile::TempDir) {
     let path = w.path("password");
     std::fs::write(&path, format!("{}\n", b.password)).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-    let run = warren_with_env(
+    let run = warren_bare_env(
         [
             "--url",
             &b.url,
             "--username",
             &b.username,
             "--password-file",
-            &arg(&path),
+            arg(&path),
             "plan",
-            &arg(&w.topology),
+            arg(&w.topology),
         ],
         &[],
     );
@@ -419,16 +417,16 @@ fn a_password_file_wins_over_warren_password() {
     let w = Workspace::new(&v.name);
     let path = w.path("password");
     write_private(&path, &format!("{}\n", b.password));
-    let run = warren_with_env(
+    let run = warren_bare_env(
         [
             "--url",
             &b.url,
             "--username",
             &b.username,
             "--password-file",
-            &arg(&path),
+            arg(&path),
             "plan",
-            &arg(&w.topology),
+            arg(&w.topology),
         ],
         &[("WARREN_PASSWORD", SECRET)],
     );
@@ -446,8 +444,8 @@ fn password_and_password_file_on_the_command_line_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("password");
     write_private(&path, "from-the-file\n");
-    let run = warren_with_env(
-        ["--password", SECRET, "--password-file", &arg(&path), "plan"],
+    let run = warren_bare_env(
+        ["--password", SECRET, "--password-file", arg(&path), "plan"],
         &[],
     );
     run.assert_code(2);

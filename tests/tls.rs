@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use common::broker::{TestVhost, broker};
-use common::cli::{Run, arg, warren, yaml_quoted};
 use common::tls::{TestCa, TlsProxy};
+use common::warren::{Run, arg, warren_bare, yaml_quoted};
 
 /// The host names the proxy is reached by: its certificate must name the
 /// one in the URL.
@@ -42,7 +42,7 @@ fn warren_at(url: &str, args: &[&str]) -> Run {
         &b.password,
     ];
     all.extend_from_slice(args);
-    warren(&all)
+    warren_bare(&all)
 }
 
 /// The commands that talk to the broker, as arguments.
@@ -77,7 +77,7 @@ fn plan_creating_jobs(vhost: &str) -> String {
 fn verification_is_on_by_default_and_an_unknown_authority_points_to_ca_cert() {
     let v = TestVhost::new("tls-unknown-ca");
     let dir = tempfile::tempdir().unwrap();
-    let file = arg(&topology(dir.path(), &v.name));
+    let file = arg(&topology(dir.path(), &v.name)).to_string();
     let ca = TestCa::new("warren test CA nobody trusts");
     let proxy = TlsProxy::start(ca.issue(&HOSTS));
     for host in HOSTS {
@@ -101,9 +101,9 @@ fn verification_is_on_by_default_and_an_unknown_authority_points_to_ca_cert() {
 fn a_certificate_of_another_authority_is_refused_even_with_ca_cert() {
     let v = TestVhost::new("tls-other-ca");
     let dir = tempfile::tempdir().unwrap();
-    let file = arg(&topology(dir.path(), &v.name));
+    let file = arg(&topology(dir.path(), &v.name)).to_string();
     let trusted = TestCa::new("warren test CA");
-    let ca_cert = arg(&trusted.write_pem(dir.path(), "ca.pem"));
+    let ca_cert = arg(&trusted.write_pem(dir.path(), "ca.pem")).to_string();
     let proxy = TlsProxy::start(TestCa::new("warren test CA, another").issue(&HOSTS));
     let url = proxy.url("127.0.0.1");
     let run = warren_at(&url, &["--ca-cert", &ca_cert, "plan", &file]);
@@ -121,9 +121,9 @@ fn a_certificate_of_another_authority_is_refused_even_with_ca_cert() {
 fn ca_cert_makes_the_broker_trusted() {
     let v = TestVhost::new("tls-ca-cert");
     let dir = tempfile::tempdir().unwrap();
-    let file = arg(&topology(dir.path(), &v.name));
+    let file = arg(&topology(dir.path(), &v.name)).to_string();
     let ca = TestCa::new("warren test CA");
-    let ca_cert = arg(&ca.write_pem(dir.path(), "ca.pem"));
+    let ca_cert = arg(&ca.write_pem(dir.path(), "ca.pem")).to_string();
     let proxy = TlsProxy::start(ca.issue(&HOSTS));
     for host in HOSTS {
         let url = proxy.url(host);
@@ -160,9 +160,9 @@ fn ca_cert_makes_the_broker_trusted() {
 fn a_certificate_for_another_host_name_is_refused_saying_so() {
     let v = TestVhost::new("tls-wrong-host");
     let dir = tempfile::tempdir().unwrap();
-    let file = arg(&topology(dir.path(), &v.name));
+    let file = arg(&topology(dir.path(), &v.name)).to_string();
     let ca = TestCa::new("warren test CA");
-    let ca_cert = arg(&ca.write_pem(dir.path(), "ca.pem"));
+    let ca_cert = arg(&ca.write_pem(dir.path(), "ca.pem")).to_string();
     let proxy = TlsProxy::start(ca.issue(&["other.example"]));
     for host in HOSTS {
         let url = proxy.url(host);
@@ -195,7 +195,7 @@ fn insecure_warning(url: &str) -> String {
 fn insecure_works_and_warns_on_every_run() {
     let v = TestVhost::new("tls-insecure");
     let dir = tempfile::tempdir().unwrap();
-    let file = arg(&topology(dir.path(), &v.name));
+    let file = arg(&topology(dir.path(), &v.name)).to_string();
     // Unknown authority and the wrong name: nothing about it is checked.
     let proxy = TlsProxy::start(TestCa::new("nobody's CA").issue(&["other.example"]));
     let url = proxy.url("127.0.0.1");
@@ -237,30 +237,30 @@ fn insecure_works_and_warns_on_every_run() {
 fn a_ca_cert_that_holds_no_certificate_is_refused() {
     let v = TestVhost::new("tls-bad-ca");
     let dir = tempfile::tempdir().unwrap();
-    let file = arg(&topology(dir.path(), &v.name));
+    let file = arg(&topology(dir.path(), &v.name)).to_string();
     let ca = TestCa::new("warren test CA");
     let proxy = TlsProxy::start(ca.issue(&HOSTS));
     let url = proxy.url("127.0.0.1");
 
     let not_pem = dir.path().join("not-a-cert.pem");
     std::fs::write(&not_pem, "hello\n").unwrap();
-    let run = warren_at(&url, &["--ca-cert", &arg(&not_pem), "plan", &file]);
+    let run = warren_at(&url, &["--ca-cert", arg(&not_pem), "plan", &file]);
     assert_fails(
         &run,
         &format!(
             "error: cannot use --ca-cert {}: it holds no PEM certificate: give a PEM file holding the CA certificate",
-            regex::escape(&arg(&not_pem))
+            regex::escape(arg(&not_pem))
         ),
         "not PEM",
     );
 
     let missing = dir.path().join("missing.pem");
-    let run = warren_at(&url, &["--ca-cert", &arg(&missing), "plan", &file]);
+    let run = warren_at(&url, &["--ca-cert", arg(&missing), "plan", &file]);
     assert_fails(
         &run,
         &format!(
             r"error: cannot use --ca-cert {}: .*: give a PEM file holding the CA certificate",
-            regex::escape(&arg(&missing))
+            regex::escape(arg(&missing))
         ),
         "missing",
     );
@@ -270,10 +270,10 @@ fn a_ca_cert_that_holds_no_certificate_is_refused() {
 fn ca_cert_with_a_plain_http_url_is_a_warning() {
     let v = TestVhost::new("tls-http");
     let dir = tempfile::tempdir().unwrap();
-    let file = arg(&topology(dir.path(), &v.name));
+    let file = arg(&topology(dir.path(), &v.name)).to_string();
     let ca_cert = TestCa::new("warren test CA").write_pem(dir.path(), "ca.pem");
     let b = broker();
-    let run = warren_at(&b.url, &["--ca-cert", &arg(&ca_cert), "plan", &file]);
+    let run = warren_at(&b.url, &["--ca-cert", arg(&ca_cert), "plan", &file]);
     run.assert_code(0);
     assert_eq!(
         run.stderr,

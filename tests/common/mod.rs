@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 pub mod broker;
-pub mod cli;
 pub mod every_kind;
 pub mod tls;
 pub mod warren;
