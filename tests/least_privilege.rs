@@ -399,6 +399,14 @@ fn a_management_user_cannot_apply_a_policy_and_is_told_to_get_policymaker() {
         .warren(&["apply", "--auto-approve", &objects])
         .assert_code(0);
     assert_run(&actor.warren(&["drift", &objects]), 0, IN_SYNC);
+
+    // And a policymaker needs no more than a permission entry, even empty.
+    let maker = Actor::new("policymaker");
+    maker.grant(&v.name, "", "", "");
+    maker
+        .warren(&["apply", "--auto-approve", &policy])
+        .assert_code(0);
+    assert!(v.exists("policies", "ttl"));
 }
 
 #[test]
