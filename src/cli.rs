@@ -22,16 +22,11 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Parses the process's arguments; on an error prints clap's message
-    /// and exits (status 2).
-    pub fn parse_args() -> Cli {
-        Cli::try_parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
-    }
-
     /// Parses `args` (the program name first). `--password` and
-    /// `--password-file` conflict only when both are on the command line:
-    /// clap would count `WARREN_PASSWORD` as `--password`, but a file named
-    /// on the command line wins over the environment.
+    /// `--password-file` on one command line are refused, checked here
+    /// because clap's `conflicts_with` counts a `WARREN_PASSWORD` value as
+    /// `--password`, while a file named on the command line wins over the
+    /// environment.
     pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
     where
         I: IntoIterator<Item = T>,

@@ -3,6 +3,18 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = warren::cli::Cli::parse_args();
+    let cli = match warren::cli::Cli::try_parse_args(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with exit 0; a usage error is
+            // bad input, exit 1 (clap's own 2 would read as "changes found").
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     warren::app::run(cli)
 }

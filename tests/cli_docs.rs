@@ -49,7 +49,32 @@ fn an_unknown_shell_is_refused() {
         .unwrap()
         .args(["completions", "cmd.exe"])
         .assert()
-        .code(2);
+        .code(1);
+}
+
+/// Regression: clap exits 2 on a usage error, which cron and CI would read
+/// as "drift found".
+#[test]
+fn a_usage_error_exits_1_not_2() {
+    let out = Command::cargo_bin("warren")
+        .unwrap()
+        .args(["drift", "--bogus"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("--bogus"), "{stderr}");
+}
+
+#[test]
+fn help_and_version_exit_0_on_stdout() {
+    for args in [&["--help"][..], &["--version"], &["plan", "--help"]] {
+        let out = Command::cargo_bin("warren")
+            .unwrap()
+            .args(args)
+            .assert()
+            .code(0);
+        assert!(!out.get_output().stdout.is_empty(), "{args:?}");
+    }
 }
 
 #[test]

@@ -448,7 +448,8 @@ fn password_and_password_file_on_the_command_line_are_refused() {
         ["--password", SECRET, "--password-file", arg(&path), "plan"],
         &[],
     );
-    run.assert_code(2);
+    // A usage error: exit 1, like any bad input.
+    run.assert_code(1);
     assert!(
         run.stderr.starts_with(
             "error: the argument '--password <PASSWORD>' cannot be used with '--password-file <PASSWORD_FILE>'"

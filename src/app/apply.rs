@@ -107,21 +107,31 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     // Objects that others declared meanwhile (applications declare their
     // own queues) are no difference; an object this plan deleted is.
     let expected = simulate(&live, &plan);
+    // A failed read must not hide the report of what was applied.
+    let mut unverified = None;
     let remaining: Vec<Change> = if report.succeeded() {
-        let after = client.inspect(&plan.vhosts).await?;
-        let deleted: BTreeSet<&ObjectId> = plan
-            .changes
-            .iter()
-            .filter(|c| c.action == Action::Delete)
-            .map(|c| &c.id)
-            .collect();
-        plan_changes(&expected, &after.topology, PlanInputs::default())
-            .changes
-            .into_iter()
-            .filter(|c| {
-                c.action.is_change() || (c.action == Action::Unmanaged && deleted.contains(&c.id))
-            })
-            .collect()
+        match client.inspect(&plan.vhosts).await {
+            Ok(after) => {
+                let deleted: BTreeSet<&ObjectId> = plan
+                    .changes
+                    .iter()
+                    .filter(|c| c.action == Action::Delete)
+                    .map(|c| &c.id)
+                    .collect();
+                plan_changes(&expected, &after.topology, PlanInputs::default())
+                    .changes
+                    .into_iter()
+                    .filter(|c| {
+                        c.action.is_change()
+                            || (c.action == Action::Unmanaged && deleted.contains(&c.id))
+                    })
+                    .collect()
+            }
+            Err(e) => {
+                unverified = Some(e);
+                Vec::new()
+            }
+        }
     } else {
         Vec::new()
     };
@@ -136,6 +146,12 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
         return Err(Failure::new(format!(
             "apply did not finish ({} failed, {} not started); fix the cause and run apply again: it plans from the live state and finishes the work",
             counts.failed, counts.not_started
+        )));
+    }
+    if let Some(e) = unverified {
+        return Err(Failure::new(format!(
+            "every change was applied, but reading the broker back to verify them failed: {e}; \
+             run warren plan to check"
         )));
     }
     if !remaining.is_empty() {

@@ -280,7 +280,9 @@ impl Client {
         let status = answer.status;
         let url = url.to_string();
         let action = request.action.clone();
-        if status.is_server_error() {
+        // A proxy's error page (502 Bad Gateway) is not the broker failing:
+        // say what answered.
+        if status.is_server_error() && !is_html(&answer) {
             return Err(Error::ServerError {
                 url,
                 action,
@@ -550,8 +552,10 @@ fn is_html(answer: &Answer) -> bool {
 }
 
 fn describe_content(answer: &Answer) -> String {
-    if is_html(answer) {
+    if is_html(answer) && answer.status.is_success() {
         "HTML".to_string()
+    } else if is_html(answer) {
+        format!("HTML (HTTP {})", answer.status.as_u16())
     } else if answer.body.is_empty() {
         format!("an empty HTTP {} answer", answer.status.as_u16())
     } else if answer.content_type.is_empty() {

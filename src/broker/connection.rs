@@ -272,6 +272,26 @@ mod tests {
         }
     }
 
+    /// Regression: `--password-file` was refused when `WARREN_PASSWORD`
+    /// was set; the file, given on the command line, wins.
+    #[test]
+    fn a_password_file_wins_over_the_password_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("password");
+        std::fs::write(&file, "from-file\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let mut a = args("http://localhost:15672");
+        a.password = Some("from-env".into());
+        a.password_file = Some(file);
+        let c = Connection::from_args(&a).unwrap();
+        assert_eq!(c.password(), "from-file");
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    }
+
     #[test]
     fn defaults_are_guest_on_localhost() {
         let c = Connection::from_args(&args("http://localhost:15672")).unwrap();

@@ -72,8 +72,14 @@ impl Client {
     pub async fn list_vhosts(&self) -> Result<Vec<model::Vhost>, Error> {
         let request = Request::get("/api/vhosts".into(), "list the vhosts".into())
             .query(&[("columns", "name,description,tags,default_queue_type")]);
-        let vhosts: Vec<wire::Vhost> = self.fetch_json(request).await?;
-        let mut vhosts: Vec<model::Vhost> = vhosts.into_iter().map(live_vhost).collect();
+        // A vhost deleted while the broker lists them comes back as `[]`:
+        // it is gone, not a protocol error.
+        let vhosts: Vec<wire::Listed<wire::Vhost>> = self.fetch_json(request).await?;
+        let mut vhosts: Vec<model::Vhost> = vhosts
+            .into_iter()
+            .filter_map(wire::Listed::present)
+            .map(live_vhost)
+            .collect();
         vhosts.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(vhosts)
     }

@@ -32,6 +32,36 @@ pub(crate) struct Vhost {
     pub default_queue_type: Option<String>,
 }
 
+/// An entry of a listing that the broker writes as `[]` (an empty
+/// proplist) when the object vanished while it was being listed: verified
+/// on 3.10.8 for `GET /api/vhosts` while another vhost is deleted.
+#[derive(Debug)]
+pub(crate) enum Listed<T> {
+    Present(T),
+    Vanished,
+}
+
+impl<T> Listed<T> {
+    pub fn present(self) -> Option<T> {
+        match self {
+            Listed::Present(t) => Some(t),
+            Listed::Vanished => None,
+        }
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Listed<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        if value.as_array().is_some_and(Vec::is_empty) {
+            return Ok(Listed::Vanished);
+        }
+        T::deserialize(value)
+            .map(Listed::Present)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// An entry of `GET /api/exchanges/{v}`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Exchange {
@@ -223,6 +253,29 @@ fn tags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Seen in a vhost listing while another vhost was being deleted:
+    /// `[[], {...}]`. Decoding it as `Vec<Vhost>` failed every plan.
+    #[test]
+    fn a_vhost_deleted_while_listed_is_skipped() {
+        let listed: Vec<Listed<Vhost>> = serde_json::from_str(
+            r#"[[], {"name": "/", "description": "", "tags": [], "default_queue_type": "undefined"}]"#,
+        )
+        .unwrap();
+        let names: Vec<String> = listed
+            .into_iter()
+            .filter_map(Listed::present)
+            .map(|v| v.name)
+            .collect();
+        assert_eq!(names, ["/"]);
+        let broken = serde_json::from_str::<Vec<Listed<Vhost>>>(r#"[{"description": ""}]"#);
+        assert!(
+            broken
+                .unwrap_err()
+                .to_string()
+                .contains("missing field `name`")
+        );
+    }
 
     #[test]
     fn quorum_queues_may_report_exclusive_as_null() {

@@ -1,0 +1,278 @@
+//! The broker stops in the middle of an apply: `warren apply` of 2,001
+//! creates (an exchange, 1,000 queues, 1,000 bindings) is running when
+//! `rabbitmqctl stop_app` stops RabbitMQ; the apply must fail cleanly (exit
+//! 1, no panic) and say where it stopped, and once the broker is back the
+//! next apply must converge.
+//!
+//! Its own test binary with ONE test: stopping the broker breaks every
+//! other broker test running at that moment, and cargo runs test binaries
+//! one after another. The broker is started again as soon as the apply has
+//! failed, and by a guard if the test panics first. Needs `rabbitmqctl`
+//! (on PATH or in /usr/sbin) with the rights to stop the local broker.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::broker::{TestVhost, broker};
+use common::process::{Run, run_bounded, warren};
+use common::warren::Files;
+
+const QUEUES: usize = 1_000;
+/// The exchange, the queues, a binding per queue.
+const CHANGES: usize = 1 + 2 * QUEUES;
+
+fn rabbitmqctl() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("rabbitmqctl"))
+        .find(|p| p.is_file());
+    on_path
+        .or_else(|| Some(PathBuf::from("/usr/sbin/rabbitmqctl")).filter(|p| p.exists()))
+        .expect(
+            "this test needs rabbitmqctl, on PATH or in /usr/sbin, to stop and start the broker",
+        )
+}
+
+fn ctl(command: &str) {
+    let output = Command::new(rabbitmqctl())
+        .args(["-q", command])
+        .output()
+        .expect("run rabbitmqctl");
+    assert!(
+        output.status.success(),
+        "rabbitmqctl {command} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Whether the management API answers `GET /api/overview` with 200.
+fn api_answers() -> bool {
+    broker()
+        .try_request("GET", "/api/overview", None)
+        .is_some_and(|raw| raw.status == 200)
+}
+
+/// The broker's app, stopped; started again (and waited for) on drop, so a
+/// failing test never leaves the broker down.
+struct Stopped {
+    since: Instant,
+}
+
+impl Stopped {
+    fn stop() -> Stopped {
+        let since = Instant::now();
+        ctl("stop_app");
+        Stopped { since }
+    }
+
+    /// Starts the app and waits until the management API answers; returns
+    /// how long the broker was down.
+    fn start(self) -> Duration {
+        let result = restart(self.since);
+        std::mem::forget(self);
+        result.unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// Starts the app and waits for the management API; `Err` says why not.
+fn restart(since: Instant) -> Result<Duration, String> {
+    let output = Command::new(rabbitmqctl())
+        .args(["-q", "start_app"])
+        .output()
+        .map_err(|e| format!("cannot run rabbitmqctl start_app: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rabbitmqctl start_app failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !api_answers() {
+        if Instant::now() > deadline {
+            return Err("the management API did not answer within 120 s of start_app".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(since.elapsed())
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        // Already panicking: report, do not panic again.
+        if let Err(e) = restart(self.since) {
+            eprintln!("{e}; start the broker with scripts/broker");
+        }
+    }
+}
+
+fn topology(files: &Files, vhost: &str) -> PathBuf {
+    let mut yaml = String::from(
+        "vhosts:\n  - name: $V\nexchanges:\n  - {name: fan, vhost: $V, type: topic}\nqueues:\n",
+    );
+    for i in 0..QUEUES {
+        yaml.push_str(&format!("  - {{name: q{i:04}, vhost: $V}}\n"));
+    }
+    yaml.push_str("bindings:\n");
+    for i in 0..QUEUES {
+        yaml.push_str(&format!(
+            "  - {{source: fan, destination: q{i:04}, vhost: $V, routing_key: k.{i}}}\n"
+        ));
+    }
+    files.topology("topology.yaml", vhost, &yaml)
+}
+
+/// `warren --url … <args> FILE` against the broker, as a command.
+fn command(args: &[&str], file: &Path) -> Command {
+    let b = broker();
+    let mut command = warren(["--url", &b.url, "--username", &b.username]);
+    command
+        .args(["--password", &b.password, "--timeout", "10"])
+        .args(args)
+        .arg(file);
+    command
+}
+
+/// Waits for a child started with piped output, bounded.
+fn wait(mut child: Child, started: Instant, limit: Duration) -> Run {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let (stdout, stderr) = (read(Box::new(stdout)), read(Box::new(stderr)));
+    let mut killed = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for warren") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            killed = true;
+            break child.wait().expect("wait for the killed warren");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: if killed { None } else { status.code() },
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+        elapsed: started.elapsed(),
+        killed,
+    }
+}
+
+fn queue_count(vhost: &TestVhost) -> usize {
+    broker()
+        .try_request(
+            "GET",
+            &format!("{}?columns=name", vhost.path("queues", &[])),
+            None,
+        )
+        .filter(|raw| raw.status == 200)
+        .and_then(|raw| raw.json().as_array().map(Vec::len))
+        .unwrap_or(0)
+}
+
+#[test]
+fn an_apply_interrupted_by_a_broker_stop_fails_cleanly_and_the_next_converges() {
+    assert!(api_answers(), "no broker: start one with scripts/broker");
+    let _ = rabbitmqctl();
+    let vhost = TestVhost::new("restart");
+    let files = Files::new();
+    let file = topology(&files, &vhost.name);
+
+    // A low concurrency keeps the apply running for several seconds, long
+    // enough for rabbitmqctl to start and stop the broker in its middle.
+    let started = Instant::now();
+    let child = command(&["apply", "--auto-approve", "--concurrency", "2"], &file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start warren apply");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while queue_count(&vhost) < 50 {
+        assert!(Instant::now() < deadline, "the apply created no queues");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let existing = queue_count(&vhost);
+    let stopped = Stopped::stop();
+    let stop_took = stopped.since.elapsed();
+    let run = wait(child, started, Duration::from_secs(120));
+    let failed_after = stopped.since.elapsed();
+    let down = stopped.start();
+
+    let context = run.output();
+    assert!(
+        !run.killed,
+        "the apply hung after the broker stopped:\n{context}"
+    );
+    assert!(!run.stderr.contains("panicked"), "{context}");
+    assert_eq!(run.code, Some(1), "{context}");
+    let report = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Applied "))
+        .unwrap_or_else(|| panic!("no report:\n{context}"));
+    let counts: Vec<usize> = report
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let [applied, failed, not_started] = counts[..] else {
+        panic!("not a report line: {report}\n{context}");
+    };
+    assert_eq!(applied + failed + not_started, CHANGES, "{context}");
+    assert!(applied >= existing, "{context}");
+    assert!(failed >= 1 && not_started >= 1, "{context}");
+    assert!(run.stdout.contains("\n  failed: "), "{context}");
+    assert!(run.stdout.contains("\n  not started: "), "{context}");
+    assert!(
+        run.stderr
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with(&format!(
+                "error: apply did not finish ({failed} failed, {not_started} not started)"
+            ))),
+        "{context}"
+    );
+    let first_failure = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  failed: "))
+        .unwrap_or_default()
+        .to_string();
+
+    let again = run_bounded(
+        command(&["apply", "--auto-approve"], &file),
+        Duration::from_secs(120),
+    );
+    assert_eq!(again.code, Some(0), "{}", again.output());
+    let plan = run_bounded(command(&["plan"], &file), Duration::from_secs(60));
+    assert_eq!(plan.code, Some(0), "{}", plan.output());
+    assert_eq!(
+        plan.stdout,
+        "No changes. The broker matches the files.\n",
+        "{}",
+        plan.output()
+    );
+    assert_eq!(queue_count(&vhost), QUEUES);
+    println!(
+        "broker restart: stopped after {existing} queues existed (stop_app took {:.1} s); \
+         the apply failed {:.1} s after the stop began with {report:?}; \
+         first failure: {}; broker down {:.1} s; the next apply converged",
+        stop_took.as_secs_f64(),
+        failed_after.as_secs_f64(),
+        first_failure.trim(),
+        down.as_secs_f64()
+    );
+}
