@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 use crate::broker::{Client, DeleteQueue, Error as BrokerError};
-use crate::diff::Action;
+use crate::diff::{Action, Change};
 use crate::model::ObjectId;
 use crate::plan::{Operation, Plan, Schedule, Step};
 
@@ -48,6 +48,49 @@ impl Report {
     /// with that object, and not started when that object's step failed or
     /// did not run. So the counts add up to the plan's.
     pub fn change_counts(&self, plan: &Plan) -> ChangeCounts {
+        let (applied, failed, unfinished) = self.outcomes();
+        let implied = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .filter_map(|c| c.caused_by.as_ref());
+        let mut counts = ChangeCounts {
+            applied: applied.len(),
+            failed: failed.len(),
+            not_started: unfinished.len(),
+        };
+        for owner in implied {
+            if applied.contains(owner) {
+                counts.applied += 1;
+            } else {
+                counts.not_started += 1;
+            }
+        }
+        counts
+    }
+
+    /// The deletions that have no step of their own (a binding that goes
+    /// with its exchange or queue) and did not happen, because the object
+    /// they go with was not deleted.
+    pub fn implied_not_started<'p>(&self, plan: &'p Plan) -> Vec<&'p Change> {
+        let (applied, _, _) = self.outcomes();
+        plan.changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .filter(|c| c.caused_by.as_ref().is_some_and(|o| !applied.contains(o)))
+            .collect()
+    }
+
+    /// The identities of the changes applied (every step done), failed (a
+    /// step failed) and not started (the rest).
+    #[allow(clippy::type_complexity)]
+    fn outcomes(
+        &self,
+    ) -> (
+        BTreeSet<&ObjectId>,
+        BTreeSet<&ObjectId>,
+        BTreeSet<&ObjectId>,
+    ) {
         let failed: BTreeSet<&ObjectId> = self.failed.iter().map(|(s, _)| &s.id).collect();
         let unfinished: BTreeSet<&ObjectId> = self
             .not_started
@@ -61,24 +104,7 @@ impl Report {
             .map(|s| &s.id)
             .filter(|id| !failed.contains(id) && !unfinished.contains(id))
             .collect();
-        let mut counts = ChangeCounts {
-            applied: applied.len(),
-            failed: failed.len(),
-            not_started: unfinished.len(),
-        };
-        let implied = plan
-            .changes
-            .iter()
-            .filter(|c| c.action == Action::Delete)
-            .filter_map(|c| c.caused_by.as_ref());
-        for owner in implied {
-            if applied.contains(owner) {
-                counts.applied += 1;
-            } else {
-                counts.not_started += 1;
-            }
-        }
-        counts
+        (applied, failed, unfinished)
     }
 }
 

@@ -51,7 +51,7 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     }
     if plan.is_empty() {
         if json {
-            print_report(&plan, &Report::default(), &[]);
+            print_report(&plan, &Report::default(), &[], true);
         }
         return Ok(Status::Clean);
     }
@@ -137,7 +137,8 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     };
 
     if json {
-        print_report(&plan, &report, &remaining);
+        let verified = report.succeeded() && unverified.is_none();
+        print_report(&plan, &report, &remaining, verified);
     } else {
         print_stdout(&report_text(&plan, &report));
     }
@@ -317,7 +318,21 @@ fn report_text(plan: &Plan, report: &Report) -> String {
     for step in &report.not_started {
         out.push_str(&format!("  not started: {}\n", describe_step(step)));
     }
+    for change in report.implied_not_started(plan) {
+        out.push_str(&format!("  not started: {}\n", describe_implied(change)));
+    }
     out
+}
+
+/// A deletion without a request of its own, in words: `delete binding x ->
+/// q [k] in vhost / (with queue q)`.
+fn describe_implied(change: &Change) -> String {
+    let owner = change
+        .caused_by
+        .as_ref()
+        .map(|o| format!(" (with {o})"))
+        .unwrap_or_default();
+    format!("delete {} in vhost {}{owner}", change.id, change.id.vhost())
 }
 
 #[derive(Serialize)]
@@ -327,6 +342,9 @@ struct JsonReport<'a> {
     applied: Vec<String>,
     failed: Vec<JsonFailure>,
     not_started: Vec<String>,
+    /// Whether a fresh read after a complete apply confirmed the result
+    /// (`remaining` then lists what still differs).
+    verified: bool,
     /// Differences a fresh read still found after a complete apply.
     remaining: &'a [Change],
 }
@@ -337,7 +355,7 @@ struct JsonFailure {
     error: String,
 }
 
-fn print_report(plan: &Plan, report: &Report, remaining: &[Change]) {
+fn print_report(plan: &Plan, report: &Report, remaining: &[Change], verified: bool) {
     let doc = JsonReport {
         format_version: FORMAT_VERSION,
         plan,
@@ -350,7 +368,18 @@ fn print_report(plan: &Plan, report: &Report, remaining: &[Change]) {
                 error: e.clone(),
             })
             .collect(),
-        not_started: report.not_started.iter().map(describe_step).collect(),
+        not_started: report
+            .not_started
+            .iter()
+            .map(describe_step)
+            .chain(
+                report
+                    .implied_not_started(plan)
+                    .into_iter()
+                    .map(describe_implied),
+            )
+            .collect(),
+        verified,
         remaining,
     };
     let mut text = serde_json::to_string_pretty(&doc).expect("reports serialise");
@@ -365,7 +394,7 @@ fn print_unstarted(plan: &Plan, allow: Allow) {
         not_started: schedule(plan, allow).steps,
         ..Report::default()
     };
-    print_report(plan, &report, &[]);
+    print_report(plan, &report, &[], false);
 }
 
 /// One line per finished step on stderr (logs, CI).

@@ -48,6 +48,8 @@ fn apply_in_json_prints_one_document_with_the_plan_and_the_outcome() {
     );
     assert_eq!(doc["failed"], json!([]));
     assert_eq!(doc["not_started"], json!([]));
+    assert_eq!(doc["verified"], true, "a fresh read confirmed the result");
+    assert_eq!(doc["remaining"], json!([]));
 
     // Nothing to do: still one document, with empty lists.
     let again = warren(
