@@ -11,7 +11,9 @@
 //! - against the real broker with the right password: success, and the
 //!   password nowhere either, nor in the saved plan.
 //!
-//! And a password file others can read gets a warning; a 0600 one none.
+//! And a password file others can read gets a warning, a 0600 one none;
+//! the file wins over `WARREN_PASSWORD`, and `--password` with it is
+//! refused.
 
 mod common;
 
