@@ -85,12 +85,14 @@ impl Client {
     }
 
     /// The live topology of the named vhosts. A vhost that does not exist,
-    /// that the user may not see, or that vanishes while it is read is
-    /// absent from the result, not an error.
+    /// or that vanishes while it is read, is absent from the result, not an
+    /// error; one that exists but gives the user no permissions is
+    /// [`Error::VhostAccessDenied`].
     pub async fn inspect(&self, vhosts: &[String]) -> Result<Live, Error> {
         // One round trip: the lists are asked for while the vhosts are
-        // listed; those of a vhost that turns out not to exist (404) or not
-        // to be visible to the user are dropped.
+        // listed. A vhost that does not exist answers 404 and is dropped;
+        // one that exists but is not the user's answers 401 (the vhost list
+        // leaves it out), which fails the read with what to do about it.
         let wanted: BTreeSet<&str> = vhosts.iter().map(String::as_str).collect();
         let names: Vec<String> = wanted.iter().map(|v| v.to_string()).collect();
         let (overview, existing, all) =
@@ -290,11 +292,7 @@ impl Client {
                         .acquire_owned()
                         .await
                         .expect("the semaphore is never closed");
-                    let listing = match client.list_kind(&vhost, kind).await {
-                        // Not visible to this user: absent, as in the vhost list.
-                        Err(Error::VhostAccessDenied { .. }) => Ok(None),
-                        other => other,
-                    };
+                    let listing = client.list_kind(&vhost, kind).await;
                     listing.map(|listing| (vhost, listing))
                 });
             }
