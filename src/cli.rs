@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// RabbitMQ topology as code: plan, apply, drift and diff for exchanges,
 /// queues, bindings and policies.
@@ -17,6 +19,30 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses `args` (the program name first). `--password` and
+    /// `--password-file` on one command line are refused, checked here
+    /// because clap's `conflicts_with` counts a `WARREN_PASSWORD` value as
+    /// `--password`, while a file named on the command line wins over the
+    /// environment.
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut command = Cli::command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        if given("password") && given("password_file") {
+            return Err(command.error(
+                ErrorKind::ArgumentConflict,
+                "the argument '--password <PASSWORD>' cannot be used with '--password-file <PASSWORD_FILE>'",
+            ));
+        }
+        Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+    }
 }
 
 /// Options every command takes.
@@ -56,7 +82,7 @@ pub struct ConnectionArgs {
     pub password: Option<String>,
 
     /// Read the password from this file (first line); wins over
-    /// --password and WARREN_PASSWORD.
+    /// WARREN_PASSWORD.
     #[arg(long, global = true)]
     pub password_file: Option<PathBuf>,
 
@@ -217,5 +243,23 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn password_and_password_file_on_the_command_line_conflict() {
+        for args in [
+            ["warren", "--password", "x", "--password-file", "f", "plan"],
+            ["warren", "plan", "--password", "x", "--password-file", "f"],
+            ["warren", "--password-file", "f", "plan", "--password", "x"],
+        ] {
+            let err = Cli::try_parse_args(args).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ArgumentConflict, "{args:?}");
+            assert!(!err.to_string().contains("'x'"), "{err}");
+        }
+        let cli = Cli::try_parse_args(["warren", "plan", "--password-file", "f"]).unwrap();
+        assert_eq!(
+            cli.global.connection.password_file,
+            Some(PathBuf::from("f"))
+        );
     }
 }

@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = match warren::cli::Cli::try_parse() {
+    let cli = match warren::cli::Cli::try_parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with exit 0; a usage error is

@@ -532,17 +532,24 @@ pub fn simulate(live: &Topology, plan: &Plan) -> Topology {
     for q in t.queues {
         objects.insert(q.id(), Object::Queue(q));
     }
-    for b in t.bindings {
-        objects.insert(b.id(), Object::Binding(b));
+    // Deleting an exchange or queue deletes its bindings, as on the broker:
+    // the bindings are indexed by both their ends, so that costs no scan.
+    let mut bindings_of: BTreeMap<ObjectId, Vec<ObjectId>> = BTreeMap::new();
+    fn add_binding(
+        objects: &mut BTreeMap<ObjectId, Object>,
+        bindings_of: &mut BTreeMap<ObjectId, Vec<ObjectId>>,
+        b: Binding,
+    ) {
+        let id = b.id();
+        for end in [b.source_id(), b.destination_id()] {
+            bindings_of.entry(end).or_default().push(id.clone());
+        }
+        objects.insert(id, Object::Binding(b));
     }
-    // Deleting an exchange or queue deletes its bindings, as on the broker.
-    let drop_with_bindings = |objects: &mut BTreeMap<ObjectId, Object>, id: &ObjectId| {
-        objects.remove(id);
-        objects.retain(|_, o| match o {
-            Object::Binding(b) => b.source_id() != *id && b.destination_id() != *id,
-            _ => true,
-        });
-    };
+    for b in t.bindings {
+        add_binding(&mut objects, &mut bindings_of, b);
+    }
+    let mut dropped: Vec<ObjectId> = Vec::new();
     for step in phases(
         plan,
         Allow {
@@ -566,15 +573,24 @@ pub fn simulate(live: &Topology, plan: &Plan) -> Topology {
             Operation::PutQueue(q) => {
                 objects.insert(q.id(), Object::Queue(q));
             }
-            Operation::Bind(b) => {
-                objects.insert(b.id(), Object::Binding(b));
-            }
+            Operation::Bind(b) => add_binding(&mut objects, &mut bindings_of, b),
             Operation::Unbind { binding, .. } => {
                 objects.remove(&binding.id());
             }
-            Operation::DeleteQueue { .. }
-            | Operation::DeleteExchange { .. }
-            | Operation::DeletePolicy { .. } => drop_with_bindings(&mut objects, &step.id),
+            Operation::DeleteQueue { .. } | Operation::DeleteExchange { .. } => {
+                objects.remove(&step.id);
+                dropped.push(step.id.clone());
+            }
+            Operation::DeletePolicy { .. } => {
+                objects.remove(&step.id);
+            }
+        }
+        // Bindings go with a dropped end at once: a binding created again
+        // later (after a replace) is indexed anew and survives.
+        for end in dropped.drain(..) {
+            for binding in bindings_of.remove(&end).unwrap_or_default() {
+                objects.remove(&binding);
+            }
         }
     }
     let mut out = Topology::default();

@@ -32,7 +32,7 @@
 //! | type errors, with line and column                 | wrong-field-type, missing-exchange-type, destination-type-typo, one-bad-item-hides-nothing |
 //! | every object's vhost is listed under vhosts       | vhost-not-listed, vhost-did-you-mean                      |
 //! | duplicates, both places named (across files: tests/cli_offline.rs) | duplicate-vhost, duplicate-exchange, duplicate-queue-in-one-file, duplicate-binding, duplicate-policy |
-//! | a duplicate key in one mapping                    | duplicate-keys                                            |
+//! | a duplicate key in one mapping                    | duplicate-keys, duplicate-argument-key, duplicate-top-level-key |
 //! | binding source and destination declared           | binding-unknown-source, binding-unknown-destination, binding-destination-exchange-is-a-queue, binding-destination-queue-is-an-exchange |
 //! | the default exchange takes no explicit bindings   | binding-from-default-exchange                             |
 //! | reserved `amq.` prefixes                          | exchange-reserved-name, queue-reserved-name               |

@@ -261,11 +261,24 @@ async fn with_server(answer: Canned, check: impl FnOnce(String) + Send + 'static
     assert!(server.hits() > 0);
 }
 
-/// The two first requests run concurrently: either may fail first.
-fn first_requests(url: &str) -> [String; 2] {
-    [
+/// The first requests run concurrently: any of them may fail first.
+fn first_requests(url: &str, vhost: &str) -> Vec<String> {
+    let v = common::broker::enc(vhost);
+    vec![
         format!("{url}/api/overview?columns=rabbitmq_version,management_version"),
         format!("{url}/api/vhosts?columns=name,description,tags,default_queue_type"),
+        format!(
+            "{url}/api/exchanges/{v}?disable_stats=true&columns=name,vhost,type,durable,auto_delete,internal,arguments"
+        ),
+        format!(
+            "{url}/api/queues/{v}?disable_stats=true&columns=name,vhost,durable,auto_delete,exclusive,arguments,type"
+        ),
+        format!(
+            "{url}/api/bindings/{v}?disable_stats=true&columns=source,destination,destination_type,routing_key,arguments,properties_key"
+        ),
+        format!(
+            "{url}/api/policies/{v}?disable_stats=true&columns=name,pattern,apply-to,definition,priority"
+        ),
     ]
 }
 
@@ -280,11 +293,11 @@ async fn an_html_page_is_not_taken_for_the_management_api() {
         let files = Files::new();
         let vhost = unique_name("err-html");
         let file = topology(&files, &vhost);
-        let errors = first_requests(&url).map(|request| {
+        let errors: Vec<String> = first_requests(&url, &vhost).into_iter().map(|request| {
             format!(
                 "error: {request} answered with HTML, not the management API's JSON: is --url right? (a proxy login page?)"
             )
-        });
+        }).collect();
         assert_fails_everywhere(
             &["--url", &url, "--password", "Unused-Secret-2"],
             &every_variant(&file, &vhost),
@@ -302,11 +315,11 @@ async fn a_plain_text_error_page_is_not_taken_for_the_management_api() {
         let files = Files::new();
         let vhost = unique_name("err-text");
         let file = topology(&files, &vhost);
-        let errors = first_requests(&url).map(|request| {
+        let errors: Vec<String> = first_requests(&url, &vhost).into_iter().map(|request| {
             format!(
                 "error: {request} answered with something that is not JSON (text/plain), not the management API's JSON: is --url right? (a proxy login page?)"
             )
-        });
+        }).collect();
         assert_fails_everywhere(
             &["--url", &url],
             &every_variant(&file, &vhost),
@@ -326,9 +339,11 @@ async fn json_from_another_api_is_not_taken_for_the_management_api() {
         let file = topology(&files, &vhost);
         // The parenthesis holds the decoder's detail ("invalid type: map,
         // expected a sequence …"); the words around it say what to check.
+        // The listings run concurrently: whichever is decoded first fails.
         let errors = [regex::Regex::new(&format!(
-            r"^error: unexpected answer from {} while trying to list the vhosts \(.+\): is --url a RabbitMQ management API\?$",
-            regex::escape(&format!("{url}/api/vhosts?columns=name,description,tags,default_queue_type"))
+            r"^error: unexpected answer from {}/api/\S+ while trying to list the \S+( of vhost '{}')? \(.+\): is --url a RabbitMQ management API\?$",
+            regex::escape(&url),
+            regex::escape(&vhost)
         ))
         .unwrap()];
         assert_fails_matching(&["--url", &url], &every_variant(&file, &vhost), &errors, &[]);

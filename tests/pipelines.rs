@@ -593,8 +593,7 @@ fn all_commands() -> BTreeMap<String, Vec<Found>> {
 
 /// warren's own argument parser (the clap derive of [`Cli`], as in
 /// `Cli::try_parse_from`) without its environment lookups: the verdict on a
-/// file must not depend on the shell running the tests (an exported
-/// WARREN_PASSWORD makes clap refuse `--password-file` as a conflict).
+/// file must not depend on the shell running the tests.
 fn parse_cli(words: &[String]) -> Result<Cli, clap::Error> {
     let command = Cli::command().mut_args(|arg| arg.env(None::<&'static str>));
     let matches = command.try_get_matches_from(words)?;

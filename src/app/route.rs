@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use super::{Failure, Outcome, Status, load_files, print_stdout};
 use crate::cli::{Format, GlobalArgs};
+use crate::load::did_you_mean;
 use crate::model::Arguments;
-use crate::route::{Message, route};
+use crate::route::{Message, RouteError, route};
 
 pub fn run(
     global: &GlobalArgs,
@@ -25,7 +26,23 @@ pub fn run(
         routing_key,
         headers: &headers,
     };
-    let routed = route(&loaded.topology, &message).map_err(|e| Failure::new(e.to_string()))?;
+    let routed = route(&loaded.topology, &message).map_err(|e| {
+        let hint = match &e {
+            RouteError::NoSuchExchange { vhost, exchange } => did_you_mean(
+                exchange,
+                loaded
+                    .topology
+                    .exchanges
+                    .iter()
+                    .filter(|x| &x.vhost == vhost)
+                    .map(|x| x.name.as_str()),
+            )
+            .map(|name| format!(" (did you mean '{name}'?)"))
+            .unwrap_or_default(),
+            _ => String::new(),
+        };
+        Failure::new(format!("{e}{hint}"))
+    })?;
     match global.format {
         Format::Json => {
             let doc = json!({

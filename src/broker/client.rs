@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::connection::Connection;
-use super::error::{Error, html_unescape, scrub};
+use super::error::{Error, html_unescape, scrub, scrub_credentials};
 use super::wire;
 
 /// How many requests `inspect` and `queue_message_counts` run at once.
@@ -200,7 +200,7 @@ impl Client {
     }
 
     fn scrub(&self, text: &str) -> String {
-        scrub(text, &self.inner.password)
+        scrub_credentials(text, &self.inner.username, &self.inner.password)
     }
 
     /// Sends with retries; answers 2xx (and 404 when the request allows it)
@@ -333,6 +333,7 @@ impl Client {
                     vhost,
                 },
                 _ => Error::AccessRefused {
+                    advice: refusal_advice(request, &username, &reason),
                     url,
                     username,
                     action,
@@ -390,6 +391,8 @@ impl Client {
         }
         if let Some(tls) = tls_problem(error) {
             let detail = self.scrub(&tls.detail);
+            // The certificate is the server's, whatever the request.
+            let url = self.inner.base.clone();
             return match tls.kind {
                 TlsKind::UnknownCa => Error::TlsUnknownCa { url },
                 TlsKind::WrongHost => Error::TlsWrongHost { url, detail },
@@ -406,6 +409,32 @@ impl Client {
                 action: request.action.clone(),
             }
         }
+    }
+}
+
+/// What the user lacks when the broker refuses an operation (a 401 that is
+/// not about logging in), from the kind of object and the broker's reason
+/// (RABBITMQ.md §7): policies need the policymaker tag; declaring and
+/// deleting a queue or exchange needs the configure permission on its name;
+/// a binding needs write on its destination and read on its source.
+fn refusal_advice(request: &Request, username: &str, reason: &str) -> String {
+    let vhost = request.vhost.as_deref().unwrap_or("/");
+    let check = format!("rabbitmqctl list_user_permissions {username}");
+    match (request.path.split('/').nth(2), reason) {
+        (Some("policies"), "User not authorised to access object") => format!(
+            "policies need the policymaker tag (rabbitmqctl set_user_tags {username} policymaker)"
+        ),
+        (Some("queues" | "exchanges"), "Access refused.") => format!(
+            "check the user's configure permission on vhost '{vhost}': its regex must match the \
+             name ({check}); names starting with amq. are reserved"
+        ),
+        (Some("bindings"), "Access refused.") => format!(
+            "a binding needs the write permission on its destination and the read permission on \
+             its source: check the user's permissions on vhost '{vhost}' ({check})"
+        ),
+        _ => "check the user's permissions and tags (policies need policymaker; names starting \
+              with amq. are reserved)"
+            .to_string(),
     }
 }
 

@@ -6,7 +6,7 @@
 //! holds a password: messages are built from the error's kind and warren's
 //! own redacted URL, never from a reqwest error's Display (which prints the
 //! URL as given), and the broker's free text is scrubbed of the password
-//! before it is stored.
+//! (and of the `Basic` token that carries it) before it is stored.
 
 use std::path::PathBuf;
 
@@ -101,15 +101,14 @@ pub enum Error {
         vhost: String,
     },
 
-    #[error(
-        "user '{username}' may not {action} ({url}): the broker says \"{reason}\"; check the \
-         user's permissions and tags (policies need policymaker; names starting with amq. are reserved)"
-    )]
+    #[error("user '{username}' may not {action} ({url}): the broker says \"{reason}\"; {advice}")]
     AccessRefused {
         url: String,
         username: String,
         action: String,
         reason: String,
+        /// The tag or permission the operation needs, and how to check it.
+        advice: String,
     },
 
     #[error(
@@ -248,6 +247,17 @@ pub(crate) fn scrub(text: &str, password: &str) -> String {
     out
 }
 
+/// [`scrub`], and the `Authorization: Basic` token that carries the
+/// password too (base64 of `user:password`), which a server may echo.
+pub(crate) fn scrub_credentials(text: &str, username: &str, password: &str) -> String {
+    use base64::Engine;
+    if password.is_empty() || password == "guest" {
+        return text.to_string();
+    }
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    scrub(&text.replace(&token, "****"), password)
+}
+
 /// Undoes the HTML escaping the broker applies to some reasons
 /// (`[{&lt;&lt;\"no-such-key\"&gt;&gt;,1}]`).
 pub(crate) fn html_unescape(text: &str) -> String {
@@ -271,6 +281,16 @@ mod tests {
         assert_eq!(
             scrub("queue 'guest-orders'", "guest"),
             "queue 'guest-orders'"
+        );
+    }
+
+    #[test]
+    fn scrub_credentials_removes_the_basic_token_too() {
+        // base64("admin:p@ss w0rd")
+        let text = "Authorization: Basic YWRtaW46cEBzcyB3MHJk (admin:p@ss w0rd)";
+        assert_eq!(
+            scrub_credentials(text, "admin", "p@ss w0rd"),
+            "Authorization: Basic **** (admin:****)"
         );
     }
 

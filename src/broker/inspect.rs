@@ -85,18 +85,25 @@ impl Client {
     }
 
     /// The live topology of the named vhosts. A vhost that does not exist,
-    /// that the user may not see, or that vanishes while it is read is
-    /// absent from the result, not an error.
+    /// or that vanishes while it is read, is absent from the result, not an
+    /// error; one that exists but gives the user no permissions is
+    /// [`Error::VhostAccessDenied`].
     pub async fn inspect(&self, vhosts: &[String]) -> Result<Live, Error> {
-        let (overview, existing) = tokio::try_join!(self.overview(), self.list_vhosts())?;
+        // One round trip: the lists are asked for while the vhosts are
+        // listed. A vhost that does not exist answers 404 and is dropped;
+        // one that exists but is not the user's answers 401 (the vhost list
+        // leaves it out), which fails the read with what to do about it.
         let wanted: BTreeSet<&str> = vhosts.iter().map(String::as_str).collect();
+        let names: Vec<String> = wanted.iter().map(|v| v.to_string()).collect();
+        let (overview, existing, all) =
+            tokio::try_join!(self.overview(), self.list_vhosts(), self.list_all(&names))?;
         let chosen: Vec<model::Vhost> = existing
             .into_iter()
             .filter(|v| wanted.contains(v.name.as_str()))
             .collect();
 
         let mut listings = BTreeMap::new();
-        for (vhost, listing) in self.list_all(&chosen).await? {
+        for (vhost, listing) in all {
             let entry: &mut Option<VhostListing> = listings
                 .entry(vhost)
                 .or_insert_with(|| Some(VhostListing::default()));
@@ -266,7 +273,7 @@ impl Client {
     /// Every (vhost, kind) listing, concurrently, bounded.
     async fn list_all(
         &self,
-        vhosts: &[model::Vhost],
+        vhosts: &[String],
     ) -> Result<Vec<(String, Option<VhostListing>)>, Error> {
         let limit = Arc::new(Semaphore::new(self.concurrency()));
         let mut tasks = JoinSet::new();
@@ -279,7 +286,7 @@ impl Client {
             ] {
                 let client = self.clone();
                 let limit = Arc::clone(&limit);
-                let vhost = vhost.name.clone();
+                let vhost = vhost.clone();
                 tasks.spawn(async move {
                     let _permit = limit
                         .acquire_owned()

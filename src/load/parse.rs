@@ -81,15 +81,28 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudge
         counts: [0; 6],
     };
     for (document, deserializer) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        match Value::deserialize(deserializer) {
-            Ok(value) => file_parser.document(document, value),
-            Err(err) => {
+        // The whole document straight from the text first: the common case,
+        // one pass, and the reference for what a scalar means (`name: 123`
+        // is the string "123" there, where a `Value` holds a number).
+        if let Ok(TypedDocument { topology, others }) = TypedDocument::deserialize(deserializer) {
+            file_parser.typed_document(document, topology, others);
+            continue;
+        }
+        // Something in it is wrong: read it as a `Value` and item by item,
+        // so every bad item is reported, each with its position.
+        let value = serde_yaml::Deserializer::from_str(text)
+            .nth(document)
+            .map(Value::deserialize);
+        match value {
+            Some(Ok(value)) => file_parser.document(document, value),
+            Some(Err(err)) => {
                 // serde_yaml cannot resume after a syntax error, and its
                 // document iterator repeats a failure forever: stop here.
                 let diagnostic = file_parser.yaml_error(document, &err);
                 file_parser.parsed.errors.push(diagnostic);
                 break;
             }
+            None => break,
         }
     }
     let declared: usize = file_parser.counts.iter().sum();
@@ -123,52 +136,27 @@ struct FileParser<'a> {
 }
 
 impl FileParser<'_> {
-    /// One YAML document of the file: its top-level keys, then its lists.
-    ///
-    /// `value` is the document as serde_yaml's `Value`, which has already
-    /// caught syntax errors, duplicate keys and alias bombs. The lists are
-    /// then deserialised straight from the text, the whole document at
-    /// once; only when that fails is the `Value` read again, to report each
-    /// bad item on its own. It is dropped in between, so that a big file
-    /// never holds its `Value` and its typed objects at once.
-    fn document(&mut self, document: usize, value: Value) {
-        let Some(sections) = self.top_level_keys(document, value) else {
-            return;
-        };
-        if sections.is_empty() {
-            return;
+    /// A document that deserialised whole: its lists are taken as they
+    /// are; its other top-level keys are checked.
+    fn typed_document(
+        &mut self,
+        document: usize,
+        mut topology: Topology,
+        others: Vec<(String, Value)>,
+    ) {
+        for section in Section::ALL {
+            self.adopt(document, section, &mut topology);
         }
-        // The whole document straight from the text first: the common case,
-        // and the reference for what a scalar means (`name: 123` is the
-        // string "123" there, where a `Value` holds a number).
-        let typed = serde_yaml::Deserializer::from_str(self.text)
-            .nth(document)
-            .and_then(|d| TypedDocument::deserialize(d).ok())
-            .map(|d| d.0);
-        if let Some(mut topology) = typed {
-            for section in sections {
-                self.adopt(document, section, &mut topology);
-            }
-            return;
-        }
-        let Some(Ok(Value::Mapping(mapping))) = serde_yaml::Deserializer::from_str(self.text)
-            .nth(document)
-            .map(Value::deserialize)
-        else {
-            return; // it parsed a moment ago
-        };
-        for (key, value) in mapping {
-            if let Some(section) = key.as_str().and_then(Section::from_key) {
-                self.section(document, section, value);
-            }
+        for (key, value) in others {
+            self.other_key(document, &key, &value);
         }
     }
 
-    /// Checks the top-level keys of a document: the lists it has, in the
-    /// order written, or `None` when it is not a mapping at all.
-    fn top_level_keys(&mut self, document: usize, value: Value) -> Option<Vec<Section>> {
+    /// One YAML document of the file that did not deserialise whole: its
+    /// top-level keys, then its lists item by item.
+    fn document(&mut self, document: usize, value: Value) {
         let mapping = match value {
-            Value::Null => return None,
+            Value::Null => return,
             Value::Mapping(mapping) => mapping,
             other => {
                 let position = self.value_position(document, &[]);
@@ -181,10 +169,9 @@ impl FileParser<'_> {
                         describe(&other)
                     ),
                 );
-                return None;
+                return;
             }
         };
-        let mut sections = Vec::new();
         for (key, value) in mapping {
             let Some(key) = key.as_str().map(str::to_string) else {
                 self.error(
@@ -194,39 +181,46 @@ impl FileParser<'_> {
                 );
                 continue;
             };
-            if let Some(section) = Section::from_key(&key) {
-                sections.push(section);
-            } else if EXPORT_VERSION_KEYS.contains(&key.as_str()) {
-                continue;
-            } else if UNMANAGED_KEYS.contains(&key.as_str()) {
-                if is_empty(&value) {
-                    // An export's `parameters: []`: nothing is left out.
-                    continue;
-                }
-                let position = self.key_position(document, &[], &key);
-                self.error(
-                    None,
-                    position,
-                    format!(
-                        "'{key}' is not managed by warren, which manages vhosts, exchanges, \
-                         queues, bindings and policies only; remove the key (an export of one \
-                         vhost, GET /api/definitions/{{vhost}}, leaves users and permissions out)"
-                    ),
-                );
-            } else {
-                let position = self.key_position(document, &[], &key);
-                let hint = super::suggest::hint(&key, Section::ALL.iter().map(|s| s.key()));
-                self.error(
-                    None,
-                    position,
-                    format!(
-                        "unknown key '{key}'{hint}; expected one of: {}",
-                        section_list()
-                    ),
-                );
+            match Section::from_key(&key) {
+                Some(section) => self.section(document, section, value),
+                None => self.other_key(document, &key, &value),
             }
         }
-        Some(sections)
+    }
+
+    /// A top-level key that is not a list of objects: an export's version
+    /// key (ignored), a key warren does not manage, or a typo.
+    fn other_key(&mut self, document: usize, key: &str, value: &Value) {
+        if EXPORT_VERSION_KEYS.contains(&key) {
+            return;
+        }
+        if UNMANAGED_KEYS.contains(&key) {
+            if is_empty(value) {
+                // An export's `parameters: []`: nothing is left out.
+                return;
+            }
+            let position = self.key_position(document, &[], key);
+            self.error(
+                None,
+                position,
+                format!(
+                    "'{key}' is not managed by warren, which manages vhosts, exchanges, \
+                     queues, bindings and policies only; remove the key (an export of one \
+                     vhost, GET /api/definitions/{{vhost}}, leaves users and permissions out)"
+                ),
+            );
+            return;
+        }
+        let position = self.key_position(document, &[], key);
+        let hint = super::suggest::hint(key, Section::ALL.iter().map(|s| s.key()));
+        self.error(
+            None,
+            position,
+            format!(
+                "unknown key '{key}'{hint}; expected one of: {}",
+                section_list()
+            ),
+        );
     }
 
     /// Takes the objects of `section` from a document that deserialised
@@ -418,8 +412,11 @@ fn move_all<T>(from: &mut Vec<T>, to: &mut Vec<T>) -> usize {
 }
 
 /// A whole document deserialised straight from the text: the lists of a
-/// topology, other keys skipped (they are checked on the `Value`).
-struct TypedDocument(Topology);
+/// topology, and the other top-level keys with their values, to be checked.
+struct TypedDocument {
+    topology: Topology,
+    others: Vec<(String, Value)>,
+}
 
 impl<'de> Deserialize<'de> for TypedDocument {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -441,7 +438,13 @@ impl<'de> serde::de::Visitor<'de> for TypedDocumentVisitor {
         mut map: A,
     ) -> Result<TypedDocument, A::Error> {
         let mut t = Topology::default();
+        let mut others = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
         while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                // The `Value` reading reports it, with its position.
+                return Err(serde::de::Error::custom(format!("duplicate key '{key}'")));
+            }
             // `queues:` with nothing after it is an empty list.
             match Section::from_key(&key) {
                 Some(Section::Vhosts) => {
@@ -462,12 +465,13 @@ impl<'de> serde::de::Visitor<'de> for TypedDocumentVisitor {
                 Some(Section::Routes) => {
                     t.routes = map.next_value::<Option<_>>()?.unwrap_or_default()
                 }
-                None => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
+                None => others.push((key, map.next_value::<Value>()?)),
             }
         }
-        Ok(TypedDocument(t))
+        Ok(TypedDocument {
+            topology: t,
+            others,
+        })
     }
 }
 

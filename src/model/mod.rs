@@ -79,7 +79,11 @@ pub struct Exchange {
     pub auto_delete: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub internal: bool,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "unique_keys::deserialize",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub arguments: Arguments,
 }
 
@@ -95,7 +99,11 @@ pub struct Queue {
     #[serde(default, skip_serializing_if = "is_false")]
     pub auto_delete: bool,
     /// `x-queue-type`, `x-message-ttl`, `x-dead-letter-exchange`, …
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "unique_keys::deserialize",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub arguments: Arguments,
 }
 
@@ -148,7 +156,11 @@ pub struct Binding {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub routing_key: String,
     /// Match arguments for headers exchanges (`x-match`, …).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "unique_keys::deserialize",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub arguments: Arguments,
     #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
     pub vhost: String,
@@ -173,6 +185,7 @@ pub struct Policy {
     pub apply_to: String,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub priority: i64,
+    #[serde(deserialize_with = "unique_keys::deserialize")]
     pub definition: Arguments,
 }
 
@@ -188,7 +201,11 @@ pub struct RouteAssertion {
     #[serde(default)]
     pub routing_key: String,
     /// Message headers, for headers exchanges.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "unique_keys::deserialize",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub headers: Arguments,
     /// The queues the message must reach, and no others; `[]` for none.
     pub reaches: Vec<String>,
@@ -519,6 +536,43 @@ fn is_false(b: &bool) -> bool {
 
 fn is_queue(d: &DestinationType) -> bool {
     *d == DestinationType::Queue
+}
+
+/// Argument maps refuse a key written twice: a plain map would keep the last
+/// value silently, and the file would not say what the broker gets.
+mod unique_keys {
+    use std::fmt;
+
+    use serde::de::{Deserializer, Error, MapAccess, Visitor};
+
+    use super::Arguments;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arguments, D::Error> {
+        struct Unique;
+
+        impl<'de> Visitor<'de> for Unique {
+            type Value = Arguments;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Arguments, A::Error> {
+                let mut out = Arguments::new();
+                while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+                    if out.contains_key(&key) {
+                        return Err(A::Error::custom(format!(
+                            "key '{key}' is written twice in the same mapping"
+                        )));
+                    }
+                    out.insert(key, value);
+                }
+                Ok(out)
+            }
+        }
+
+        d.deserialize_map(Unique)
+    }
 }
 
 /// Vhost tags arrive as a list in files and in `GET /api/vhosts`, and as a

@@ -328,20 +328,29 @@ pub enum Canned {
     Answer(String),
     /// Reads the request and never answers.
     Hang,
+    /// Answers with this status and a JSON error whose `reason` echoes the
+    /// whole request (its `Authorization` header included) and the
+    /// credentials decoded from it: a server as careless as they come.
+    Echo(u16),
 }
 
 impl Canned {
     /// A complete HTTP/1.1 answer.
     pub fn answer(status: u16, content_type: &str, body: &str) -> Canned {
-        Canned::Answer(format!(
-            "HTTP/1.1 {status} Canned\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ))
+        Canned::Answer(raw_answer(status, content_type, body))
     }
 
     pub fn json(status: u16, body: &str) -> Canned {
         Canned::answer(status, "application/json", body)
     }
+}
+
+/// A complete HTTP/1.1 answer that closes the connection.
+fn raw_answer(status: u16, content_type: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status} Canned\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
 }
 
 /// A local HTTP server that plays canned answers in order (repeating the
@@ -369,9 +378,9 @@ impl FakeServer {
                 let answers = answers.clone();
                 let counter = Arc::clone(&counter);
                 tokio::spawn(async move {
-                    if !read_request(&mut socket).await {
+                    let Some(request) = read_request(&mut socket).await else {
                         return;
-                    }
+                    };
                     let n = counter.fetch_add(1, Ordering::SeqCst);
                     match &answers[n.min(answers.len() - 1)] {
                         Canned::Answer(text) => {
@@ -379,6 +388,11 @@ impl FakeServer {
                             let _ = socket.shutdown().await;
                         }
                         Canned::Hang => tokio::time::sleep(Duration::from_secs(120)).await,
+                        Canned::Echo(status) => {
+                            let text = raw_answer(*status, "application/json", &echo(&request));
+                            let _ = socket.write_all(text.as_bytes()).await;
+                            let _ = socket.shutdown().await;
+                        }
                     }
                 });
             }
@@ -392,21 +406,40 @@ impl FakeServer {
     }
 }
 
-/// Reads one request's head and body; false when the client sent none (a
-/// TLS hello counts as a request: the answer then breaks the handshake).
-async fn read_request(socket: &mut tokio::net::TcpStream) -> bool {
+/// The body of [`Canned::Echo`]'s answer to `request`.
+fn echo(request: &[u8]) -> String {
+    use base64::Engine;
+    let text = String::from_utf8_lossy(request);
+    let credentials = text
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, value)| value.trim().strip_prefix("Basic "))
+        .and_then(|token| base64::engine::general_purpose::STANDARD.decode(token).ok())
+        .map(|decoded| String::from_utf8_lossy(&decoded).into_owned())
+        .unwrap_or_default();
+    json!({
+        "error": "echo",
+        "reason": format!("you sent: {text} (credentials: {credentials})"),
+    })
+    .to_string()
+}
+
+/// Reads one request's head and body; `None` when the client sent nothing
+/// (a TLS hello counts as a request: the answer then breaks the handshake).
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
     let mut data = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
         let n = match socket.read(&mut buf).await {
-            Ok(0) | Err(_) => return !data.is_empty(),
+            Ok(0) | Err(_) => return (!data.is_empty()).then_some(data),
             Ok(n) => n,
         };
         data.extend_from_slice(&buf[..n]);
         let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
             if data.first() == Some(&0x16) {
                 // A TLS ClientHello, not HTTP.
-                return true;
+                return Some(data);
             }
             continue;
         };
@@ -417,7 +450,7 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> bool {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0);
         if data.len() >= end + 4 + length {
-            return true;
+            return Some(data);
         }
     }
 }

@@ -6,4 +6,5 @@ pub mod broker;
 pub mod every_kind;
 pub mod process;
 pub mod proxy;
+pub mod tls;
 pub mod warren;

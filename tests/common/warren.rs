@@ -34,6 +34,11 @@ impl Run {
         self
     }
 
+    /// The last line of stderr: the error, after any `-v` request log.
+    pub fn last_stderr_line(&self) -> &str {
+        self.stderr.lines().last().unwrap_or("")
+    }
+
     /// Asserts the exit status and the whole stdout.
     #[track_caller]
     pub fn assert_stdout(&self, code: i32, stdout: &str) -> &Run {
@@ -63,14 +68,27 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let output = cargo_bin_cmd!("warren")
+    warren_bare_env(args, &[])
+}
+
+/// [`warren_bare`] with these environment variables set (`WARREN_*` ones
+/// included).
+pub fn warren_bare_env<I, S>(args: I, env: &[(&str, &str)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut command = cargo_bin_cmd!("warren");
+    command
         .args(args)
         .env_remove("WARREN_URL")
         .env_remove("WARREN_USERNAME")
         .env_remove("WARREN_PASSWORD")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("warren runs");
+        .env("NO_COLOR", "1");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("warren runs");
     Run {
         code: output.status.code().expect("warren exits with a status"),
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
