@@ -82,6 +82,20 @@ pub fn route(topology: &Topology, message: &Message<'_>) -> Result<Routed, Route
 /// to split a megabyte key into words.
 const MAX_ROUTING_KEY_BYTES: usize = 255;
 
+/// Policy patterns longer than this are not compiled (and so match
+/// nothing): the `regex` crate takes seconds and gigabytes to parse a
+/// megabyte pattern, and names are at most 255 bytes. `load` refuses them.
+pub const MAX_PATTERN_BYTES: usize = 64 << 10;
+
+/// A policy pattern compiled, or `None` when it is too long or the `regex`
+/// crate cannot compile it.
+fn compile_pattern(pattern: &str) -> Option<Regex> {
+    if pattern.len() > MAX_PATTERN_BYTES {
+        return None;
+    }
+    Regex::new(pattern).ok()
+}
+
 /// A topology indexed for routing: exchanges and queues by (vhost, name),
 /// bindings by (vhost, source), policy patterns compiled once. Routing a
 /// message then looks only at the bindings of the exchanges it passes
@@ -125,7 +139,7 @@ impl<'t> Router<'t> {
             .policies
             .iter()
             .filter(|policy| matches!(policy.apply_to.as_str(), "exchanges" | "all"))
-            .map(|policy| (policy, Regex::new(&policy.pattern).ok()))
+            .map(|policy| (policy, compile_pattern(&policy.pattern)))
             .collect();
         Router {
             exchanges,

@@ -44,7 +44,7 @@
 //! | route assertions that fail                        | route-fails, route-unknown-exchange, route-internal-exchange |
 //! | alias bombs, deep nesting (10,000 levels)         | alias-bomb, deep-nesting                                  |
 //! | binary garbage, bytes that are not UTF-8          | binary-garbage, non-utf8                                  |
-//! | size limits (generated)                           | fifty-mb-topology, fifty-mb-list, thirty-mb-list, thirty-mb-scalar, ten-mb-queue-name, ten-mb-argument, ten-mb-destination |
+//! | size limits (generated)                           | fifty-mb-topology, fifty-mb-list, thirty-mb-list, thirty-mb-scalar, ten-mb-queue-name, ten-mb-argument, ten-mb-destination, ten-mb-pattern |
 //! | inputs the fuzzer found (see fuzz/README.md)      | fuzz-*                                                    |
 
 use std::fs::File;
@@ -210,6 +210,19 @@ fn generated_cases() -> &'static [(PathBuf, Vec<String>)] {
                         out,
                         "vhosts: [{name: /}]\nqueues:\n  - name: q\n    arguments:\n      \
                          x-queue-type: ",
+                    ) + ten_mb(out)
+                },
+            ),
+            write(
+                "ten-mb-pattern.yaml",
+                &["warren checks patterns of up to 64 KiB"],
+                &|out| {
+                    put(
+                        out,
+                        "vhosts: [{name: /}]\nexchanges: [{name: e, type: topic}]\n\
+                         routes: [{exchange: e, routing_key: k, reaches: []}]\npolicies:\n  \
+                         - name: p\n    apply_to: exchanges\n    \
+                         definition: {alternate-exchange: x}\n    pattern: ",
                     ) + ten_mb(out)
                 },
             ),

@@ -837,6 +837,14 @@ fn check_policy_key(key: &str, value: &Value, at: ObjectRef, out: &mut Findings)
 /// more than the `regex` crate (look-around, backreferences, possessive
 /// quantifiers…). So only errors that PCRE makes too are reported.
 fn pattern_problem(pattern: &str) -> Option<String> {
+    if pattern.len() > route::MAX_PATTERN_BYTES {
+        return Some(format!(
+            "is {} bytes long; warren checks patterns of up to {} KiB (they match names of at \
+             most 255 bytes)",
+            pattern.len(),
+            route::MAX_PATTERN_BYTES >> 10
+        ));
+    }
     let err = regex::Regex::new(pattern).err()?;
     let text = err.to_string();
     const ALSO_INVALID_IN_PCRE: &[&str] = &[
@@ -1028,6 +1036,26 @@ policies: [{name: ttl, pattern: '^order\\.', apply_to: queues, definition: {mess
                 n - skipped,
                 skipped - 1
             )]
+        );
+    }
+
+    #[test]
+    fn a_huge_pattern_is_refused_without_being_compiled() {
+        // A regression guard: a 10 MB pattern took 4 s and 2 GB to compile,
+        // and then passed, since the regex crate's size limit is no PCRE
+        // error.
+        let pattern = "(a|b)".repeat(1 << 20);
+        let found = errors(&format!(
+            "{BASE}policies: [{{name: p, pattern: '{pattern}', definition: {{message-ttl: 1}}}}]"
+        ));
+        assert_eq!(found.len(), 1, "{}", found.len());
+        assert!(
+            found[0].ends_with(
+                "is 5242880 bytes long; warren checks patterns of up to 64 KiB (they match \
+                 names of at most 255 bytes)"
+            ),
+            "{}",
+            &found[0][found[0].len() - 200..]
         );
     }
 
