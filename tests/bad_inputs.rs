@@ -11,7 +11,7 @@
 //!
 //! The huge inputs are not committed: [`generated_cases`] writes them into
 //! `target/tmp/bad_inputs/` (a 50 MB topology and 50 MB of one list, over
-//! the 32 MiB limit; 30 MB of one list and of one scalar, under it; 10 MB
+//! the 16 MiB limit; 15 MB of one list and of one scalar, under it; 10 MB
 //! scalars) and they run like the others.
 //!
 //! Time and memory are those of the debug binary that `cargo test` builds
@@ -44,7 +44,7 @@
 //! | route assertions that fail                        | route-fails, route-unknown-exchange, route-internal-exchange |
 //! | alias bombs, deep nesting (10,000 levels)         | alias-bomb, deep-nesting                                  |
 //! | binary garbage, bytes that are not UTF-8          | binary-garbage, non-utf8                                  |
-//! | size limits (generated)                           | fifty-mb-topology, fifty-mb-list, thirty-mb-list, thirty-mb-scalar, ten-mb-queue-name, ten-mb-argument, ten-mb-destination, ten-mb-pattern |
+//! | size limits (generated)                           | fifty-mb-topology, fifty-mb-list, fifteen-mb-list, fifteen-mb-scalar, ten-mb-queue-name, ten-mb-argument, ten-mb-destination, ten-mb-pattern |
 //! | inputs the fuzzer found (see fuzz/README.md)      | fuzz-*                                                    |
 
 use std::fs::File;
@@ -147,7 +147,7 @@ fn generated_cases() -> &'static [(PathBuf, Vec<String>)] {
             write(
                 "fifty-mb-topology.yaml",
                 &[
-                    "the file is larger than 32 MiB",
+                    "the file is larger than 16 MiB",
                     "split the topology into several files",
                 ],
                 &|out| {
@@ -172,28 +172,28 @@ fn generated_cases() -> &'static [(PathBuf, Vec<String>)] {
                         )
                 },
             ),
-            // One list of 50 MB, then of 30 MB: two bytes a node.
+            // One list of 50 MB, then of 15 MB: two bytes a node.
             write(
                 "fifty-mb-list.yaml",
-                &["the file is larger than 32 MiB"],
+                &["the file is larger than 16 MiB"],
                 &|out| list(out, 50 * MIB),
             ),
             write(
-                "thirty-mb-list.yaml",
+                "fifteen-mb-list.yaml",
                 &[
                     "more than 1,000,000 YAML nodes",
                     "split the topology into several files",
                 ],
-                &|out| list(out, 30 * MIB),
+                &|out| list(out, 15 * MIB),
             ),
-            // 30 MB of one plain scalar (commas do not end it outside a flow
+            // 15 MB of one plain scalar (commas do not end it outside a flow
             // list), whose syntax error is at its very end.
             write(
-                "thirty-mb-scalar.yaml",
+                "fifteen-mb-scalar.yaml",
                 &["invalid YAML: mapping values are not allowed in this context"],
                 &|out| {
                     let chunk = "1,".repeat(1 << 15);
-                    let body: usize = (0..30 * MIB / chunk.len()).map(|_| put(out, &chunk)).sum();
+                    let body: usize = (0..15 * MIB / chunk.len()).map(|_| put(out, &chunk)).sum();
                     body + put(out, "1]\nqueues: [")
                 },
             ),

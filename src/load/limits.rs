@@ -16,10 +16,10 @@
 use std::mem::MaybeUninit;
 
 /// Files larger than this are refused without being parsed. A file of one
-/// huge scalar is parsed twice (counted, then loaded) at some 50 MB/s in a
-/// debug build, and a realistic file reaches [`MAX_NODES`] well before this
-/// size (at 7 to 15 bytes a node).
-pub const MAX_FILE_BYTES: usize = 32 << 20;
+/// huge scalar is parsed twice (counted, then loaded), at 20 to 40 MB/s in
+/// a debug build; a realistic file reaches [`MAX_NODES`] near this size (at
+/// 7 to 15 bytes a node).
+pub const MAX_FILE_BYTES: usize = 16 << 20;
 
 /// Files with more YAML nodes than this are refused: about 70,000 queues of
 /// a definitions export, or 250,000 queues written `- name: q` with their
