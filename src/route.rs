@@ -5,19 +5,23 @@
 //! It reads no broker: it answers from the declared objects only, and each
 //! matching rule follows the broker's own source, cited where it is
 //! implemented. It does not validate the topology: a binding to a queue that
-//! is not declared is followed as written (`load` reports it). It does not
+//! is not declared is followed as written (`load` reports it), and one whose
+//! routing key is longer than the broker's 255 bytes routes nothing. It does not
 //! model what happens once a queue is chosen (dead-lettering, length limits,
 //! consumers), nor operator policies and exchange decorators (federation),
 //! which the model does not hold. Plugin exchange types (`x-consistent-hash`,
 //! `x-delayed-message`, …) route by rules that cannot be computed offline, so
 //! reaching one is an error rather than a guess.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::cell::Cell;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use regex::Regex;
 use serde_json::Value;
 
-use crate::model::{Arguments, Binding, DestinationType, Policy, Topology, builtin_exchange_type};
+use crate::model::{
+    Arguments, Binding, DestinationType, Exchange, Policy, Topology, builtin_exchange_type,
+};
 
 /// A message to route.
 #[derive(Debug, Clone)]
@@ -66,52 +70,139 @@ pub enum RouteError {
     },
 }
 
-/// The queues `message` reaches in `topology`.
-///
-/// Follows `rabbit_exchange:route/3` (rabbitmq-server,
-/// `deps/rabbit/src/rabbit_exchange.erl`): a work list of exchanges, each
-/// visited once (so cycles end), each queue counted once; an exchange whose
-/// own bindings match nothing hands the message to its alternate exchange,
-/// if it has one.
+/// The queues `message` reaches in `topology`: [`Router::route`] for one
+/// message. To route many messages through one topology, build the
+/// [`Router`] once.
 pub fn route(topology: &Topology, message: &Message<'_>) -> Result<Routed, RouteError> {
-    let published_to =
-        resolve_exchange(topology, message.vhost, message.exchange).ok_or_else(|| {
-            RouteError::NoSuchExchange {
-                vhost: message.vhost.to_string(),
-                exchange: message.exchange.to_string(),
+    Router::new(topology).route(message)
+}
+
+/// Routing keys longer than this cannot be declared (AMQP short strings):
+/// a binding with such a key routes nothing here, and matching never has
+/// to split a megabyte key into words.
+const MAX_ROUTING_KEY_BYTES: usize = 255;
+
+/// Policy patterns longer than this are not compiled (and so match
+/// nothing): the `regex` crate takes seconds and gigabytes to parse a
+/// megabyte pattern, and names are at most 255 bytes. `load` refuses them.
+pub const MAX_PATTERN_BYTES: usize = 64 << 10;
+
+/// A policy pattern compiled, or `None` when it is too long or the `regex`
+/// crate cannot compile it.
+fn compile_pattern(pattern: &str) -> Option<Regex> {
+    if pattern.len() > MAX_PATTERN_BYTES {
+        return None;
+    }
+    Regex::new(pattern).ok()
+}
+
+/// A topology indexed for routing: exchanges and queues by (vhost, name),
+/// bindings by (vhost, source), policy patterns compiled once. Routing a
+/// message then looks only at the bindings of the exchanges it passes
+/// through.
+pub struct Router<'t> {
+    exchanges: HashMap<(&'t str, &'t str), &'t Exchange>,
+    queues: HashSet<(&'t str, &'t str)>,
+    bindings: HashMap<(&'t str, &'t str), Vec<&'t Binding>>,
+    /// Policies in file order, each with its pattern (`None` when the
+    /// `regex` crate cannot compile it: it matches nothing).
+    policies: Vec<(&'t Policy, Option<Regex>)>,
+    /// Bindings looked at so far, over every message routed: what routing
+    /// has cost, for callers that route many messages.
+    bindings_examined: Cell<usize>,
+}
+
+impl<'t> Router<'t> {
+    pub fn new(topology: &'t Topology) -> Router<'t> {
+        let mut exchanges = HashMap::new();
+        for exchange in &topology.exchanges {
+            // The first declaration wins, as a search in file order would.
+            exchanges
+                .entry((exchange.vhost.as_str(), exchange.name.as_str()))
+                .or_insert(exchange);
+        }
+        let queues = topology
+            .queues
+            .iter()
+            .map(|queue| (queue.vhost.as_str(), queue.name.as_str()))
+            .collect();
+        let mut bindings: HashMap<(&str, &str), Vec<&Binding>> = HashMap::new();
+        for binding in &topology.bindings {
+            if binding.routing_key.len() <= MAX_ROUTING_KEY_BYTES {
+                bindings
+                    .entry((binding.vhost.as_str(), binding.source.as_str()))
+                    .or_default()
+                    .push(binding);
             }
-        })?;
-    // `rabbit_channel:check_internal_exchange/1` refuses the publish before
-    // anything is routed.
-    if published_to.internal {
-        return Err(RouteError::InternalExchange {
-            vhost: message.vhost.to_string(),
-            exchange: message.exchange.to_string(),
-        });
+        }
+        let policies = topology
+            .policies
+            .iter()
+            .filter(|policy| matches!(policy.apply_to.as_str(), "exchanges" | "all"))
+            .map(|policy| (policy, compile_pattern(&policy.pattern)))
+            .collect();
+        Router {
+            exchanges,
+            queues,
+            bindings,
+            policies,
+            bindings_examined: Cell::new(0),
+        }
     }
 
-    let mut walk = Walk::starting_at(published_to);
-    while let Some(exchange) = walk.pending.pop_front() {
-        walk.exchanges.push(exchange.name);
-        let destinations = matching_destinations(topology, message, &exchange)?;
-        // Only an exchange that found no destination at all, not even an
-        // undeclared queue or exchange, uses its alternate exchange
-        // (`process_alternate/2` runs on the exchange's own results).
-        if destinations.is_empty() {
-            if let Some(alternate) = alternate_exchange(topology, message.vhost, &exchange) {
-                walk.send_to_exchange(topology, message.vhost, alternate);
-            }
-        }
-        for destination in destinations {
-            match destination {
-                Destination::Queue(queue) => {
-                    walk.queues.insert(queue);
-                }
-                Destination::Exchange(name) => walk.send_to_exchange(topology, message.vhost, name),
-            }
-        }
+    /// How many bindings the messages routed so far were matched against.
+    pub fn bindings_examined(&self) -> usize {
+        self.bindings_examined.get()
     }
-    Ok(walk.into_routed())
+
+    /// The queues `message` reaches.
+    ///
+    /// Follows `rabbit_exchange:route/3` (rabbitmq-server,
+    /// `deps/rabbit/src/rabbit_exchange.erl`): a work list of exchanges, each
+    /// visited once (so cycles end), each queue counted once; an exchange
+    /// whose own bindings match nothing hands the message to its alternate
+    /// exchange, if it has one.
+    pub fn route(&self, message: &Message<'_>) -> Result<Routed, RouteError> {
+        let published_to =
+            resolve_exchange(self, message.vhost, message.exchange).ok_or_else(|| {
+                RouteError::NoSuchExchange {
+                    vhost: message.vhost.to_string(),
+                    exchange: message.exchange.to_string(),
+                }
+            })?;
+        // `rabbit_channel:check_internal_exchange/1` refuses the publish before
+        // anything is routed.
+        if published_to.internal {
+            return Err(RouteError::InternalExchange {
+                vhost: message.vhost.to_string(),
+                exchange: message.exchange.to_string(),
+            });
+        }
+
+        let routing_words = topic_words(message.routing_key);
+        let mut walk = Walk::starting_at(published_to);
+        while let Some(exchange) = walk.pending.pop_front() {
+            walk.exchanges.push(exchange.name);
+            let destinations = matching_destinations(self, message, &routing_words, &exchange)?;
+            // Only an exchange that found no destination at all, not even an
+            // undeclared queue or exchange, uses its alternate exchange
+            // (`process_alternate/2` runs on the exchange's own results).
+            if destinations.is_empty() {
+                if let Some(alternate) = alternate_exchange(self, message.vhost, &exchange) {
+                    walk.send_to_exchange(self, message.vhost, alternate);
+                }
+            }
+            for destination in destinations {
+                match destination {
+                    Destination::Queue(queue) => {
+                        walk.queues.insert(queue);
+                    }
+                    Destination::Exchange(name) => walk.send_to_exchange(self, message.vhost, name),
+                }
+            }
+        }
+        Ok(walk.into_routed())
+    }
 }
 
 /// The state of one routing walk.
@@ -138,11 +229,11 @@ impl<'r> Walk<'r> {
     /// Queues exchange `name` for routing, unless the message has been
     /// there already; an exchange that does not exist is noted and dropped,
     /// as `cons_if_present/2` drops it.
-    fn send_to_exchange(&mut self, topology: &'r Topology, vhost: &str, name: &'r str) {
+    fn send_to_exchange(&mut self, router: &Router<'r>, vhost: &str, name: &'r str) {
         if !self.seen.insert(name) {
             return;
         }
-        match resolve_exchange(topology, vhost, name) {
+        match resolve_exchange(router, vhost, name) {
             Some(exchange) => self.pending.push_back(exchange),
             None => {
                 self.missing_exchanges.insert(name);
@@ -176,7 +267,7 @@ struct ResolvedExchange<'r> {
 /// The exchange `name` in `vhost`. Built-in exchanges come first: the
 /// broker creates them with fixed properties in every vhost.
 fn resolve_exchange<'r>(
-    topology: &'r Topology,
+    router: &Router<'r>,
     vhost: &str,
     name: &'r str,
 ) -> Option<ResolvedExchange<'r>> {
@@ -190,10 +281,9 @@ fn resolve_exchange<'r>(
             arguments: None,
         });
     }
-    topology
+    router
         .exchanges
-        .iter()
-        .find(|exchange| exchange.vhost == vhost && exchange.name == name)
+        .get(&(vhost, name))
         .map(|exchange| ResolvedExchange {
             name: &exchange.name,
             kind: &exchange.kind,
@@ -237,13 +327,19 @@ fn match_rule(vhost: &str, exchange: &ResolvedExchange<'_>) -> Result<MatchRule,
 }
 
 impl MatchRule {
-    fn binding_matches(self, binding: &Binding, message: &Message<'_>) -> bool {
+    /// `routing_words` are the words of the message's routing key.
+    fn binding_matches(
+        self,
+        binding: &Binding,
+        message: &Message<'_>,
+        routing_words: &[&str],
+    ) -> bool {
         match self {
             // The default exchange takes no explicit bindings.
             MatchRule::Default => false,
             MatchRule::Direct => binding.routing_key == message.routing_key,
             MatchRule::Fanout => true,
-            MatchRule::Topic => topic_matches(&binding.routing_key, message.routing_key),
+            MatchRule::Topic => topic_matches(&binding.routing_key, routing_words),
             MatchRule::Headers => headers_match(&binding.arguments, message.headers),
         }
     }
@@ -252,8 +348,9 @@ impl MatchRule {
 /// Where `exchange` sends `message`: the destinations of its matching
 /// bindings, or for the default exchange the queue the routing key names.
 fn matching_destinations<'r>(
-    topology: &'r Topology,
+    router: &Router<'r>,
     message: &Message<'r>,
+    routing_words: &[&str],
     exchange: &ResolvedExchange<'r>,
 ) -> Result<Vec<Destination<'r>>, RouteError> {
     let rule = match_rule(message.vhost, exchange)?;
@@ -261,21 +358,25 @@ fn matching_destinations<'r>(
         // Every queue is reachable under its own name, without a binding
         // (`rabbit_exchange:route/3`, first clause); only declared queues
         // count here.
-        let declared = topology
+        let declared = router
             .queues
-            .iter()
-            .any(|queue| queue.vhost == message.vhost && queue.name == message.routing_key);
+            .contains(&(message.vhost, message.routing_key));
         return Ok(if declared {
             vec![Destination::Queue(message.routing_key)]
         } else {
             Vec::new()
         });
     }
-    let destinations = topology
+    let bindings = router
         .bindings
+        .get(&(message.vhost, exchange.name))
+        .map_or(&[][..], Vec::as_slice);
+    router
+        .bindings_examined
+        .set(router.bindings_examined.get() + bindings.len());
+    let destinations = bindings
         .iter()
-        .filter(|binding| binding.vhost == message.vhost && binding.source == exchange.name)
-        .filter(|binding| rule.binding_matches(binding, message))
+        .filter(|binding| rule.binding_matches(binding, message, routing_words))
         .map(|binding| match binding.destination_type {
             DestinationType::Queue => Destination::Queue(&binding.destination),
             DestinationType::Exchange => Destination::Exchange(&binding.destination),
@@ -296,7 +397,8 @@ fn topic_words(key: &str) -> Vec<&str> {
     }
 }
 
-/// Whether a topic `binding_key` matches `routing_key`.
+/// Whether a topic `binding_key` matches a routing key, split into its
+/// words (once per message) by [`topic_words`].
 ///
 /// The semantics are those of the trie walk in
 /// `rabbit_db_topic_exchange:trie_match/5` (rabbitmq-server,
@@ -309,8 +411,7 @@ fn topic_words(key: &str) -> Vec<&str> {
 /// Computed as a dynamic programme over the words, in time proportional to
 /// (binding words × routing words), so that `#.#.#.…` cannot backtrack
 /// exponentially.
-fn topic_matches(binding_key: &str, routing_key: &str) -> bool {
-    let routing = topic_words(routing_key);
+fn topic_matches(binding_key: &str, routing: &[&str]) -> bool {
     // matched[j]: the binding words so far match the first j routing words.
     let mut matched = vec![false; routing.len() + 1];
     matched[0] = true;
@@ -402,7 +503,7 @@ fn headers_match(binding_arguments: &Arguments, headers: &Arguments) -> bool {
 /// `alternate-exchange` key of the one policy in force. The default
 /// exchange never has one: the broker routes it without looking.
 fn alternate_exchange<'r>(
-    topology: &'r Topology,
+    router: &Router<'r>,
     vhost: &str,
     exchange: &ResolvedExchange<'r>,
 ) -> Option<&'r str> {
@@ -415,7 +516,7 @@ fn alternate_exchange<'r>(
     {
         return argument.as_str();
     }
-    policy_in_force(topology, vhost, exchange.name)?
+    policy_in_force(router, vhost, exchange.name)?
         .definition
         .get("alternate-exchange")
         .and_then(Value::as_str)
@@ -429,13 +530,13 @@ fn alternate_exchange<'r>(
 /// tie unordered; here the first name in byte order wins, so the answer is
 /// stable. Patterns are PCRE on the broker and the `regex` crate here; a
 /// pattern `regex` cannot compile matches nothing.
-fn policy_in_force<'r>(topology: &'r Topology, vhost: &str, name: &str) -> Option<&'r Policy> {
-    topology
+fn policy_in_force<'r>(router: &Router<'r>, vhost: &str, name: &str) -> Option<&'r Policy> {
+    router
         .policies
         .iter()
-        .filter(|policy| policy.vhost == vhost)
-        .filter(|policy| matches!(policy.apply_to.as_str(), "exchanges" | "all"))
-        .filter(|policy| Regex::new(&policy.pattern).is_ok_and(|pattern| pattern.is_match(name)))
+        .filter(|(policy, _)| policy.vhost == vhost)
+        .filter(|(_, pattern)| pattern.as_ref().is_some_and(|p| p.is_match(name)))
+        .map(|(policy, _)| *policy)
         .min_by(|a, b| {
             b.priority
                 .cmp(&a.priority)
@@ -479,6 +580,38 @@ mod tests {
         publish(topology, exchange, routing_key, &Arguments::new())
             .unwrap_or_else(|err| panic!("routing to '{exchange}' failed: {err}"))
             .queues
+    }
+
+    #[test]
+    fn a_binding_key_longer_than_the_broker_allows_routes_nothing() {
+        // `#.#.….#` matches every key; at 301 bytes it cannot be declared.
+        let key = format!("{}#", "#.".repeat(150));
+        let t = topology(&format!(
+            "queues: [{{name: q}}, {{name: r}}]\nbindings:\n  \
+             - {{source: amq.topic, destination: q, routing_key: '{key}'}}\n  \
+             - {{source: amq.topic, destination: r, routing_key: '#'}}\n"
+        ));
+        assert_eq!(queues(&t, "amq.topic", "a.b"), ["r"]);
+    }
+
+    #[test]
+    fn a_router_routes_many_messages_through_one_index() {
+        let t = topology(
+            "exchanges: [{name: e, type: direct}]\nqueues: [{name: a}, {name: b}]\n\
+             bindings: [{source: e, destination: a, routing_key: a}, \
+             {source: e, destination: b, routing_key: b}]\n",
+        );
+        let router = Router::new(&t);
+        let headers = Arguments::new();
+        for key in ["a", "b"] {
+            let message = Message {
+                vhost: "/",
+                exchange: "e",
+                routing_key: key,
+                headers: &headers,
+            };
+            assert_eq!(router.route(&message).unwrap().queues, [key]);
+        }
     }
 
     // ---- topic matching ------------------------------------------------
@@ -573,7 +706,7 @@ mod tests {
         let wrong: Vec<String> = TOPIC_CASES
             .iter()
             .filter(|(binding_key, routing_key, expected)| {
-                topic_matches(binding_key, routing_key) != *expected
+                topic_matches(binding_key, &topic_words(routing_key)) != *expected
             })
             .map(|(binding_key, routing_key, expected)| {
                 format!("binding {binding_key:?} routing {routing_key:?}: expected {expected}")
@@ -590,9 +723,12 @@ mod tests {
         let hashes_then_miss = format!("{all_hashes}.b");
         let alternating = vec!["#.a"; 30].join(".") + ".#.b";
         let started = Instant::now();
-        assert!(topic_matches(&all_hashes, &routing_key));
-        assert!(!topic_matches(&hashes_then_miss, &routing_key));
-        assert!(!topic_matches(&alternating, &routing_key));
+        assert!(topic_matches(&all_hashes, &topic_words(&routing_key)));
+        assert!(!topic_matches(
+            &hashes_then_miss,
+            &topic_words(&routing_key)
+        ));
+        assert!(!topic_matches(&alternating, &topic_words(&routing_key)));
         let t = topology(&format!(
             "exchanges: [{{name: t, type: topic}}]\n\
              queues: [{{name: q}}]\n\

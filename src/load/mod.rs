@@ -14,11 +14,13 @@ use std::path::{Path, PathBuf};
 use crate::model::{Counts, Topology};
 
 mod arguments;
+mod limits;
 mod locate;
 mod parse;
 mod suggest;
 pub mod validate;
 
+pub use limits::{MAX_FILE_BYTES, MAX_NODES};
 pub use locate::Seg;
 pub use suggest::{did_you_mean, edit_distance};
 use validate::{Finding, ObjectRef, Severity};
@@ -220,7 +222,7 @@ impl ProbeBudget {
 
 impl Default for ProbeBudget {
     fn default() -> ProbeBudget {
-        ProbeBudget::new(16 << 20)
+        ProbeBudget::new(8 << 20)
     }
 }
 
@@ -235,16 +237,50 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadFailed> {
     } else {
         paths
     };
-    let (files, mut errors) = resolve_files(paths);
+    let (files, errors) = resolve_files(paths);
+    let contents = files.iter().map(|path| read_at_most_limit(path)).collect();
+    load_contents(files, contents, errors)
+}
+
+/// Loads, merges and validates files given as `(name, bytes)`, each name
+/// standing for a path in messages: what [`load`] does once it has read its
+/// files. For tests and the fuzz target, which have no files.
+pub fn load_sources(sources: Vec<(String, Vec<u8>)>) -> Result<Loaded, LoadFailed> {
+    let files = sources
+        .iter()
+        .map(|(name, _)| PathBuf::from(name))
+        .collect();
+    let contents = sources.into_iter().map(|(_, bytes)| Ok(bytes)).collect();
+    load_contents(files, contents, Vec::new())
+}
+
+/// A file's bytes, but no more than one byte past [`MAX_FILE_BYTES`]: enough
+/// for the parser to refuse it, without reading a huge (or endless) file.
+fn read_at_most_limit(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Parses each file's contents in turn, merges them and validates the
+/// result. `errors` holds those found while looking for the files.
+fn load_contents(
+    files: Vec<PathBuf>,
+    contents: Vec<std::io::Result<Vec<u8>>>,
+    mut errors: Vec<Diagnostic>,
+) -> Result<Loaded, LoadFailed> {
     let mut warnings = Vec::new();
     let mut budget = ProbeBudget::default();
     let mut topology = Topology::default();
     let mut origins = Origins::default();
     // Texts are kept to locate the findings of validation afterwards.
     let mut texts: Vec<Option<String>> = Vec::new();
-    for (index, path) in files.iter().enumerate() {
+    for (index, (path, content)) in files.iter().zip(contents).enumerate() {
         let name = path.display().to_string();
-        let bytes = match std::fs::read(path) {
+        let bytes = match content {
             Ok(bytes) => bytes,
             Err(err) => {
                 errors.push(Diagnostic::in_file(
@@ -260,7 +296,8 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadFailed> {
         warnings.extend(parsed.warnings);
         topology.extend(parsed.topology);
         origins.extend(parsed.origins);
-        texts.push(parse::text_of(&bytes).ok().map(str::to_string));
+        // Kept without a copy; the locator skips a byte-order mark itself.
+        texts.push(String::from_utf8(bytes).ok());
     }
 
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
@@ -402,10 +439,10 @@ impl Placer<'_> {
         }
         Diagnostic {
             file: Some(file),
-            object: Some(object),
+            object: Some(shorten(&object)),
             line: position.map(|p| p.line),
             column: position.map(|p| p.column),
-            message,
+            message: shorten(&message),
         }
     }
 
@@ -423,6 +460,7 @@ impl Placer<'_> {
             .section
             .label(origin.index, &validate::object_name(self.topology, object));
         let position = self.texts[origin.file].as_deref().and_then(|text| {
+            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
             let mut path = vec![Seg::key(object.section.key()), Seg::Index(origin.item)];
             let object_path_len = path.len();
             path.extend_from_slice(field);
@@ -442,6 +480,32 @@ impl Placer<'_> {
         });
         (file, label, position)
     }
+}
+
+/// Messages and labels longer than this are shortened in the middle.
+const MAX_SHOWN_BYTES: usize = 1024;
+
+/// `text`, or for a long one (a label or message quoting a megabyte name)
+/// its start and end around a note of how much was left out, so an error
+/// about a huge value is not itself huge.
+fn shorten(text: &str) -> String {
+    if text.len() <= MAX_SHOWN_BYTES {
+        return text.to_string();
+    }
+    let keep = MAX_SHOWN_BYTES * 2 / 5;
+    let head_end = (0..=keep)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let tail_start = (text.len() - keep..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    format!(
+        "{}…[{} bytes left out]…{}",
+        &text[..head_end],
+        tail_start - head_end,
+        &text[tail_start..]
+    )
 }
 
 /// `events -> order.events`; the default exchange reads `(default)`.
@@ -492,6 +556,17 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    fn a_long_text_is_shortened_in_the_middle() {
+        assert_eq!(shorten("short"), "short");
+        let long = format!("queue '{}é' is not declared", "q".repeat(10 << 20));
+        let shown = shorten(&long);
+        assert!(shown.len() < 2 * MAX_SHOWN_BYTES, "{}", shown.len());
+        assert!(shown.starts_with("queue 'qqq"), "{shown}");
+        assert!(shown.ends_with("qqé' is not declared"), "{shown}");
+        assert!(shown.contains(" bytes left out]…"), "{shown}");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use serde::Deserialize;
 use serde_yaml::Value;
 
+use super::limits;
 use super::locate::{self, Position, Seg};
 use super::{Diagnostic, Origin, Origins, ProbeBudget, Section};
 use crate::model::{Binding, Exchange, Policy, Queue, RouteAssertion, Topology, Vhost};
@@ -55,6 +56,11 @@ pub struct ParsedFile {
 /// called `name` in messages.
 pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudget) -> ParsedFile {
     let mut parsed = ParsedFile::default();
+    if bytes.len() > limits::MAX_FILE_BYTES {
+        let message = limits::too_many_bytes();
+        parsed.errors.push(Diagnostic::in_file(name, message));
+        return parsed;
+    }
     let text = match text_of(bytes) {
         Ok(text) => text,
         Err(err) => {
@@ -62,6 +68,10 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudge
             return parsed;
         }
     };
+    if let Some(reason) = limits::too_big(text) {
+        parsed.errors.push(Diagnostic::in_file(name, reason));
+        return parsed;
+    }
     let mut file_parser = FileParser {
         file,
         name,
@@ -370,10 +380,10 @@ impl FileParser<'_> {
     fn error(&mut self, object: Option<String>, position: Option<Position>, message: String) {
         self.parsed.errors.push(Diagnostic {
             file: Some(self.name.to_string()),
-            object,
+            object: object.map(|o| super::shorten(&o)),
             line: position.map(|p| p.line),
             column: position.map(|p| p.column),
-            message,
+            message: super::shorten(&message),
         });
     }
 
@@ -613,10 +623,15 @@ fn describe(value: &Value) -> &'static str {
 }
 
 fn char_at(text: &str, position: Position) -> Option<char> {
-    text.lines()
-        .nth(position.line.checked_sub(1)?)?
-        .chars()
-        .nth(position.column.checked_sub(1)?)
+    let line = text.lines().nth(position.line.checked_sub(1)?)?;
+    let column = position.column.checked_sub(1)?;
+    if line.is_ascii() {
+        // A megabyte line is common in a bad file; counting its characters
+        // one by one is not needed then.
+        line.as_bytes().get(column).map(|&b| char::from(b))
+    } else {
+        line.chars().nth(column)
+    }
 }
 
 #[cfg(test)]

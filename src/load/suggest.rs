@@ -12,19 +12,88 @@ pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let limit = word.chars().count().div_ceil(3).clamp(1, 4);
+    did_you_mean_within(word, candidates, &mut HintBudget::default())
+}
+
+/// How much work "did you mean" may still do, in candidates looked at plus
+/// cells of the edit-distance table. A file with thousands of dangling
+/// bindings to a vhost of thousands of queues would otherwise compare every
+/// pair; once the budget is spent, errors simply come without a hint.
+#[derive(Debug)]
+pub struct HintBudget {
+    remaining: usize,
+}
+
+impl HintBudget {
+    pub fn new(work: usize) -> HintBudget {
+        HintBudget { remaining: work }
+    }
+
+    fn spend(&mut self, cost: usize) -> bool {
+        match self.remaining.checked_sub(cost) {
+            Some(rest) => {
+                self.remaining = rest;
+                true
+            }
+            None => {
+                self.remaining = 0;
+                false
+            }
+        }
+    }
+}
+
+impl Default for HintBudget {
+    /// A few tenths of a second of comparisons in a debug build; a
+    /// misspelt name among a thousand takes a few hundred thousand.
+    fn default() -> HintBudget {
+        HintBudget::new(4_000_000)
+    }
+}
+
+/// Words longer than this get no suggestion: no name the broker accepts is
+/// that long, and comparing megabyte strings is not worth it.
+const MAX_WORD_CHARS: usize = 512;
+
+/// [`did_you_mean`], spending from `budget`; `None` once it is spent.
+pub fn did_you_mean_within<'a, I>(
+    word: &str,
+    candidates: I,
+    budget: &mut HintBudget,
+) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let word_chars = word.chars().count();
+    if word_chars > MAX_WORD_CHARS {
+        return None;
+    }
+    let limit = word_chars.div_ceil(3).clamp(1, 4);
+    let lower_word = word.to_lowercase();
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {
-        if candidate == word {
+        if !budget.spend(1) {
+            break;
+        }
+        // Each edit changes the length by one at most: a candidate whose
+        // length differs by more than the limit is no near miss.
+        if candidate == word || candidate.len() > 4 * (MAX_WORD_CHARS + 4) {
             continue;
         }
-        let distance = if candidate.to_lowercase() == word.to_lowercase() {
+        let candidate_chars = candidate.chars().count();
+        if candidate_chars.abs_diff(word_chars) > limit {
+            continue;
+        }
+        if !budget.spend(word_chars * candidate_chars) {
+            break;
+        }
+        let distance = if candidate.to_lowercase() == lower_word {
             0
         } else {
             edit_distance(word, candidate)
         };
         // Replacing every character of a short name is no near miss.
-        let longest = word.chars().count().max(candidate.chars().count());
+        let longest = word_chars.max(candidate_chars);
         let plausible = distance <= limit && distance < longest;
         if plausible && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
@@ -38,7 +107,15 @@ pub fn hint<'a, I>(word: &str, candidates: I) -> String
 where
     I: IntoIterator<Item = &'a str>,
 {
-    match did_you_mean(word, candidates) {
+    hint_within(word, candidates, &mut HintBudget::default())
+}
+
+/// [`hint`], spending from `budget`.
+pub fn hint_within<'a, I>(word: &str, candidates: I, budget: &mut HintBudget) -> String
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    match did_you_mean_within(word, candidates, budget) {
         Some(candidate) => format!(" (did you mean '{candidate}'?)"),
         None => String::new(),
     }
@@ -131,6 +208,28 @@ mod tests {
     fn the_closest_candidate_wins_and_ties_go_to_the_first() {
         assert_eq!(did_you_mean("queus", ["queues", "queue"]), Some("queues"));
         assert_eq!(did_you_mean("ab", ["ac", "ad"]), Some("ac"));
+    }
+
+    #[test]
+    fn a_huge_word_gets_no_suggestion_and_costs_nothing() {
+        let huge = "q".repeat(10 << 20);
+        assert_eq!(did_you_mean(&huge, ["q", "queue"]), None);
+        let almost = format!("{huge}x");
+        assert_eq!(
+            did_you_mean("queue", [almost.as_str(), "queues"]),
+            Some("queues")
+        );
+    }
+
+    #[test]
+    fn a_spent_budget_gives_no_suggestion() {
+        let mut budget = HintBudget::new(3);
+        assert_eq!(did_you_mean_within("topik", ["topic"], &mut budget), None);
+        let mut budget = HintBudget::new(1_000);
+        assert_eq!(
+            did_you_mean_within("topik", ["topic"], &mut budget),
+            Some("topic")
+        );
     }
 
     #[test]

@@ -7,14 +7,15 @@
 //! loader turns that into a file, a label and a line. The tables of known
 //! arguments live in `arguments`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
 use super::Section;
 use super::arguments::{self, QueueType, ValueRule};
 use super::locate::Seg;
-use super::suggest::hint;
+use super::suggest::{HintBudget, hint, hint_within};
 use crate::model::{
     Arguments, Binding, DestinationType, Exchange, ObjectId, Policy, Queue, RouteAssertion,
     Topology, Vhost, builtin_exchange_type, is_reserved_name,
@@ -71,8 +72,15 @@ pub fn validate(topology: &Topology) -> Vec<Finding> {
     for (i, policy) in topology.policies.iter().enumerate() {
         check_policy(policy, at(Section::Policies, i), &mut out);
     }
-    for (i, assertion) in topology.routes.iter().enumerate() {
-        check_route(topology, assertion, at(Section::Routes, i), &mut out);
+    if !topology.routes.is_empty() {
+        let router = route::Router::new(topology);
+        for (i, assertion) in topology.routes.iter().enumerate() {
+            if router.bindings_examined() > MAX_ROUTE_WORK {
+                skip_routes(topology.routes.len() - i, at(Section::Routes, i), &mut out);
+                break;
+            }
+            check_route(&router, assertion, at(Section::Routes, i), &mut out);
+        }
     }
     out.0
 }
@@ -128,15 +136,21 @@ impl Findings {
 struct Scope<'t> {
     /// Vhost names in file order.
     vhosts: Vec<&'t str>,
+    listed_vhosts: HashSet<&'t str>,
     default_queue_types: HashMap<&'t str, QueueType>,
     exchanges: HashMap<&'t str, BTreeSet<&'t str>>,
     queues: HashMap<&'t str, BTreeSet<&'t str>>,
+    /// Shared by every "did you mean" against declared names, whose lists
+    /// can be long.
+    hints: RefCell<HintBudget>,
 }
 
 impl<'t> Scope<'t> {
     fn of(topology: &'t Topology) -> Scope<'t> {
         let mut scope = Scope {
             vhosts: topology.vhosts.iter().map(|v| v.name.as_str()).collect(),
+            listed_vhosts: topology.vhosts.iter().map(|v| v.name.as_str()).collect(),
+            hints: RefCell::new(HintBudget::default()),
             default_queue_types: HashMap::new(),
             exchanges: HashMap::new(),
             queues: HashMap::new(),
@@ -170,22 +184,22 @@ impl<'t> Scope<'t> {
     }
 
     /// Exchange names to suggest: declared ones, then the built-in ones.
-    fn exchange_names(&self, vhost: &str) -> Vec<&str> {
+    fn exchange_names(&self, vhost: &str) -> impl Iterator<Item = &str> {
         let declared = self.exchanges.get(vhost).into_iter().flatten().copied();
         let builtin = crate::model::BUILTIN_EXCHANGES
             .iter()
             .map(|(n, _)| *n)
             .filter(|n| !n.is_empty());
-        declared.chain(builtin).collect()
+        declared.chain(builtin)
     }
 
-    fn queue_names(&self, vhost: &str) -> Vec<&str> {
-        self.queues
-            .get(vhost)
-            .into_iter()
-            .flatten()
-            .copied()
-            .collect()
+    fn queue_names(&self, vhost: &str) -> impl Iterator<Item = &str> {
+        self.queues.get(vhost).into_iter().flatten().copied()
+    }
+
+    /// A "did you mean" among declared names, within the shared budget.
+    fn hint<'a>(&self, word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+        hint_within(word, candidates, &mut self.hints.borrow_mut())
     }
 }
 
@@ -214,10 +228,10 @@ fn check_vhosts(topology: &Topology, out: &mut Findings) {
 fn check_listed_vhosts(topology: &Topology, scope: &Scope, out: &mut Findings) {
     for section in Section::ALL.into_iter().filter(|s| *s != Section::Vhosts) {
         for (index, vhost) in vhosts_of(topology, section).into_iter().enumerate() {
-            if scope.vhosts.contains(&vhost) {
+            if scope.listed_vhosts.contains(vhost) {
                 continue;
             }
-            let suggestion = hint(vhost, scope.vhosts.iter().copied());
+            let suggestion = scope.hint(vhost, scope.vhosts.iter().copied());
             let advice = if suggestion.is_empty() {
                 format!("; add `- name: {vhost}` under vhosts")
             } else {
@@ -422,7 +436,7 @@ fn check_referenced_exchange(
             format!(
                 "{} '{name}' is not declared in vhost '{vhost}'{}; {} until it exists",
                 reference.role,
-                hint(name, scope.exchange_names(vhost)),
+                scope.hint(name, scope.exchange_names(vhost)),
                 reference.otherwise,
             ),
         );
@@ -667,7 +681,7 @@ fn check_binding_source(binding: &Binding, at: ObjectRef, scope: &Scope, out: &m
             format!(
                 "source exchange '{}' is not declared in vhost '{vhost}'{}{also_queue}",
                 binding.source,
-                hint(&binding.source, scope.exchange_names(vhost))
+                scope.hint(&binding.source, scope.exchange_names(vhost))
             ),
         );
     }
@@ -683,7 +697,7 @@ fn check_binding_destination(binding: &Binding, at: ObjectRef, scope: &Scope, ou
             let advice = if scope.has_exchange(vhost, destination) && !destination.is_empty() {
                 format!("; '{destination}' is an exchange: add destination_type: exchange")
             } else {
-                hint(destination, scope.queue_names(vhost))
+                scope.hint(destination, scope.queue_names(vhost))
             };
             out.error(
                 at,
@@ -702,7 +716,7 @@ fn check_binding_destination(binding: &Binding, at: ObjectRef, scope: &Scope, ou
             let advice = if scope.has_queue(vhost, destination) {
                 format!("; '{destination}' is a queue: remove destination_type: exchange")
             } else {
-                hint(destination, scope.exchange_names(vhost))
+                scope.hint(destination, scope.exchange_names(vhost))
             };
             out.error(
                 at,
@@ -823,6 +837,14 @@ fn check_policy_key(key: &str, value: &Value, at: ObjectRef, out: &mut Findings)
 /// more than the `regex` crate (look-around, backreferences, possessive
 /// quantifiers…). So only errors that PCRE makes too are reported.
 fn pattern_problem(pattern: &str) -> Option<String> {
+    if pattern.len() > route::MAX_PATTERN_BYTES {
+        return Some(format!(
+            "is {} bytes long; warren checks patterns of up to {} KiB (they match names of at \
+             most 255 bytes)",
+            pattern.len(),
+            route::MAX_PATTERN_BYTES >> 10
+        ));
+    }
     let err = regex::Regex::new(pattern).err()?;
     let text = err.to_string();
     const ALSO_INVALID_IN_PCRE: &[&str] = &[
@@ -848,16 +870,45 @@ fn pattern_problem(pattern: &str) -> Option<String> {
 
 // ---------------------------------------------------------------- routes
 
+/// Route assertions stop being checked once routing them has matched this
+/// many bindings (about a second in a debug build): each is routed through
+/// the whole topology, so thousands of assertions on an exchange of
+/// thousands of bindings would take minutes.
+const MAX_ROUTE_WORK: usize = 200_000;
+
+/// A warning on the first of the `count` route assertions left unchecked.
+fn skip_routes(count: usize, first: ObjectRef, out: &mut Findings) {
+    out.warning(
+        first,
+        &[],
+        format!(
+            "this route assertion and the {} after it were not checked: the ones before \
+             matched messages against more than {MAX_ROUTE_WORK} bindings, the most one \
+             validation does",
+            count - 1
+        ),
+    );
+}
+
 /// A route assertion holds when the message reaches exactly its queues.
-fn check_route(topology: &Topology, assertion: &RouteAssertion, at: ObjectRef, out: &mut Findings) {
-    check_routing_key(&assertion.routing_key, "routing_key", at, out);
+fn check_route(
+    router: &route::Router,
+    assertion: &RouteAssertion,
+    at: ObjectRef,
+    out: &mut Findings,
+) {
+    if assertion.routing_key.len() > MAX_NAME_BYTES {
+        // Reported, and no message can carry it: nothing to route.
+        check_routing_key(&assertion.routing_key, "routing_key", at, out);
+        return;
+    }
     let message = route::Message {
         vhost: &assertion.vhost,
         exchange: &assertion.exchange,
         routing_key: &assertion.routing_key,
         headers: &assertion.headers,
     };
-    match route::route(topology, &message) {
+    match router.route(&message) {
         Ok(routed) => {
             let expected: BTreeSet<&str> = assertion.reaches.iter().map(String::as_str).collect();
             let reached: BTreeSet<&str> = routed.queues.iter().map(String::as_str).collect();
@@ -936,6 +987,87 @@ bindings: [{source: events, destination: order.events, routing_key: 'order.*'}]
 policies: [{name: ttl, pattern: '^order\\.', apply_to: queues, definition: {message-ttl: 1000}}]
 ";
         assert_eq!(findings(yaml), []);
+    }
+
+    #[test]
+    fn hints_among_declared_names_stop_when_their_budget_is_spent() {
+        // A regression guard: 20,000 dangling bindings to a vhost of 20,000
+        // queues compared every pair, for minutes.
+        let queues: String = (0..2000).map(|i| format!("{{name: q.{i:05}}},")).collect();
+        let bindings: String = (0..2000)
+            .map(|i| format!("{{source: amq.direct, destination: q.{i:05}x}},"))
+            .collect();
+        let found = errors(&format!("{BASE}queues: [{queues}]\nbindings: [{bindings}]"));
+        assert_eq!(found.len(), 2000);
+        assert!(
+            found[0].ends_with("is not declared in vhost '/' (did you mean 'q.00000'?)"),
+            "{}",
+            found[0]
+        );
+        assert!(
+            found[1999].ends_with("is not declared in vhost '/'"),
+            "{}",
+            found[1999]
+        );
+    }
+
+    #[test]
+    fn route_assertions_stop_being_checked_past_their_budget() {
+        // A regression guard: 5,000 assertions on an exchange of 5,000
+        // bindings took a quarter of a minute.
+        let n = 500;
+        let queues: String = (0..n).map(|i| format!("{{name: q{i}}},")).collect();
+        let bindings: String = (0..n)
+            .map(|i| format!("{{source: amq.topic, destination: q{i}, routing_key: k.{i}}},"))
+            .collect();
+        let routes: String = (0..n)
+            .map(|i| format!("{{exchange: amq.topic, routing_key: k.{i}, reaches: [q{i}]}},"))
+            .collect();
+        let yaml = format!("{BASE}queues: [{queues}]\nbindings: [{bindings}]\nroutes: [{routes}]");
+        assert_eq!(errors(&yaml), Vec::<String>::new());
+        let skipped = n - MAX_ROUTE_WORK / n - 1;
+        assert_eq!(
+            warnings(&yaml),
+            [format!(
+                "routes[{}] amq.topic k.{}: this route assertion and the {} after it were not \
+                 checked: the ones before matched messages against more than 200000 bindings, \
+                 the most one validation does",
+                n - skipped,
+                n - skipped,
+                skipped - 1
+            )]
+        );
+    }
+
+    #[test]
+    fn a_huge_pattern_is_refused_without_being_compiled() {
+        // A regression guard: a 10 MB pattern took 4 s and 2 GB to compile,
+        // and then passed, since the regex crate's size limit is no PCRE
+        // error.
+        let pattern = "(a|b)".repeat(1 << 20);
+        let found = errors(&format!(
+            "{BASE}policies: [{{name: p, pattern: '{pattern}', definition: {{message-ttl: 1}}}}]"
+        ));
+        assert_eq!(found.len(), 1, "{}", found.len());
+        assert!(
+            found[0].ends_with(
+                "is 5242880 bytes long; warren checks patterns of up to 64 KiB (they match \
+                 names of at most 255 bytes)"
+            ),
+            "{}",
+            &found[0][found[0].len() - 200..]
+        );
+    }
+
+    #[test]
+    fn a_huge_name_gets_no_hint_and_costs_nothing() {
+        let huge = "e".repeat(1 << 20);
+        let found = errors(&format!(
+            "{BASE}exchanges: [{{name: e, type: topic}}]\n\
+             bindings: [{{source: {huge}, destination: q}}]\nqueues: [{{name: q}}]"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].ends_with("is not declared in vhost '/'"));
     }
 
     #[test]
