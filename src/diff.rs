@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::{Binding, Exchange, ObjectId, Policy, Queue, Topology, Vhost};
-use crate::normalize::normalize;
+use crate::normalize::{normalize, normalize_owned};
 
 /// What a change does to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -199,7 +199,53 @@ pub fn diff(
     options: DiffOptions,
 ) -> Vec<Change> {
     let live = normalize(live);
-    let desired = normalize(&fill_unmanaged_vhost_fields(desired, &live));
+    let desired = desired_against(desired, normalize(desired), &live);
+    diff_normal(&desired, &live, binding_keys, options)
+}
+
+/// The desired side of a comparison with `live` (in normal form): the
+/// files' topology in normal form, with the vhost fields the files leave
+/// unset taken from the broker. `normal` is `normalize(files)`, reused
+/// when no default queue type is taken over (which could change the type
+/// a queue resolves to); else the files are normalised again, filled.
+pub fn desired_against(files: &Topology, mut normal: Topology, live: &Topology) -> Topology {
+    let live_vhosts: BTreeMap<&str, &Vhost> =
+        live.vhosts.iter().map(|v| (v.name.as_str(), v)).collect();
+    let takes_a_queue_type = files.vhosts.iter().any(|v| {
+        v.default_queue_type.is_none()
+            && live_vhosts
+                .get(v.name.as_str())
+                .is_some_and(|l| l.default_queue_type.is_some())
+    });
+    if takes_a_queue_type {
+        let mut filled = files.clone();
+        for vhost in &mut filled.vhosts {
+            if let Some(current) = live_vhosts.get(vhost.name.as_str()) {
+                fill_unmanaged_vhost_fields(vhost, current);
+            }
+        }
+        return normalize_owned(filled);
+    }
+    // No queue type is taken over, so only descriptions and tags (already
+    // normal on the live side) are filled in.
+    for vhost in &mut normal.vhosts {
+        if let Some(current) = live_vhosts.get(vhost.name.as_str()) {
+            let default_queue_type = vhost.default_queue_type.take();
+            fill_unmanaged_vhost_fields(vhost, current);
+            vhost.default_queue_type = default_queue_type;
+        }
+    }
+    normal
+}
+
+/// [`diff`] of two topologies in normal form, the desired one from
+/// [`desired_against`] the live one.
+pub fn diff_normal(
+    desired: &Topology,
+    live: &Topology,
+    binding_keys: &BTreeMap<ObjectId, String>,
+    options: DiffOptions,
+) -> Vec<Change> {
     let mut changes = Vec::new();
 
     diff_vhosts(&desired.vhosts, &live.vhosts, options, &mut changes);
@@ -233,7 +279,7 @@ pub fn diff(
         options,
         &mut changes,
     );
-    diff_bindings(&desired, &live, binding_keys, options, &mut changes);
+    diff_bindings(desired, live, binding_keys, options, &mut changes);
     changes.sort_by(|a, b| a.id.cmp(&b.id));
     changes
 }
@@ -241,23 +287,16 @@ pub fn diff(
 /// A vhost's description, tags and default queue type are managed only
 /// when the file sets them; unset, they keep the broker's value, so
 /// `- name: /` does not fight the broker's "Default virtual host".
-fn fill_unmanaged_vhost_fields(desired: &Topology, live: &Topology) -> Topology {
-    let mut desired = desired.clone();
-    for vhost in &mut desired.vhosts {
-        let Some(current) = live.vhosts.iter().find(|v| v.name == vhost.name) else {
-            continue;
-        };
-        if vhost.description.is_empty() {
-            vhost.description = current.description.clone();
-        }
-        if vhost.tags.is_empty() {
-            vhost.tags = current.tags.clone();
-        }
-        if vhost.default_queue_type.is_none() {
-            vhost.default_queue_type = current.default_queue_type.clone();
-        }
+fn fill_unmanaged_vhost_fields(vhost: &mut Vhost, current: &Vhost) {
+    if vhost.description.is_empty() {
+        vhost.description = current.description.clone();
     }
-    desired
+    if vhost.tags.is_empty() {
+        vhost.tags = current.tags.clone();
+    }
+    if vhost.default_queue_type.is_none() {
+        vhost.default_queue_type = current.default_queue_type.clone();
+    }
 }
 
 fn diff_vhosts(desired: &[Vhost], live: &[Vhost], options: DiffOptions, out: &mut Vec<Change>) {

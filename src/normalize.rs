@@ -7,6 +7,8 @@
 //! the broker resolves it. It never touches numbers: integers stay
 //! integers and are compared by value, never through floats.
 
+use std::collections::BTreeMap;
+
 use crate::model::{Queue, Topology};
 
 /// Key of the queue type argument.
@@ -14,8 +16,11 @@ pub const QUEUE_TYPE: &str = "x-queue-type";
 
 /// The canonical form of `topology`. Idempotent.
 pub fn normalize(topology: &Topology) -> Topology {
-    let mut t = topology.clone();
+    normalize_owned(topology.clone())
+}
 
+/// [`normalize`], reusing the topology it is given instead of copying it.
+pub fn normalize_owned(mut t: Topology) -> Topology {
     for vhost in &mut t.vhosts {
         vhost.tags.sort();
         vhost.tags.dedup();
@@ -24,17 +29,14 @@ pub fn normalize(topology: &Topology) -> Topology {
         }
     }
 
-    let default_queue_type = |vhost: &str| -> Option<String> {
-        topology
-            .vhosts
-            .iter()
-            .find(|v| v.name == vhost)
-            .and_then(|v| v.default_queue_type.clone())
-            .filter(|t| t != "undefined")
-    };
+    let default_queue_types: BTreeMap<&str, &str> = t
+        .vhosts
+        .iter()
+        .filter_map(|v| Some((v.name.as_str(), v.default_queue_type.as_deref()?)))
+        .collect();
     for queue in &mut t.queues {
-        let dqt = default_queue_type(&queue.vhost);
-        resolve_queue_type(queue, dqt.as_deref());
+        let dqt = default_queue_types.get(queue.vhost.as_str()).copied();
+        resolve_queue_type(queue, dqt);
     }
 
     t.vhosts.sort_by(|a, b| a.name.cmp(&b.name));

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::diff::{Action, Change, DiffOptions, Object, diff};
+use crate::diff::{Action, Change, DiffOptions, Object, desired_against, diff_normal};
 use crate::model::{Binding, Exchange, Kind, ObjectId, Policy, Queue, Topology, Vhost};
 use crate::normalize::{normalize, queue_type};
 
@@ -98,12 +98,46 @@ pub struct PlanInputs {
 
 /// Computes the plan that turns `live` into `desired`.
 pub fn plan_changes(desired: &Topology, live: &Topology, inputs: PlanInputs) -> Plan {
+    plan_against_normal(Desired::new(desired), &normalize(live), inputs)
+}
+
+/// The desired side of a plan, computed before the live side is known
+/// (while the broker is read): the files' topology, its normal form and
+/// its fingerprint.
+#[derive(Debug, Clone)]
+pub struct Desired<'a> {
+    files: &'a Topology,
+    normal: Topology,
+    fingerprint: String,
+}
+
+impl<'a> Desired<'a> {
+    pub fn new(files: &'a Topology) -> Desired<'a> {
+        let normal = normalize(files);
+        let fingerprint = fingerprint_of_normal(&normal, &BTreeMap::new());
+        Desired {
+            files,
+            normal,
+            fingerprint,
+        }
+    }
+}
+
+/// [`plan_changes`] from a prepared desired side and a live topology
+/// already in normal form.
+pub fn plan_against_normal(desired: Desired<'_>, live: &Topology, inputs: PlanInputs) -> Plan {
     let default_queue_type_mutable = inputs
         .broker
         .as_ref()
         .is_none_or(|b| version_at_least(&b.version, (3, 11, 17)));
-    let changes = diff(
-        desired,
+    let Desired {
+        files,
+        normal,
+        fingerprint: desired_fingerprint,
+    } = desired;
+    let compared = desired_against(files, normal, live);
+    let changes = diff_normal(
+        &compared,
         live,
         &inputs.binding_keys,
         DiffOptions {
@@ -115,13 +149,13 @@ pub fn plan_changes(desired: &Topology, live: &Topology, inputs: PlanInputs) -> 
     let live_fingerprint = inputs
         .broker
         .is_some()
-        .then(|| fingerprint(live, &inputs.binding_keys));
+        .then(|| fingerprint_of_normal(live, &inputs.binding_keys));
     Plan {
         format_version: FORMAT_VERSION,
         broker: inputs.broker,
         files: inputs.files,
-        vhosts: desired.vhosts.iter().map(|v| v.name.clone()).collect(),
-        desired_fingerprint: fingerprint(desired, &BTreeMap::new()),
+        vhosts: files.vhosts.iter().map(|v| v.name.clone()).collect(),
+        desired_fingerprint,
         live_fingerprint,
         prune: inputs.prune,
         messages_known: false,
@@ -505,13 +539,35 @@ fn normalize_queue(queue: &Queue) -> Queue {
 
 /// A short digest of a topology's normal form (and binding keys).
 pub fn fingerprint(topology: &Topology, binding_keys: &BTreeMap<ObjectId, String>) -> String {
-    let mut normal = normalize(topology);
-    normal.routes.clear();
-    let keys: Vec<(&ObjectId, &String)> = binding_keys.iter().collect();
-    let mut hasher = Sha256::new();
-    hasher.update(crate::model::canonical_json(&normal).as_bytes());
-    hasher.update(crate::model::canonical_json(&keys).as_bytes());
-    let digest = hasher.finalize();
+    fingerprint_of_normal(&normalize(topology), binding_keys)
+}
+
+/// [`fingerprint`] of a topology already in normal form. The JSON is
+/// streamed into the hash: the objects' fields serialise in a fixed order
+/// and their maps are sorted, so the same topology always hashes the same.
+/// Route assertions are checks of the files, not state, and are left out.
+fn fingerprint_of_normal(normal: &Topology, binding_keys: &BTreeMap<ObjectId, String>) -> String {
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = Hashing(Sha256::new());
+    let state = (
+        &normal.vhosts,
+        &normal.exchanges,
+        &normal.queues,
+        &normal.bindings,
+        &normal.policies,
+        binding_keys.iter().collect::<Vec<_>>(),
+    );
+    serde_json::to_writer(&mut hashing, &state).expect("model values serialise to JSON");
+    let digest = hashing.0.finalize();
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 

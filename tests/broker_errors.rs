@@ -265,8 +265,12 @@ async fn with_server(answer: Canned, check: impl FnOnce(String) + Send + 'static
 fn first_requests(url: &str, vhost: &str) -> Vec<String> {
     let v = common::broker::enc(vhost);
     vec![
-        format!("{url}/api/overview?columns=rabbitmq_version,management_version"),
-        format!("{url}/api/vhosts?columns=name,description,tags,default_queue_type"),
+        format!(
+            "{url}/api/overview?disable_stats=true&columns=rabbitmq_version,management_version"
+        ),
+        format!(
+            "{url}/api/vhosts?disable_stats=true&columns=name,description,tags,default_queue_type"
+        ),
         format!(
             "{url}/api/exchanges/{v}?disable_stats=true&columns=name,vhost,type,durable,auto_delete,internal,arguments"
         ),

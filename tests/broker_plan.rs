@@ -12,7 +12,7 @@ use common::every_kind::{
     AWKWARD_YAML, EVERY_KIND_YAML, QUORUM_DEFAULT_YAML, make_awkward, make_every_kind,
     make_quorum_default, quorum_default_vhost,
 };
-use common::warren::{Files, NO_CHANGES, arg, assert_no_changes, warren};
+use common::warren::{Files, NO_CHANGES, arg, assert_no_changes, warren, yaml_quoted};
 
 /// The order-events topology of DESIGN.md, in the test's vhost.
 const ORDERS_YAML: &str = r#"vhosts:
@@ -518,4 +518,48 @@ fn a_default_queue_type_the_broker_cannot_change_is_reported_not_planned() {
                 "name": n, "differences": [
                     {"field": "default_queue_type", "before": null, "after": "quorum"}]}])
     );
+}
+
+/// The broker is read while the files load, starting from the vhosts a
+/// quick scan of the files finds. Files the scan cannot read, or reads
+/// wrong, plan the same: a queue made by hand in each of two vhosts shows
+/// as "No changes" only if both vhosts were read.
+#[test]
+fn vhosts_a_quick_scan_cannot_tell_are_read_all_the_same() {
+    let a = TestVhost::new("plan-scan-a");
+    let b = TestVhost::new("plan-scan-b");
+    for v in [&a, &b] {
+        v.put_queue("jobs", json!({"durable": true}));
+    }
+    let (qa, qb) = (yaml_quoted(&a.name), yaml_quoted(&b.name));
+    let files = Files::new();
+    let cases = [
+        (
+            "the vhosts after the objects",
+            format!(
+                "queues:\n  - {{vhost: {qa}, name: jobs}}\n  - {{vhost: {qb}, name: jobs}}\n\
+                 vhosts:\n  - name: {qa}\n  - name: {qb}\n"
+            ),
+        ),
+        (
+            "a vhost named through an alias",
+            format!(
+                "queues:\n  - {{vhost: &a {qa}, name: jobs}}\n  - {{vhost: {qb}, name: jobs}}\n\
+                 vhosts:\n  - name: *a\n  - name: {qb}\n"
+            ),
+        ),
+        (
+            "a second document declaring the second vhost",
+            format!(
+                "vhosts: [{{name: {qa}}}]\nqueues: [{{vhost: {qa}, name: jobs}}]\n---\n\
+                 vhosts: [{{name: {qb}}}]\nqueues: [{{vhost: {qb}, name: jobs}}]\n"
+            ),
+        ),
+    ];
+    for (case, text) in cases {
+        let file = files.write("topology.yaml", &text);
+        let run = warren(["plan", "--detailed-exitcode", arg(&file)]);
+        assert_eq!(run.stdout, NO_CHANGES, "{case}\n{text}\n{run}");
+        assert_no_changes(&file);
+    }
 }

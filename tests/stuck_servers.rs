@@ -84,6 +84,37 @@ fn a_server_that_never_answers_ends_every_command_after_the_timeout() {
     println!("stuck server, --timeout 1: {}", durations.join(", "));
 }
 
+/// The broker is read while the files load; a file error stops that read
+/// at once and is the one error reported, however long the broker would
+/// have taken.
+#[test]
+fn a_file_error_is_reported_at_once_while_the_server_never_answers() {
+    let runtime = runtime();
+    let server = runtime.block_on(FakeServer::start(vec![Canned::Hang]));
+    let files = Files::new();
+    let vhost = unique_name("stuck-bad-file");
+    let file = files.topology(
+        "topology.yaml",
+        &vhost,
+        "vhosts:\n  - name: $V\nqueues:\n  - {vhost: $V, name: jobs, durable: maybe}\n",
+    );
+    for command in ["plan", "drift", "apply"] {
+        let mut cmd = warren(["--url", &server.url, "--timeout", "30", command]);
+        if command == "apply" {
+            cmd.arg("--auto-approve");
+        }
+        cmd.arg(&file);
+        let run = run_bounded(cmd, Duration::from_secs(60));
+        let context = format!("warren {command}\n{}", run.output());
+        assert_eq!(run.code, Some(1), "{context}");
+        assert!(run.elapsed < Duration::from_secs(10), "{context}");
+        assert_eq!(run.stdout, "", "{context}");
+        assert!(run.stderr.contains("topology.yaml:4:"), "{context}");
+        assert!(run.stderr.contains("durable"), "{context}");
+        assert!(!run.stderr.contains("no answer"), "{context}");
+    }
+}
+
 #[test]
 fn an_html_page_is_not_the_management_api_whatever_its_status() {
     let runtime = runtime();

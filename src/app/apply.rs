@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::live::{block_on, connect, file_names, plan_against_broker};
+use super::live::{block_on, connect, load_and_plan};
 use super::{Failure, Outcome, Status, load_files, print_stdout, stdout_is_colour};
 use crate::apply::{Progress, Report, StepResult, execute};
 use crate::broker::Client;
@@ -40,10 +40,7 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     let json = global.format == Format::Json;
     let (plan, live) = match args.plan_file {
         Some(path) => saved_plan(client, path).await?,
-        None => {
-            let loaded = load_files(args.paths)?;
-            plan_against_broker(client, &loaded.topology, file_names(&loaded), args.prune).await?
-        }
+        None => load_and_plan(client, args.paths, args.prune).await?,
     };
 
     if !json {

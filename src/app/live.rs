@@ -2,14 +2,18 @@
 //! warnings printed), a runtime, and planning the files against the live
 //! state.
 
+use std::collections::BTreeSet;
 use std::future::Future;
+use std::panic::resume_unwind;
+use std::path::PathBuf;
 
-use super::Failure;
-use crate::broker::{Client, Connection};
+use super::{Failure, load_files, report_load};
+use crate::broker::{Client, Connection, Live};
 use crate::cli::GlobalArgs;
 use crate::load::Loaded;
 use crate::model::Topology;
-use crate::plan::{BrokerInfo, Plan, PlanInputs, plan_changes};
+use crate::normalize::normalize_owned;
+use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, plan_against_normal};
 
 impl From<crate::broker::Error> for Failure {
     fn from(error: crate::broker::Error) -> Failure {
@@ -43,6 +47,16 @@ pub fn connect(global: &GlobalArgs) -> Result<Client, Failure> {
     Ok(Client::new(&connection)?.with_verbose(global.verbose))
 }
 
+/// [`connect`], for a command that reads files too: when the connection
+/// options are wrong, errors in the files are reported first (they are
+/// what the user is editing).
+pub fn connect_after_files(global: &GlobalArgs, paths: &[PathBuf]) -> Result<Client, Failure> {
+    connect(global).map_err(|failure| match load_files(paths) {
+        Err(file_failure) => file_failure,
+        Ok(_) => failure,
+    })
+}
+
 /// The files' paths as the plan records them.
 pub fn file_names(loaded: &Loaded) -> Vec<String> {
     loaded
@@ -52,28 +66,89 @@ pub fn file_names(loaded: &Loaded) -> Vec<String> {
         .collect()
 }
 
-/// Reads the vhosts `desired` declares and plans `desired` against them,
-/// with live message counts for every queue the plan would drop. Returns
-/// the live topology the plan was computed from too.
-pub async fn plan_against_broker(
+/// Loads the files and plans them against the broker, reading the broker
+/// while the files parse. The read starts from the vhosts a quick scan of
+/// the files finds; when the loaded files declare others (the scan is a
+/// guess), it is made again for those. A file error wins over anything the
+/// broker says and stops the read. Returns the plan and the live topology
+/// it was computed from.
+pub async fn load_and_plan(
     client: &Client,
-    desired: &Topology,
+    paths: &[PathBuf],
+    prune: bool,
+) -> Result<(Plan, Topology), Failure> {
+    let sources = crate::load::read(paths);
+    let guess = sources.declared_vhosts();
+    let early_read = guess.clone().map(|vhosts| {
+        let client = client.clone();
+        let vhosts: Vec<String> = vhosts.into_iter().collect();
+        tokio::spawn(async move { client.inspect(&vhosts).await })
+    });
+    let loading = tokio::task::spawn_blocking(move || report_load(sources.load()));
+    let loaded = match loading
+        .await
+        .unwrap_or_else(|e| resume_unwind(e.into_panic()))
+    {
+        Ok(loaded) => loaded,
+        Err(failure) => {
+            if let Some(read) = early_read {
+                read.abort();
+            }
+            return Err(failure);
+        }
+    };
+    // The files' side of the plan is worked out while the broker is read.
+    let desired = Desired::new(&loaded.topology);
+    let wanted: BTreeSet<String> = loaded
+        .topology
+        .vhosts
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
+    let live = match early_read {
+        Some(read) if guess.as_ref() == Some(&wanted) => read
+            .await
+            .unwrap_or_else(|e| resume_unwind(e.into_panic()))?,
+        other => {
+            if let Some(read) = other {
+                read.abort();
+            }
+            client
+                .inspect(&wanted.into_iter().collect::<Vec<_>>())
+                .await?
+        }
+    };
+    let files = file_names(&loaded);
+    plan_from_live(client, desired, live, files, prune).await
+}
+
+/// Plans `desired` against the live state read from `client`, with live
+/// message counts for every queue the plan would drop. Gives the live
+/// topology back, in normal form.
+async fn plan_from_live(
+    client: &Client,
+    desired: Desired<'_>,
+    live: Live,
     files: Vec<String>,
     prune: bool,
 ) -> Result<(Plan, Topology), Failure> {
-    let vhosts: Vec<String> = desired.vhosts.iter().map(|v| v.name.clone()).collect();
-    let live = client.inspect(&vhosts).await?;
-    let mut plan = plan_changes(
+    let Live {
+        topology,
+        binding_keys,
+        version,
+    } = live;
+    let topology = normalize_owned(topology);
+    let mut plan = plan_against_normal(
         desired,
-        &live.topology,
+        &topology,
         PlanInputs {
             broker: Some(BrokerInfo {
                 url: client.display_url().to_string(),
-                version: live.version.clone(),
+                version,
             }),
             files,
             prune,
-            binding_keys: live.binding_keys,
+            binding_keys,
         },
     );
     let dropped = plan.queues_dropped();
@@ -83,5 +158,5 @@ pub async fn plan_against_broker(
         client.queue_message_counts(&dropped).await?
     };
     plan.set_message_counts(&counts);
-    Ok((plan, live.topology))
+    Ok((plan, topology))
 }

@@ -129,7 +129,15 @@ pub(crate) fn print_stdout(text: &str) {
 /// go to stderr (as `warren validate` prints them), and any error fails
 /// the command before it reads or touches a broker.
 pub(crate) fn load_files(paths: &[std::path::PathBuf]) -> Result<crate::load::Loaded, Failure> {
-    match crate::load::load(paths) {
+    report_load(crate::load::load(paths))
+}
+
+/// [`load_files`] once the files are loaded: prints the warnings, and the
+/// errors of a failed load.
+pub(crate) fn report_load(
+    result: Result<crate::load::Loaded, crate::load::LoadFailed>,
+) -> Result<crate::load::Loaded, Failure> {
+    match result {
         Ok(loaded) => {
             for warning in &loaded.warnings {
                 eprintln!("warning: {warning}");

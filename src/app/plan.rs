@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::live::{block_on, connect, file_names, plan_against_broker};
-use super::{Failure, Outcome, Status, load_files, print_stdout, stdout_is_colour};
+use super::live::{block_on, connect_after_files, load_and_plan};
+use super::{Failure, Outcome, Status, print_stdout, stdout_is_colour};
 use crate::cli::{Format, GlobalArgs};
 use crate::render::{Subject, render_drift_json, render_markdown, render_plan_json, render_text};
 
@@ -14,14 +14,8 @@ pub fn run_plan(
     detailed_exitcode: bool,
     out: Option<&Path>,
 ) -> Outcome {
-    let loaded = load_files(paths)?;
-    let client = connect(global)?;
-    let (plan, _) = block_on(plan_against_broker(
-        &client,
-        &loaded.topology,
-        file_names(&loaded),
-        prune,
-    ))?;
+    let client = connect_after_files(global, paths)?;
+    let (plan, _) = block_on(load_and_plan(&client, paths, prune))?;
     if let Some(out) = out {
         std::fs::write(out, render_plan_json(&plan)).map_err(|e| {
             Failure::new(format!("cannot write the plan to {}: {e}", out.display()))
@@ -45,15 +39,9 @@ pub fn run_plan(
 }
 
 pub fn run_drift(global: &GlobalArgs, paths: &[PathBuf]) -> Outcome {
-    let loaded = load_files(paths)?;
-    let client = connect(global)?;
+    let client = connect_after_files(global, paths)?;
     // Every object of the managed vhosts counts: undeclared ones are drift.
-    let (plan, _) = block_on(plan_against_broker(
-        &client,
-        &loaded.topology,
-        file_names(&loaded),
-        false,
-    ))?;
+    let (plan, _) = block_on(load_and_plan(&client, paths, false))?;
     print_stdout(&match global.format {
         Format::Text => render_text(&plan, Subject::Drift, stdout_is_colour()),
         Format::Json => render_drift_json(&plan),

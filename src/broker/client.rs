@@ -64,8 +64,14 @@ impl Client {
     pub fn new(connection: &Connection) -> Result<Client, Error> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("warren/", env!("CARGO_PKG_VERSION")))
-            .gzip(true)
-            .pool_idle_timeout(Duration::from_secs(30));
+            // Compressing costs the broker CPU, its bottleneck, and saves
+            // nothing over loopback (8% slower reads at 5,000 queues,
+            // measured); across a network it shrinks the lists 20 times.
+            .gzip(!connection.is_loopback())
+            .pool_idle_timeout(Duration::from_secs(30))
+            // Reading the system's certificates costs ~10 ms a run; plain
+            // http needs none.
+            .tls_built_in_root_certs(connection.is_https());
         if let Some(timeout) = connection.timeout() {
             builder = builder.timeout(timeout);
         }

@@ -28,6 +28,8 @@ pub struct Connection {
     password: String,
     ca_cert: Option<CaCert>,
     insecure: bool,
+    https: bool,
+    loopback: bool,
     timeout: Option<Duration>,
     warnings: Vec<String>,
 }
@@ -89,6 +91,8 @@ impl Connection {
             password,
             ca_cert,
             insecure: args.insecure,
+            https: parsed.https,
+            loopback: parsed.loopback,
             // 0 means "no limit", as it does for most tools.
             timeout: (args.timeout > 0).then(|| Duration::from_secs(args.timeout)),
             warnings,
@@ -117,6 +121,17 @@ impl Connection {
 
     pub fn username(&self) -> &str {
         &self.username
+    }
+
+    /// True for an `https` URL.
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+
+    /// True when the broker is this machine (`localhost`, `127.0.0.1`,
+    /// `[::1]`).
+    pub fn is_loopback(&self) -> bool {
+        self.loopback
     }
 
     /// True when TLS verification is off (`--insecure`): the caller must say
@@ -161,6 +176,7 @@ impl fmt::Debug for Connection {
 struct ParsedUrl {
     base: String,
     https: bool,
+    loopback: bool,
     username: Option<String>,
     password: Option<String>,
 }
@@ -184,6 +200,13 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, Error> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("it must not have a query or a fragment"));
     }
+    let host = url.host_str().unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
     let username = Some(url.username()).filter(|u| !u.is_empty()).map(decode);
     let password = url.password().map(decode);
@@ -201,6 +224,7 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, Error> {
     Ok(ParsedUrl {
         base,
         https,
+        loopback,
         username,
         password,
     })
@@ -299,6 +323,29 @@ mod tests {
         assert_eq!((c.username(), c.password()), ("guest", "guest"));
         assert_eq!(c.timeout(), Some(Duration::from_secs(30)));
         assert!(c.warnings().is_empty());
+    }
+
+    #[test]
+    fn loopback_hosts_are_told_from_others() {
+        let loopback = |url: &str| Connection::from_args(&args(url)).unwrap().is_loopback();
+        assert!(loopback("http://localhost:15672"));
+        assert!(loopback("http://LOCALHOST:15672/api"));
+        assert!(loopback("https://127.0.0.1:15671"));
+        assert!(loopback("http://127.1.2.3:15672"));
+        assert!(loopback("http://[::1]:15672"));
+        assert!(!loopback("http://rabbit.example:15672"));
+        assert!(!loopback("http://10.0.0.7:15672"));
+        assert!(!loopback("http://localhost.example:15672"));
+        assert!(
+            !Connection::from_args(&args("http://x:1"))
+                .unwrap()
+                .is_https()
+        );
+        assert!(
+            Connection::from_args(&args("https://x:1"))
+                .unwrap()
+                .is_https()
+        );
     }
 
     #[test]

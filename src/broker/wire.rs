@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::model::Arguments;
 
-/// `GET /api/overview?columns=rabbitmq_version,management_version`.
+/// `GET /api/overview?disable_stats=true&columns=rabbitmq_version,management_version`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Overview {
     #[serde(default)]

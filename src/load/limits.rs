@@ -13,7 +13,7 @@
 //! A topology bigger than that is split into several files, which merge.
 //! This module decides nothing else about a file.
 
-use std::mem::MaybeUninit;
+use super::events::Events;
 
 /// Files larger than this are refused without being parsed. A file of one
 /// huge scalar is parsed twice (counted, then loaded), at 20 to 40 MB/s in
@@ -60,33 +60,10 @@ pub fn too_many_bytes() -> String {
 /// and the start and end of each collection and document). A syntax error
 /// stops the count: serde_yaml reports it.
 fn more_nodes_than(text: &str, limit: usize) -> bool {
+    let mut events = Events::new(text.as_bytes());
     let mut count = 0;
-    // SAFETY: the parser is initialised before use and deleted once; it
-    // reads `text`, which outlives it, through the pointer and length given;
-    // each event it fills is deleted before the next one is asked for, and
-    // none is touched after a failed parse (which leaves it empty).
-    unsafe {
-        let mut parser = MaybeUninit::<unsafe_libyaml::yaml_parser_t>::uninit();
-        if unsafe_libyaml::yaml_parser_initialize(parser.as_mut_ptr()).fail {
-            return false;
-        }
-        let parser = parser.as_mut_ptr();
-        unsafe_libyaml::yaml_parser_set_input_string(parser, text.as_ptr(), text.len() as u64);
-        while count <= limit {
-            let mut event = MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
-            if unsafe_libyaml::yaml_parser_parse(parser, event.as_mut_ptr()).fail {
-                break;
-            }
-            let mut event = event.assume_init();
-            let kind = event.type_;
-            unsafe_libyaml::yaml_event_delete(&mut event);
-            match kind {
-                unsafe_libyaml::YAML_STREAM_END_EVENT => break,
-                unsafe_libyaml::YAML_STREAM_START_EVENT => {}
-                _ => count += 1,
-            }
-        }
-        unsafe_libyaml::yaml_parser_delete(parser);
+    while count <= limit && events.next_event().is_some() {
+        count += 1;
     }
     count > limit
 }

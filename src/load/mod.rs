@@ -7,16 +7,18 @@
 //! are given a file, an object label and a position here, from the
 //! [`Origins`] kept while merging.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::model::{Counts, Topology};
 
 mod arguments;
+mod events;
 mod limits;
 mod locate;
 mod parse;
+mod scan;
 mod suggest;
 pub mod validate;
 
@@ -231,6 +233,21 @@ pub const DEFAULT_DIRECTORY: &str = "topologies";
 
 /// Loads, merges and validates `paths` (`./topologies/` when empty).
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadFailed> {
+    read(paths).load()
+}
+
+/// The files behind some paths, read but not parsed yet.
+#[derive(Debug)]
+pub struct Sources {
+    files: Vec<PathBuf>,
+    contents: Vec<std::io::Result<Vec<u8>>>,
+    /// Those found while looking for the files.
+    errors: Vec<Diagnostic>,
+}
+
+/// Reads the files of `paths` (the default directory if none), as [`load`]
+/// does before it parses them.
+pub fn read(paths: &[PathBuf]) -> Sources {
     let default = [PathBuf::from(DEFAULT_DIRECTORY)];
     let paths = if paths.is_empty() {
         &default[..]
@@ -239,7 +256,37 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadFailed> {
     };
     let (files, errors) = resolve_files(paths);
     let contents = files.iter().map(|path| read_at_most_limit(path)).collect();
-    load_contents(files, contents, errors)
+    Sources {
+        files,
+        contents,
+        errors,
+    }
+}
+
+impl Sources {
+    /// The vhosts the files declare, told by a quick scan rather than a
+    /// load: a guess, for reading the broker while the files load, which
+    /// the caller checks against the loaded topology. `None` when a file
+    /// must be loaded to tell (or cannot be read).
+    pub fn declared_vhosts(&self) -> Option<BTreeSet<String>> {
+        if !self.errors.is_empty() {
+            return None;
+        }
+        let mut vhosts = BTreeSet::new();
+        for content in &self.contents {
+            let bytes = content.as_ref().ok()?;
+            if bytes.len() > MAX_FILE_BYTES {
+                return None;
+            }
+            vhosts.extend(scan::declared_vhosts(bytes)?);
+        }
+        Some(vhosts)
+    }
+
+    /// Parses, merges and validates the files.
+    pub fn load(self) -> Result<Loaded, LoadFailed> {
+        load_contents(self.files, self.contents, self.errors)
+    }
 }
 
 /// Loads, merges and validates files given as `(name, bytes)`, each name
@@ -258,10 +305,12 @@ pub fn load_sources(sources: Vec<(String, Vec<u8>)>) -> Result<Loaded, LoadFaile
 /// for the parser to refuse it, without reading a huge (or endless) file.
 fn read_at_most_limit(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)?;
+    let file = std::fs::File::open(path)?;
+    let limit = MAX_FILE_BYTES as u64 + 1;
+    // Sized up front: growing the buffer would copy a large file twice.
+    let size = file.metadata().map_or(0, |m| m.len()).min(limit);
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    file.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 

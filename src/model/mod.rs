@@ -374,7 +374,12 @@ impl Binding {
             destination_type: self.destination_type,
             destination: self.destination.clone(),
             routing_key: self.routing_key.clone(),
-            arguments: canonical_json(&self.arguments),
+            // Most bindings have none: their identity then costs no JSON.
+            arguments: if self.arguments.is_empty() {
+                "{}".to_string()
+            } else {
+                canonical_json(&self.arguments)
+            },
         }
     }
 
