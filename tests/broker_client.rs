@@ -432,6 +432,36 @@ async fn unbind_uses_the_properties_key_the_broker_reported() {
     );
 }
 
+/// A prune reads the counts in the queue listing itself: as live as the
+/// separate count, with no second listing.
+#[tokio::test]
+async fn a_counting_read_has_every_queues_live_count() {
+    let v = TestVhost::new("counting");
+    for name in ["full", "empty"] {
+        v.put_queue(name, json!({"durable": true}));
+    }
+    v.put_queue(
+        "stream",
+        json!({"durable": true, "arguments": {"x-queue-type": "stream"}}),
+    );
+    for i in 0..3 {
+        assert!(v.publish("", "full", &format!("m{i}")));
+    }
+    let client = broker().client();
+    let names = [v.name.clone()];
+    let counted = client.inspect_counting(&names).await.unwrap();
+    let count =
+        |q: &str| counted.message_counts.as_ref().unwrap()[&(v.name.clone(), q.to_string())];
+    assert_eq!(count("full"), Some(3));
+    assert_eq!(count("empty"), Some(0));
+    assert_eq!(count("stream"), None);
+    assert_eq!(counted.message_counts.as_ref().unwrap().len(), 3);
+    // The same topology as the read that does not count.
+    let plain = client.inspect(&names).await.unwrap();
+    assert_eq!(plain.message_counts, None);
+    assert_eq!(plain.topology, counted.topology);
+}
+
 #[tokio::test]
 async fn message_counts_are_live_right_after_a_publish() {
     let v = TestVhost::awkward("counts");
@@ -877,8 +907,8 @@ async fn https_to_a_plain_http_port_is_a_tls_error() {
 }
 
 #[tokio::test]
-async fn many_queues_are_counted_page_by_page_and_live() {
-    // More queues than the per-queue limit, over more than one page.
+async fn many_queues_are_counted_in_one_listing_and_live() {
+    // More queues than one page of the paginated listing holds.
     let v = TestVhost::new("counts-paged");
     let names: Vec<String> = (0..520).map(|i| format!("q{i:03}")).collect();
     let queues: Vec<Value> = names

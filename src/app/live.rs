@@ -8,7 +8,7 @@ use std::panic::resume_unwind;
 use std::path::PathBuf;
 
 use super::{Failure, load_files, report_load};
-use crate::broker::{Client, Connection, Live};
+use crate::broker::{Client, Connection, Error as BrokerError, Live};
 use crate::cli::GlobalArgs;
 use crate::load::Loaded;
 use crate::model::Topology;
@@ -82,7 +82,7 @@ pub async fn load_and_plan(
     let early_read = guess.clone().map(|vhosts| {
         let client = client.clone();
         let vhosts: Vec<String> = vhosts.into_iter().collect();
-        tokio::spawn(async move { client.inspect(&vhosts).await })
+        tokio::spawn(async move { read_live(&client, &vhosts, prune).await })
     });
     let loading = tokio::task::spawn_blocking(move || report_load(sources.load()));
     let loaded = match loading
@@ -113,13 +113,22 @@ pub async fn load_and_plan(
             if let Some(read) = other {
                 read.abort();
             }
-            client
-                .inspect(&wanted.into_iter().collect::<Vec<_>>())
-                .await?
+            read_live(client, &wanted.into_iter().collect::<Vec<_>>(), prune).await?
         }
     };
     let files = file_names(&loaded);
     plan_from_live(client, desired, live, files, prune).await
+}
+
+/// The live state of `vhosts`; with `prune`, which drops every queue the
+/// files leave out, with the queues' message counts read in the same
+/// listing.
+async fn read_live(client: &Client, vhosts: &[String], prune: bool) -> Result<Live, BrokerError> {
+    if prune {
+        client.inspect_counting(vhosts).await
+    } else {
+        client.inspect(vhosts).await
+    }
 }
 
 /// Plans `desired` against the live state read from `client`, with live
@@ -136,6 +145,7 @@ async fn plan_from_live(
         topology,
         binding_keys,
         version,
+        message_counts,
     } = live;
     let topology = normalize_owned(topology);
     let mut plan = plan_against_normal(
@@ -152,10 +162,10 @@ async fn plan_from_live(
         },
     );
     let dropped = plan.queues_dropped();
-    let counts = if dropped.is_empty() {
-        Default::default()
-    } else {
-        client.queue_message_counts(&dropped).await?
+    let counts = match message_counts {
+        Some(counts) => counts,
+        None if dropped.is_empty() => Default::default(),
+        None => client.queue_message_counts(&dropped).await?,
     };
     plan.set_message_counts(&counts);
     Ok((plan, topology))

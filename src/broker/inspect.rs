@@ -38,18 +38,21 @@ pub struct Live {
     pub binding_keys: BTreeMap<ObjectId, String>,
     /// The broker's version (`rabbitmq_version`).
     pub version: String,
+    /// The live message count of every managed queue (`None` for a
+    /// stream), when the read was asked to count them
+    /// ([`Client::inspect_counting`]).
+    pub message_counts: Option<BTreeMap<(String, String), Option<u64>>>,
 }
 
 const QUEUE_COLUMNS: &str = "name,vhost,durable,auto_delete,exclusive,arguments,type";
+/// With `enable_queue_totals`, `messages` is the live count.
+const COUNTED_QUEUE_COLUMNS: &str =
+    "name,vhost,durable,auto_delete,exclusive,arguments,type,messages";
 const EXCHANGE_COLUMNS: &str = "name,vhost,type,durable,auto_delete,internal,arguments";
 // Verified on 3.10.8: `columns` applies to bindings and policies too.
 const BINDING_COLUMNS: &str =
     "source,destination,destination_type,routing_key,arguments,properties_key";
 const POLICY_COLUMNS: &str = "name,pattern,apply-to,definition,priority";
-
-/// Above this many queues to count in one vhost, the counts are read for
-/// the whole vhost, page by page, instead of one request per queue.
-const PER_QUEUE_COUNT_LIMIT: usize = 16;
 
 impl Client {
     /// The broker's and the management plugin's versions.
@@ -96,14 +99,29 @@ impl Client {
     /// error; one that exists but gives the user no permissions is
     /// [`Error::VhostAccessDenied`].
     pub async fn inspect(&self, vhosts: &[String]) -> Result<Live, Error> {
+        self.read_vhosts(vhosts, false).await
+    }
+
+    /// [`Client::inspect`], with every queue's live message count read in
+    /// the same queue listing (`enable_queue_totals`): for a plan that may
+    /// drop queues, such as a prune, where a separate count would cost the
+    /// broker a second listing of every queue.
+    pub async fn inspect_counting(&self, vhosts: &[String]) -> Result<Live, Error> {
+        self.read_vhosts(vhosts, true).await
+    }
+
+    async fn read_vhosts(&self, vhosts: &[String], counting: bool) -> Result<Live, Error> {
         // One round trip: the lists are asked for while the vhosts are
         // listed. A vhost that does not exist answers 404 and is dropped;
         // one that exists but is not the user's answers 401 (the vhost list
         // leaves it out), which fails the read with what to do about it.
         let wanted: BTreeSet<&str> = vhosts.iter().map(String::as_str).collect();
         let names: Vec<String> = wanted.iter().map(|v| v.to_string()).collect();
-        let (overview, existing, all) =
-            tokio::try_join!(self.overview(), self.list_vhosts(), self.list_all(&names))?;
+        let (overview, existing, all) = tokio::try_join!(
+            self.overview(),
+            self.list_vhosts(),
+            self.list_all(&names, counting)
+        )?;
         let chosen: Vec<model::Vhost> = existing
             .into_iter()
             .filter(|v| wanted.contains(v.name.as_str()))
@@ -126,6 +144,7 @@ impl Client {
             topology: Topology::default(),
             binding_keys: BTreeMap::new(),
             version: overview.rabbitmq_version,
+            message_counts: counting.then(BTreeMap::new),
         };
         for vhost in chosen {
             if let Some(Some(listing)) = listings.remove(&vhost.name) {
@@ -136,11 +155,14 @@ impl Client {
         Ok(live)
     }
 
-    /// The number of messages in each queue, read live (the paginated
-    /// `enable_queue_totals` query; the plain listing lags by the stats
-    /// interval). `None` for a stream, which has no count; a queue that does
-    /// not exist is absent. Quorum queues report their count a few seconds
-    /// late.
+    /// The number of messages in each queue, read live: one listing of
+    /// each vhost with `disable_stats&enable_queue_totals`, which counts
+    /// live where the default listing lags by the stats interval. One
+    /// listing costs the broker what a single paginated or name-filtered
+    /// query does (it lists the whole vhost before it filters), so it beats
+    /// both as soon as there are two queues to count. `None` for a stream,
+    /// which has no count; a queue that does not exist is absent. Quorum
+    /// queues report their count a few seconds late.
     pub async fn queue_message_counts(
         &self,
         queues: &[(String, String)],
@@ -154,133 +176,61 @@ impl Client {
         }
         let limit = Arc::new(Semaphore::new(self.concurrency()));
         let mut tasks = JoinSet::new();
-        let mut counts = BTreeMap::new();
         for (vhost, names) in by_vhost {
-            if names.len() > PER_QUEUE_COUNT_LIMIT {
-                // One page per 500 queues beats one request per queue.
-                let all = self.vhost_message_counts(&vhost).await?;
-                for name in names {
-                    if let Some(count) = all.get(&name) {
-                        counts.insert((vhost.clone(), name), *count);
-                    }
-                }
-                continue;
-            }
-            for name in names {
-                let client = self.clone();
-                let limit = Arc::clone(&limit);
-                let vhost = vhost.clone();
-                tasks.spawn(async move {
-                    let _permit = limit
-                        .acquire_owned()
-                        .await
-                        .expect("the semaphore is never closed");
-                    let count = client.queue_message_count(&vhost, &name).await;
-                    count.map(|count| ((vhost, name), count))
-                });
-            }
+            let client = self.clone();
+            let limit = Arc::clone(&limit);
+            tasks.spawn(async move {
+                let _permit = limit
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                let all = client.vhost_message_counts(&vhost).await?;
+                Ok::<_, Error>(
+                    names
+                        .into_iter()
+                        .filter_map(|name| {
+                            let count = *all.get(&name)?;
+                            Some(((vhost.clone(), name), count))
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            });
         }
+        let mut counts = BTreeMap::new();
         while let Some(joined) = tasks.join_next().await {
-            let ((vhost, name), count) = joined.expect("count tasks do not panic")?;
-            if let Some(count) = count {
-                counts.insert((vhost, name), count);
-            }
+            counts.extend(joined.expect("count tasks do not panic")?);
         }
         Ok(counts)
     }
 
-    /// The live message count of every queue of `vhost`, page by page
-    /// (500 queues a page, the pages after the first read concurrently).
+    /// The live message count of every queue of `vhost`; empty when the
+    /// vhost does not exist.
     async fn vhost_message_counts(
         &self,
         vhost: &str,
     ) -> Result<BTreeMap<String, Option<u64>>, Error> {
-        let page = |number: u64| {
-            Request::get(
-                format!("/api/queues/{}", encode(vhost)),
-                format!("count the messages of the queues in vhost '{vhost}'"),
-            )
-            .vhost_listing(vhost)
-            .query(&[
-                ("page", number.to_string().as_str()),
-                ("page_size", "500"),
-                ("disable_stats", "true"),
-                ("enable_queue_totals", "true"),
-                ("columns", "name,messages"),
-            ])
-        };
-        let mut counts = BTreeMap::new();
-        let Some(first) = self
-            .fetch_json_or_missing::<wire::Page<wire::QueueCount>>(page(1))
-            .await?
-        else {
-            return Ok(counts);
-        };
-        let mut tasks = JoinSet::new();
-        let limit = Arc::new(Semaphore::new(self.concurrency()));
-        for number in 2..=first.page_count {
-            let client = self.clone();
-            let limit = Arc::clone(&limit);
-            let request = page(number);
-            tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await.expect("never closed");
-                client
-                    .fetch_json_or_missing::<wire::Page<wire::QueueCount>>(request)
-                    .await
-            });
-        }
-        counts.extend(first.items.into_iter().map(|q| (q.name, q.messages)));
-        while let Some(joined) = tasks.join_next().await {
-            // A page past the end (queues deleted meanwhile) reads as
-            // missing; its queues then count as unknown, which is safe.
-            if let Some(page) = joined.expect("count tasks do not panic").ok().flatten() {
-                counts.extend(page.items.into_iter().map(|q| (q.name, q.messages)));
-            }
-        }
-        Ok(counts)
-    }
-
-    /// `None` when the queue (or its vhost) does not exist; `Some(None)`
-    /// when it has no count (a stream).
-    async fn queue_message_count(
-        &self,
-        vhost: &str,
-        name: &str,
-    ) -> Result<Option<Option<u64>>, Error> {
-        let pattern = format!("^{}$", regex::escape(name));
         let request = Request::get(
             format!("/api/queues/{}", encode(vhost)),
-            format!("count the messages of queue '{name}' in vhost '{vhost}'"),
+            format!("count the messages of the queues in vhost '{vhost}'"),
         )
         .vhost_listing(vhost)
         .query(&[
-            ("page", "1"),
-            ("page_size", "500"),
-            ("name", &pattern),
-            ("use_regex", "true"),
             ("disable_stats", "true"),
             ("enable_queue_totals", "true"),
             ("columns", "name,messages"),
         ]);
-        let Some(page) = self
-            .fetch_json_or_missing::<wire::Page<wire::QueueCount>>(request)
+        let queues: Vec<wire::QueueCount> = self
+            .fetch_json_or_missing(request)
             .await?
-        else {
-            return Ok(None);
-        };
-        // The broker matches the regex case-insensitively: `^q$` also
-        // returns `Q`.
-        Ok(page
-            .items
-            .into_iter()
-            .find(|q| q.name == name)
-            .map(|q| q.messages))
+            .unwrap_or_default();
+        Ok(queues.into_iter().map(|q| (q.name, q.messages)).collect())
     }
 
     /// Every (vhost, kind) listing, concurrently, bounded.
     async fn list_all(
         &self,
         vhosts: &[String],
+        counting: bool,
     ) -> Result<Vec<(String, Option<VhostListing>)>, Error> {
         let limit = Arc::new(Semaphore::new(self.concurrency()));
         let mut tasks = JoinSet::new();
@@ -299,7 +249,7 @@ impl Client {
                         .acquire_owned()
                         .await
                         .expect("the semaphore is never closed");
-                    let listing = client.list_kind(&vhost, kind).await;
+                    let listing = client.list_kind(&vhost, kind, counting).await;
                     listing.map(|listing| (vhost, listing))
                 });
             }
@@ -311,19 +261,29 @@ impl Client {
         Ok(results)
     }
 
-    async fn list_kind(&self, vhost: &str, kind: ListKind) -> Result<Option<VhostListing>, Error> {
+    async fn list_kind(
+        &self,
+        vhost: &str,
+        kind: ListKind,
+        counting: bool,
+    ) -> Result<Option<VhostListing>, Error> {
         let (path, columns, what) = match kind {
             ListKind::Exchanges => ("exchanges", EXCHANGE_COLUMNS, "exchanges"),
+            ListKind::Queues if counting => ("queues", COUNTED_QUEUE_COLUMNS, "queues"),
             ListKind::Queues => ("queues", QUEUE_COLUMNS, "queues"),
             ListKind::Bindings => ("bindings", BINDING_COLUMNS, "bindings"),
             ListKind::Policies => ("policies", POLICY_COLUMNS, "policies"),
         };
+        let mut query = vec![("disable_stats", "true"), ("columns", columns)];
+        if counting && matches!(kind, ListKind::Queues) {
+            query.push(("enable_queue_totals", "true"));
+        }
         let request = Request::get(
             format!("/api/{path}/{}", encode(vhost)),
             format!("list the {what} of vhost '{vhost}'"),
         )
         .vhost_listing(vhost)
-        .query(&[("disable_stats", "true"), ("columns", columns)]);
+        .query(&query);
         let mut listing = VhostListing::default();
         let found = match kind {
             ListKind::Exchanges => self
@@ -438,7 +398,12 @@ fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
         .queues
         .into_iter()
         .filter(is_managed_queue)
-        .map(|q| live_queue(&name, q))
+        .map(|q| {
+            if let Some(counts) = live.message_counts.as_mut() {
+                counts.insert((name.clone(), q.name.clone()), q.messages);
+            }
+            live_queue(&name, q)
+        })
         .collect();
     // Bindings to queues that are not managed (or that appeared after the
     // queue listing was taken) stay out, so every binding's queue is there.
@@ -504,6 +469,7 @@ mod tests {
             exclusive,
             arguments: serde_json::from_str(arguments).unwrap(),
             kind: Some(kind.to_string()),
+            messages: None,
         }
     }
 
@@ -560,6 +526,7 @@ mod tests {
             topology: Topology::default(),
             binding_keys: BTreeMap::new(),
             version: "3.10.8".into(),
+            message_counts: None,
         };
         let listing = VhostListing {
             exchanges: vec![],

@@ -89,23 +89,20 @@ pub(crate) struct Queue {
     /// `classic`, `quorum`, `stream`; absent on very old brokers.
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
+    /// The live count, when listed with `enable_queue_totals`; absent or
+    /// `null` for streams.
+    #[serde(default)]
+    pub messages: Option<u64>,
 }
 
-/// An entry of the paginated, live-count queue query.
+/// An entry of the live-count queue listing
+/// (`disable_stats=true&enable_queue_totals=true&columns=name,messages`).
 #[derive(Debug, Deserialize)]
 pub(crate) struct QueueCount {
     pub name: String,
     /// Absent or `null` for streams.
     #[serde(default)]
     pub messages: Option<u64>,
-}
-
-/// The envelope of a paginated listing.
-#[derive(Debug, Deserialize)]
-pub(crate) struct Page<T> {
-    pub items: Vec<T>,
-    #[serde(default)]
-    pub page_count: u64,
 }
 
 /// An entry of `GET /api/bindings/{v}`.
@@ -288,11 +285,11 @@ mod tests {
 
     #[test]
     fn streams_have_no_message_count() {
-        let page: Page<QueueCount> = serde_json::from_str(
-            r#"{"items":[{"name":"s"},{"name":"t","messages":null},{"name":"u","messages":3}]}"#,
+        let queues: Vec<QueueCount> = serde_json::from_str(
+            r#"[{"name":"s"},{"name":"t","messages":null},{"name":"u","messages":3}]"#,
         )
         .unwrap();
-        let counts: Vec<_> = page.items.iter().map(|q| q.messages).collect();
+        let counts: Vec<_> = queues.iter().map(|q| q.messages).collect();
         assert_eq!(counts, [None, None, Some(3)]);
     }
 
