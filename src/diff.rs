@@ -7,6 +7,7 @@
 //! Nothing here is ordered for execution or checked for safety: that is
 //! [`crate::plan`]'s job. No I/O.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -252,6 +253,7 @@ pub fn diff_normal(
     diff_by_id(
         &desired.policies,
         &live.policies,
+        Policy::cmp_identity,
         Policy::id,
         Object::Policy,
         policy_reasons,
@@ -262,6 +264,7 @@ pub fn diff_normal(
     diff_by_id(
         &desired.exchanges,
         &live.exchanges,
+        Exchange::cmp_identity,
         Exchange::id,
         Object::Exchange,
         exchange_reasons,
@@ -272,6 +275,7 @@ pub fn diff_normal(
     diff_by_id(
         &desired.queues,
         &live.queues,
+        Queue::cmp_identity,
         Queue::id,
         Object::Queue,
         queue_reasons,
@@ -371,6 +375,7 @@ fn diff_vhosts(desired: &[Vhost], live: &[Vhost], options: DiffOptions, out: &mu
 fn diff_by_id<T: Clone>(
     desired: &[T],
     live: &[T],
+    identity: fn(&T, &T) -> Ordering,
     id: fn(&T) -> ObjectId,
     wrap: fn(T) -> Object,
     reasons: fn(&T, &T) -> Vec<Reason>,
@@ -378,13 +383,12 @@ fn diff_by_id<T: Clone>(
     options: DiffOptions,
     out: &mut Vec<Change>,
 ) {
-    let mut live_by_id: BTreeMap<ObjectId, &T> = live.iter().map(|o| (id(o), o)).collect();
-    for want in desired {
-        let key = id(want);
-        match live_by_id.remove(&key) {
+    let (pairs, leftovers) = pair_by_identity(desired, live, identity);
+    for (want, have) in pairs {
+        match have {
             None => out.push(Change::new(
                 Action::Create,
-                key,
+                id(want),
                 None,
                 Some(wrap(want.clone())),
             )),
@@ -393,7 +397,7 @@ fn diff_by_id<T: Clone>(
                 if !why.is_empty() {
                     let mut change = Change::new(
                         on_difference,
-                        key,
+                        id(want),
                         Some(wrap(have.clone())),
                         Some(wrap(want.clone())),
                     );
@@ -408,9 +412,40 @@ fn diff_by_id<T: Clone>(
     } else {
         Action::Unmanaged
     };
-    for (key, have) in live_by_id {
-        out.push(Change::new(leftover, key, Some(wrap(have.clone())), None));
+    for have in leftovers {
+        out.push(Change::new(
+            leftover,
+            id(have),
+            Some(wrap(have.clone())),
+            None,
+        ));
     }
+}
+
+/// Matches two lists sorted by identity (as normal forms are) in one pass,
+/// building no identities: each desired object with the live object of the
+/// same identity, if any, then the live objects left unmatched.
+#[allow(clippy::type_complexity)]
+fn pair_by_identity<'a, T>(
+    desired: &'a [T],
+    live: &'a [T],
+    identity: fn(&T, &T) -> Ordering,
+) -> (Vec<(&'a T, Option<&'a T>)>, Vec<&'a T>) {
+    debug_assert!(desired.is_sorted_by(|a, b| identity(a, b).is_le()));
+    debug_assert!(live.is_sorted_by(|a, b| identity(a, b).is_le()));
+    let mut live = live.iter().peekable();
+    let mut leftovers = Vec::new();
+    let pairs = desired
+        .iter()
+        .map(|want| {
+            while let Some(have) = live.next_if(|have| identity(have, want).is_lt()) {
+                leftovers.push(have);
+            }
+            (want, live.next_if(|have| identity(have, want).is_eq()))
+        })
+        .collect();
+    leftovers.extend(live);
+    (pairs, leftovers)
 }
 
 fn diff_bindings(
@@ -432,24 +467,27 @@ fn diff_bindings(
         .map(|c| c.id.clone())
         .collect();
     let touching = |b: &Binding, set: &BTreeSet<ObjectId>| -> Option<ObjectId> {
+        if set.is_empty() {
+            return None;
+        }
         [b.source_id(), b.destination_id()]
             .into_iter()
             .find(|end| set.contains(end))
     };
 
-    let mut live_by_id: BTreeMap<ObjectId, &Binding> =
-        live.bindings.iter().map(|b| (b.id(), b)).collect();
-    for want in &desired.bindings {
-        let key = want.id();
-        match live_by_id.remove(&key) {
+    let (pairs, leftovers) =
+        pair_by_identity(&desired.bindings, &live.bindings, Binding::cmp_identity);
+    for (want, have) in pairs {
+        match have {
             None => out.push(Change::new(
                 Action::Create,
-                key,
+                want.id(),
                 None,
                 Some(Object::Binding(want.clone())),
             )),
             Some(have) => {
                 if let Some(cause) = touching(want, &replaced) {
+                    let key = want.id();
                     let mut change = Change::new(
                         Action::Create,
                         key.clone(),
@@ -463,7 +501,8 @@ fn diff_bindings(
             }
         }
     }
-    for (key, have) in live_by_id {
+    for have in leftovers {
+        let key = have.id();
         let properties_key = binding_keys.get(&key).cloned();
         if options.prune {
             let mut change = Change::new(
@@ -691,6 +730,31 @@ bindings:
                 vhost: "/".into(),
                 name: "a".into()
             })
+        );
+    }
+
+    #[test]
+    fn objects_are_matched_however_the_two_sides_interleave() {
+        let live = topology(
+            "queues: [{name: a}, {name: c}, {name: e, durable: false}, {name: g}]
+bindings: [{source: x, destination: a}, {source: x, destination: c, routing_key: k}]",
+        );
+        let want = topology(
+            "queues: [{name: e}, {name: d}, {name: c}, {name: b}]
+bindings: [{source: x, destination: b}, {source: x, destination: c, routing_key: k}]",
+        );
+        let changes = diff(&want, &live, &BTreeMap::new(), OPTIONS);
+        assert_eq!(
+            summary(&changes),
+            [
+                "unmanaged queue a",
+                "create queue b",
+                "create queue d",
+                "replace queue e",
+                "unmanaged queue g",
+                "unmanaged binding x -> a []",
+                "create binding x -> b []",
+            ]
         );
     }
 

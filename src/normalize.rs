@@ -39,11 +39,7 @@ pub fn normalize_owned(mut t: Topology) -> Topology {
         resolve_queue_type(queue, dqt);
     }
 
-    t.vhosts.sort_by(|a, b| a.name.cmp(&b.name));
-    t.exchanges.sort_by_cached_key(|e| e.id());
-    t.queues.sort_by_cached_key(|q| q.id());
-    t.bindings.sort_by_cached_key(|b| b.id());
-    t.policies.sort_by_cached_key(|p| p.id());
+    t.sort_by_identity();
     t
 }
 

@@ -6,6 +6,7 @@
 //! `apply`; it is also the document `plan --out` saves. No I/O.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -135,21 +136,30 @@ pub fn plan_against_normal(desired: Desired<'_>, live: &Topology, inputs: PlanIn
         normal,
         fingerprint: desired_fingerprint,
     } = desired;
-    let compared = desired_against(files, normal, live);
-    let changes = diff_normal(
-        &compared,
-        live,
-        &inputs.binding_keys,
-        DiffOptions {
-            prune: inputs.prune,
-            default_queue_type_mutable,
-        },
-    );
-    let changes = order_changes(changes);
-    let live_fingerprint = inputs
-        .broker
-        .is_some()
-        .then(|| fingerprint_of_normal(live, &inputs.binding_keys));
+    // The live fingerprint (a hash of the whole live state) is as much
+    // work as the comparison: both run at once, each on a core.
+    let (changes, live_fingerprint) = std::thread::scope(|scope| {
+        let live_fingerprint = inputs
+            .broker
+            .is_some()
+            .then(|| scope.spawn(|| fingerprint_of_normal(live, &inputs.binding_keys)));
+        let compared = desired_against(files, normal, live);
+        let changes = diff_normal(
+            &compared,
+            live,
+            &inputs.binding_keys,
+            DiffOptions {
+                prune: inputs.prune,
+                default_queue_type_mutable,
+            },
+        );
+        let live_fingerprint = live_fingerprint.map(|hashing| {
+            hashing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (order_changes(changes), live_fingerprint)
+    });
     Plan {
         format_version: FORMAT_VERSION,
         broker: inputs.broker,
@@ -570,7 +580,11 @@ fn fingerprint_of_normal(normal: &Topology, binding_keys: &BTreeMap<ObjectId, St
         &normal.policies,
         binding_keys.iter().collect::<Vec<_>>(),
     );
-    serde_json::to_writer(&mut hashing, &state).expect("model values serialise to JSON");
+    // serde_json writes a token at a time; the buffer hashes in blocks.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut hashing);
+    serde_json::to_writer(&mut buffered, &state).expect("model values serialise to JSON");
+    buffered.flush().expect("hashing cannot fail");
+    drop(buffered);
     let digest = hashing.0.finalize();
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -31,6 +31,16 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+/// Frees `value` on a thread of its own. The big values of a command (the
+/// loaded files, the live topology) are hundreds of thousands of small
+/// allocations; freeing them takes longer than the rest of the command
+/// (15 to 20 ms each at 20,000 queues, measured), and the process ends
+/// right after, which frees them anyway.
+pub fn free_in_background<T: Send + 'static>(value: T) {
+    // Should the system refuse a thread, the value is freed here.
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
+}
+
 /// A client for the connection options, after printing their warnings
 /// (an insecure connection says so on every run).
 pub fn connect(global: &GlobalArgs) -> Result<Client, Failure> {
@@ -117,7 +127,9 @@ pub async fn load_and_plan(
         }
     };
     let files = file_names(&loaded);
-    plan_from_live(client, desired, live, files, prune).await
+    let planned = plan_from_live(client, desired, live, files, prune).await;
+    free_in_background(loaded);
+    planned
 }
 
 /// The live state of `vhosts`; with `prune`, which drops every queue the

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::live::{block_on, connect_after_files, load_and_plan};
+use super::live::{block_on, connect_after_files, free_in_background, load_and_plan};
 use super::{Failure, Outcome, Status, print_stdout, stdout_is_colour};
 use crate::cli::{Format, GlobalArgs};
 use crate::render::{Subject, render_drift_json, render_markdown, render_plan_json, render_text};
@@ -15,7 +15,8 @@ pub fn run_plan(
     out: Option<&Path>,
 ) -> Outcome {
     let client = connect_after_files(global, paths)?;
-    let (plan, _) = block_on(load_and_plan(&client, paths, prune))?;
+    let (plan, live) = block_on(load_and_plan(&client, paths, prune))?;
+    free_in_background(live);
     if let Some(out) = out {
         std::fs::write(out, render_plan_json(&plan)).map_err(|e| {
             Failure::new(format!("cannot write the plan to {}: {e}", out.display()))
@@ -41,7 +42,8 @@ pub fn run_plan(
 pub fn run_drift(global: &GlobalArgs, paths: &[PathBuf]) -> Outcome {
     let client = connect_after_files(global, paths)?;
     // Every object of the managed vhosts counts: undeclared ones are drift.
-    let (plan, _) = block_on(load_and_plan(&client, paths, false))?;
+    let (plan, live) = block_on(load_and_plan(&client, paths, false))?;
+    free_in_background(live);
     print_stdout(&match global.format {
         Format::Text => render_text(&plan, Subject::Drift, stdout_is_colour()),
         Format::Json => render_drift_json(&plan),

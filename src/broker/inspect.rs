@@ -151,7 +151,7 @@ impl Client {
                 add_vhost(&mut live, vhost, listing);
             }
         }
-        sort_topology(&mut live.topology);
+        live.topology.sort_by_identity();
         Ok(live)
     }
 
@@ -284,24 +284,26 @@ impl Client {
         )
         .vhost_listing(vhost)
         .query(&query);
+        // Each listing is converted as it arrives, while the others (the
+        // bindings, the largest, come last) are still on their way.
         let mut listing = VhostListing::default();
         let found = match kind {
             ListKind::Exchanges => self
                 .fetch_json_or_missing(request)
                 .await?
-                .map(|l| listing.exchanges = l),
+                .map(|l| listing.exchanges = live_exchanges(vhost, l)),
             ListKind::Queues => self
                 .fetch_json_or_missing(request)
                 .await?
-                .map(|l| listing.queues = l),
+                .map(|l| listing.queues = live_queues(vhost, l)),
             ListKind::Bindings => self
                 .fetch_json_or_missing(request)
                 .await?
-                .map(|l| listing.bindings = l),
+                .map(|l| listing.bindings = live_bindings(vhost, l)),
             ListKind::Policies => self
                 .fetch_json_or_missing(request)
                 .await?
-                .map(|l| listing.policies = l),
+                .map(|l| listing.policies = live_policies(vhost, l)),
         };
         Ok(found.map(|()| listing))
     }
@@ -315,13 +317,17 @@ enum ListKind {
     Policies,
 }
 
-/// The raw listings of one vhost.
+/// The listings of one vhost, in the model's terms, without the broker's
+/// own objects.
 #[derive(Debug, Default)]
 struct VhostListing {
-    exchanges: Vec<wire::Exchange>,
-    queues: Vec<wire::Queue>,
-    bindings: Vec<wire::Binding>,
-    policies: Vec<wire::Policy>,
+    exchanges: Vec<model::Exchange>,
+    /// Each with its live message count, when the listing counted them.
+    queues: Vec<(model::Queue, Option<u64>)>,
+    /// Each with the `properties_key` the broker reported. Bindings to
+    /// queues that are not managed are dropped when the vhost is added.
+    bindings: Vec<(model::Binding, String)>,
+    policies: Vec<model::Policy>,
 }
 
 impl VhostListing {
@@ -372,89 +378,103 @@ fn live_queue(vhost: &str, q: wire::Queue) -> model::Queue {
     }
 }
 
-/// Adds one vhost's listings to `live`, dropping the broker's own objects.
-fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
-    let name = vhost.name.clone();
-    let topology = &mut live.topology;
-    topology.vhosts.push(vhost);
+fn live_exchanges(vhost: &str, listed: Vec<wire::Exchange>) -> Vec<model::Exchange> {
+    listed
+        .into_iter()
+        .filter(|e| is_managed_exchange(&e.name))
+        .map(|e| model::Exchange {
+            name: e.name,
+            vhost: vhost.to_string(),
+            kind: e.kind,
+            durable: e.durable,
+            auto_delete: e.auto_delete,
+            internal: e.internal,
+            arguments: e.arguments,
+        })
+        .collect()
+}
 
-    topology.exchanges.extend(
-        listing
-            .exchanges
-            .into_iter()
-            .filter(|e| is_managed_exchange(&e.name))
-            .map(|e| model::Exchange {
-                name: e.name,
-                vhost: name.clone(),
-                kind: e.kind,
-                durable: e.durable,
-                auto_delete: e.auto_delete,
-                internal: e.internal,
-                arguments: e.arguments,
-            }),
-    );
-
-    let queues: Vec<model::Queue> = listing
-        .queues
+fn live_queues(vhost: &str, listed: Vec<wire::Queue>) -> Vec<(model::Queue, Option<u64>)> {
+    listed
         .into_iter()
         .filter(is_managed_queue)
         .map(|q| {
-            if let Some(counts) = live.message_counts.as_mut() {
-                counts.insert((name.clone(), q.name.clone()), q.messages);
-            }
-            live_queue(&name, q)
+            let messages = q.messages;
+            (live_queue(vhost, q), messages)
         })
-        .collect();
-    // Bindings to queues that are not managed (or that appeared after the
-    // queue listing was taken) stay out, so every binding's queue is there.
-    let queue_names: BTreeSet<&str> = queues.iter().map(|q| q.name.as_str()).collect();
-    for b in listing.bindings {
-        let destination_type = match b.destination_type.as_str() {
-            "queue" => DestinationType::Queue,
-            "exchange" => DestinationType::Exchange,
-            _ => continue,
-        };
-        if b.source.is_empty()
-            || (destination_type == DestinationType::Queue
-                && !queue_names.contains(b.destination.as_str()))
-        {
-            continue;
-        }
-        let binding = model::Binding {
-            source: b.source,
-            destination: b.destination,
-            destination_type,
-            routing_key: b.routing_key,
-            arguments: b.arguments,
-            vhost: name.clone(),
-        };
-        live.binding_keys.insert(binding.id(), b.properties_key);
-        topology.bindings.push(binding);
-    }
-    topology.queues.extend(queues);
+        .collect()
+}
 
-    topology
-        .policies
-        .extend(listing.policies.into_iter().map(|p| model::Policy {
+/// The bindings between managed objects: not those of the default
+/// exchange (one per queue, implied), nor to an unknown kind of
+/// destination.
+fn live_bindings(vhost: &str, listed: Vec<wire::Binding>) -> Vec<(model::Binding, String)> {
+    listed
+        .into_iter()
+        .filter(|b| !b.source.is_empty())
+        .filter_map(|b| {
+            let destination_type = match b.destination_type.as_str() {
+                "queue" => DestinationType::Queue,
+                "exchange" => DestinationType::Exchange,
+                _ => return None,
+            };
+            let binding = model::Binding {
+                source: b.source,
+                destination: b.destination,
+                destination_type,
+                routing_key: b.routing_key,
+                arguments: b.arguments,
+                vhost: vhost.to_string(),
+            };
+            Some((binding, b.properties_key))
+        })
+        .collect()
+}
+
+fn live_policies(vhost: &str, listed: Vec<wire::Policy>) -> Vec<model::Policy> {
+    listed
+        .into_iter()
+        .map(|p| model::Policy {
             name: p.name,
-            vhost: name.clone(),
+            vhost: vhost.to_string(),
             pattern: p.pattern,
             apply_to: p.apply_to,
             priority: p.priority,
             definition: p.definition,
-        }));
+        })
+        .collect()
 }
 
-/// A stable order, whatever order the concurrent listings arrived in.
-fn sort_topology(t: &mut Topology) {
-    t.vhosts.sort_by(|a, b| a.name.cmp(&b.name));
-    t.exchanges
-        .sort_by(|a, b| (&a.vhost, &a.name).cmp(&(&b.vhost, &b.name)));
-    t.queues
-        .sort_by(|a, b| (&a.vhost, &a.name).cmp(&(&b.vhost, &b.name)));
-    t.bindings.sort_by_key(model::Binding::id);
-    t.policies
-        .sort_by(|a, b| (&a.vhost, &a.name).cmp(&(&b.vhost, &b.name)));
+/// Adds one vhost's listings to `live`.
+fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
+    let VhostListing {
+        exchanges,
+        queues,
+        bindings,
+        policies,
+    } = listing;
+    let topology = &mut live.topology;
+    topology.vhosts.push(vhost);
+    topology.exchanges.extend(exchanges);
+    // Bindings to queues that are not managed (or that appeared after the
+    // queue listing was taken) stay out, so every binding's queue is there.
+    let queue_names: BTreeSet<&str> = queues.iter().map(|(q, _)| q.name.as_str()).collect();
+    for (binding, properties_key) in bindings {
+        if binding.destination_type == DestinationType::Queue
+            && !queue_names.contains(binding.destination.as_str())
+        {
+            continue;
+        }
+        live.binding_keys.insert(binding.id(), properties_key);
+        topology.bindings.push(binding);
+    }
+    for (queue, messages) in queues {
+        if let Some(counts) = live.message_counts.as_mut() {
+            counts.insert((queue.vhost.clone(), queue.name.clone()), messages);
+        }
+        topology.queues.push(queue);
+    }
+    topology.policies.extend(policies);
 }
 
 #[cfg(test)]
@@ -530,17 +550,23 @@ mod tests {
         };
         let listing = VhostListing {
             exchanges: vec![],
-            queues: vec![
-                queue("jobs", Some(false), "classic", "{}"),
-                queue("amq.gen-x", Some(true), "classic", "{}"),
-            ],
-            bindings: vec![
-                binding("", "jobs", "queue"),
-                binding("amq.topic", "jobs", "queue"),
-                binding("amq.topic", "amq.gen-x", "queue"),
-                binding("events", "other", "exchange"),
-                binding("events", "gone", "queue"),
-            ],
+            queues: live_queues(
+                "v",
+                vec![
+                    queue("jobs", Some(false), "classic", "{}"),
+                    queue("amq.gen-x", Some(true), "classic", "{}"),
+                ],
+            ),
+            bindings: live_bindings(
+                "v",
+                vec![
+                    binding("", "jobs", "queue"),
+                    binding("amq.topic", "jobs", "queue"),
+                    binding("amq.topic", "amq.gen-x", "queue"),
+                    binding("events", "other", "exchange"),
+                    binding("events", "gone", "queue"),
+                ],
+            ),
             policies: vec![],
         };
         add_vhost(&mut live, model::Vhost::new("v"), listing);

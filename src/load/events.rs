@@ -87,6 +87,14 @@ impl<'t> Events<'t> {
         })
     }
 
+    /// How far the parse has read, in characters of the text (at most its
+    /// length in bytes): the end of the current event.
+    pub fn position(&self) -> usize {
+        self.event
+            .as_ref()
+            .map_or(0, |event| event.end_mark.index as usize)
+    }
+
     /// Deletes the current event and parses the next one.
     fn advance(&mut self) -> Option<Kind> {
         self.delete_event();

@@ -13,7 +13,7 @@
 //! A topology bigger than that is split into several files, which merge.
 //! This module decides nothing else about a file.
 
-use super::events::Events;
+use super::events::{Event, Events};
 
 /// Files larger than this are refused without being parsed. A file of one
 /// huge scalar is parsed twice (counted, then loaded), at 20 to 40 MB/s in
@@ -58,14 +58,30 @@ pub fn too_many_bytes() -> String {
 
 /// Whether `text` holds more than `limit` YAML events (scalars, aliases,
 /// and the start and end of each collection and document). A syntax error
-/// stops the count: serde_yaml reports it.
+/// stops the count: serde_yaml reports it. So does the point where the
+/// rest of the text cannot reach the limit (two events a byte, and the
+/// ends of the collections open), which for a file of realistic density a
+/// little over [`COUNT_ABOVE_BYTES`] comes long before its end.
 fn more_nodes_than(text: &str, limit: usize) -> bool {
     let mut events = Events::new(text.as_bytes());
     let mut count = 0;
-    while count <= limit && events.next_event().is_some() {
+    let mut open = 0usize;
+    while count <= limit {
+        match events.next_event() {
+            None => return false,
+            Some(Event::DocumentStart | Event::MappingStart | Event::SequenceStart) => open += 1,
+            Some(Event::DocumentEnd | Event::MappingEnd | Event::SequenceEnd) => {
+                open = open.saturating_sub(1)
+            }
+            Some(Event::Scalar(_) | Event::Alias) => {}
+        }
         count += 1;
+        let unread = text.len().saturating_sub(events.position());
+        if count + open + 2 * unread + 2 <= limit {
+            return false;
+        }
     }
-    count > limit
+    true
 }
 
 /// `1,000,000`
@@ -113,6 +129,15 @@ mod tests {
             "q".repeat(2 * COUNT_ABOVE_BYTES)
         );
         assert_eq!(too_big(&long), None);
+    }
+
+    #[test]
+    fn a_dense_tail_after_a_sparse_head_is_still_counted() {
+        let head = "q".repeat(2 * COUNT_ABOVE_BYTES);
+        let dense = format!("['{head}', {}1]", "1,".repeat(MAX_NODES));
+        assert!(too_big(&dense).is_some());
+        let sparse = format!("['{head}', {}1]", "1,".repeat(MAX_NODES / 2));
+        assert_eq!(too_big(&sparse), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! so a restricted export deserialises into a [`Topology`] as it is. This
 //! module knows nothing of files, HTTP or terminals.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -355,6 +356,11 @@ impl Exchange {
             name: self.name.clone(),
         }
     }
+
+    /// The order of [`Exchange::id`], without building the identities.
+    pub fn cmp_identity(&self, other: &Exchange) -> Ordering {
+        (&self.vhost, &self.name).cmp(&(&other.vhost, &other.name))
+    }
 }
 
 impl Queue {
@@ -363,6 +369,11 @@ impl Queue {
             vhost: self.vhost.clone(),
             name: self.name.clone(),
         }
+    }
+
+    /// The order of [`Queue::id`], without building the identities.
+    pub fn cmp_identity(&self, other: &Queue) -> Ordering {
+        (&self.vhost, &self.name).cmp(&(&other.vhost, &other.name))
     }
 }
 
@@ -374,12 +385,43 @@ impl Binding {
             destination_type: self.destination_type,
             destination: self.destination.clone(),
             routing_key: self.routing_key.clone(),
-            // Most bindings have none: their identity then costs no JSON.
-            arguments: if self.arguments.is_empty() {
-                "{}".to_string()
-            } else {
-                canonical_json(&self.arguments)
-            },
+            arguments: self.arguments_identity(),
+        }
+    }
+
+    /// The order of [`Binding::id`], without building the identities: the
+    /// arguments' JSON is written only to break a tie.
+    pub fn cmp_identity(&self, other: &Binding) -> Ordering {
+        (
+            &self.vhost,
+            &self.source,
+            self.destination_type,
+            &self.destination,
+            &self.routing_key,
+        )
+            .cmp(&(
+                &other.vhost,
+                &other.source,
+                other.destination_type,
+                &other.destination,
+                &other.routing_key,
+            ))
+            .then_with(|| {
+                if self.arguments.is_empty() && other.arguments.is_empty() {
+                    Ordering::Equal
+                } else {
+                    self.arguments_identity().cmp(&other.arguments_identity())
+                }
+            })
+    }
+
+    /// The arguments as they stand in the identity: canonical JSON. Most
+    /// bindings have none, and then cost no JSON.
+    fn arguments_identity(&self) -> String {
+        if self.arguments.is_empty() {
+            "{}".to_string()
+        } else {
+            canonical_json(&self.arguments)
         }
     }
 
@@ -413,9 +455,25 @@ impl Policy {
             name: self.name.clone(),
         }
     }
+
+    /// The order of [`Policy::id`], without building the identities.
+    pub fn cmp_identity(&self, other: &Policy) -> Ordering {
+        (&self.vhost, &self.name).cmp(&(&other.vhost, &other.name))
+    }
 }
 
 impl Topology {
+    /// Sorts each kind of object by identity. The sort is stable and
+    /// builds no identities, so a list that arrives in order (a broker
+    /// listing, a normal form) costs one pass.
+    pub fn sort_by_identity(&mut self) {
+        self.vhosts.sort_by(|a, b| a.name.cmp(&b.name));
+        self.exchanges.sort_by(Exchange::cmp_identity);
+        self.queues.sort_by(Queue::cmp_identity);
+        self.bindings.sort_by(Binding::cmp_identity);
+        self.policies.sort_by(Policy::cmp_identity);
+    }
+
     /// Objects per kind, for summaries.
     pub fn counts(&self) -> Counts {
         Counts {
@@ -631,6 +689,39 @@ mod tests {
         assert_eq!(t.bindings[0].destination_type, DestinationType::Queue);
         assert_eq!(t.bindings[0].routing_key, "");
         assert_eq!(t.policies[0].apply_to, "all");
+    }
+
+    #[test]
+    fn objects_compare_as_their_identities_do() {
+        let t: Topology = serde_yaml::from_str(
+            "exchanges: [{name: b, type: topic}, {name: a, vhost: v, type: topic}, {name: a, type: fanout}]
+queues: [{name: q2}, {name: q1, vhost: w}, {name: q1}, {name: Q}]
+policies: [{name: p, vhost: v, pattern: x, definition: {}}, {name: o, pattern: x, definition: {}}]
+bindings:
+  - {source: e, destination: q}
+  - {source: e, destination: q, routing_key: k}
+  - {source: e, destination: q, arguments: {x-match: all}}
+  - {source: e, destination: q, arguments: {b: 1, a: 2}}
+  - {source: e, destination: q, arguments: {a: 2, b: 1}}
+  - {source: e, destination: q, arguments: {a: 10}}
+  - {source: e, destination: e2, destination_type: exchange}
+  - {source: d, destination: q, vhost: v}
+  - {source: e, destination: p}",
+        )
+        .unwrap();
+        fn agree<T>(objects: &[T], cmp: fn(&T, &T) -> Ordering, id: fn(&T) -> ObjectId) {
+            for a in objects {
+                for b in objects {
+                    assert_eq!(cmp(a, b), id(a).cmp(&id(b)));
+                }
+            }
+        }
+        agree(&t.exchanges, Exchange::cmp_identity, Exchange::id);
+        agree(&t.queues, Queue::cmp_identity, Queue::id);
+        agree(&t.policies, Policy::cmp_identity, Policy::id);
+        agree(&t.bindings, Binding::cmp_identity, Binding::id);
+        // The same arguments in another order are the same binding.
+        assert_eq!(t.bindings[3].cmp_identity(&t.bindings[4]), Ordering::Equal);
     }
 
     #[test]
