@@ -267,7 +267,8 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let body = response.bytes().await?.to_vec();
+        // No copy: the collected body becomes the vector it is stored in.
+        let body = Vec::from(response.bytes().await?);
         Ok(Answer {
             status,
             content_type,
