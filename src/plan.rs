@@ -6,7 +6,6 @@
 //! `apply`; it is also the document `plan --out` saves. No I/O.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -571,7 +570,6 @@ fn fingerprint_of_normal(normal: &Topology, binding_keys: &BTreeMap<ObjectId, St
             Ok(())
         }
     }
-    let mut hashing = Hashing(Sha256::new());
     let state = (
         &normal.vhosts,
         &normal.exchanges,
@@ -581,11 +579,12 @@ fn fingerprint_of_normal(normal: &Topology, binding_keys: &BTreeMap<ObjectId, St
         binding_keys.iter().collect::<Vec<_>>(),
     );
     // serde_json writes a token at a time; the buffer hashes in blocks.
-    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut hashing);
-    serde_json::to_writer(&mut buffered, &state).expect("model values serialise to JSON");
-    buffered.flush().expect("hashing cannot fail");
-    drop(buffered);
-    let digest = hashing.0.finalize();
+    let mut hashing = std::io::BufWriter::with_capacity(1 << 16, Hashing(Sha256::new()));
+    serde_json::to_writer(&mut hashing, &state).expect("model values serialise to JSON");
+    let Ok(Hashing(hasher)) = hashing.into_inner() else {
+        unreachable!("hashing cannot fail")
+    };
+    let digest = hasher.finalize();
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
