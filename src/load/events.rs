@@ -1,8 +1,8 @@
-//! libyaml's event stream, one event at a time, for the quick passes made
-//! over a file before serde_yaml loads it (counting its nodes, finding the
-//! vhosts it declares). It holds no more than the current event, so a pass
-//! costs a parse and no memory; the unsafe calls into libyaml live here
-//! only.
+//! libyaml's event stream, one event at a time: for the quick passes made
+//! over a file (counting its nodes, finding the vhosts it declares) and for
+//! deserialising a plain file straight from its events (`direct`). It holds
+//! no more than the current event, so a pass costs a parse and no memory;
+//! the unsafe calls into libyaml live here only.
 
 use std::mem::MaybeUninit;
 
@@ -20,6 +20,16 @@ pub enum Event<'a> {
     Alias,
 }
 
+/// How the current node is written, beyond what its [`Event`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// A scalar written without quotes (or block indicators): only such a
+    /// scalar can mean a number, a boolean or null.
+    pub plain: bool,
+    /// The node has a tag (`!!str 1`) or an anchor (`&a`).
+    pub decorated: bool,
+}
+
 /// The events of one YAML text, after the stream's start. Ends at the
 /// stream's end or at the first syntax error (which serde_yaml will report).
 pub struct Events<'t> {
@@ -27,6 +37,7 @@ pub struct Events<'t> {
     initialised: bool,
     event: Option<unsafe_libyaml::yaml_event_t>,
     done: bool,
+    failed: bool,
     _text: std::marker::PhantomData<&'t [u8]>,
 }
 
@@ -54,9 +65,10 @@ impl<'t> Events<'t> {
             initialised,
             event: None,
             done: !initialised,
+            failed: !initialised,
             _text: std::marker::PhantomData,
         };
-        if !events.done && !matches!(events.advance(), Some(StreamStart)) {
+        if !events.done && events.advance() != Some(unsafe_libyaml::YAML_STREAM_START_EVENT) {
             events.done = true;
         }
         events
@@ -64,17 +76,32 @@ impl<'t> Events<'t> {
 
     /// The next event, or `None` at the end of the stream or on an error.
     pub fn next_event(&mut self) -> Option<Event<'_>> {
-        let kind = self.advance()?;
+        self.step();
+        self.current()
+    }
+
+    /// Moves to the next event (see [`Events::current`]); false at the end
+    /// of the stream or on an error.
+    pub fn step(&mut self) -> bool {
+        self.advance().is_some()
+    }
+
+    /// Whether the stream stopped at a syntax error rather than its end.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// The current event again, or `None` once the stream is over.
+    pub fn current(&self) -> Option<Event<'_>> {
         let event = self.event.as_ref()?;
-        Some(match kind {
-            StreamStart | StreamEnd => unreachable!("advance ends at the stream's end"),
-            Other(unsafe_libyaml::YAML_DOCUMENT_START_EVENT) => Event::DocumentStart,
-            Other(unsafe_libyaml::YAML_DOCUMENT_END_EVENT) => Event::DocumentEnd,
-            Other(unsafe_libyaml::YAML_MAPPING_START_EVENT) => Event::MappingStart,
-            Other(unsafe_libyaml::YAML_MAPPING_END_EVENT) => Event::MappingEnd,
-            Other(unsafe_libyaml::YAML_SEQUENCE_START_EVENT) => Event::SequenceStart,
-            Other(unsafe_libyaml::YAML_SEQUENCE_END_EVENT) => Event::SequenceEnd,
-            Other(unsafe_libyaml::YAML_SCALAR_EVENT) => {
+        Some(match event.type_ {
+            unsafe_libyaml::YAML_DOCUMENT_START_EVENT => Event::DocumentStart,
+            unsafe_libyaml::YAML_DOCUMENT_END_EVENT => Event::DocumentEnd,
+            unsafe_libyaml::YAML_MAPPING_START_EVENT => Event::MappingStart,
+            unsafe_libyaml::YAML_MAPPING_END_EVENT => Event::MappingEnd,
+            unsafe_libyaml::YAML_SEQUENCE_START_EVENT => Event::SequenceStart,
+            unsafe_libyaml::YAML_SEQUENCE_END_EVENT => Event::SequenceEnd,
+            unsafe_libyaml::YAML_SCALAR_EVENT => {
                 // SAFETY: a scalar event's value points at `length` bytes
                 // owned by the event, which lives until the next advance
                 // (the borrow of `self` ends before it).
@@ -83,8 +110,49 @@ impl<'t> Events<'t> {
                     std::slice::from_raw_parts(scalar.value, scalar.length as usize)
                 })
             }
-            Other(_) => Event::Alias,
+            unsafe_libyaml::YAML_ALIAS_EVENT => Event::Alias,
+            // The stream's start, before the first step.
+            _ => return None,
         })
+    }
+
+    /// How the current node is written; plain and undecorated for events
+    /// that are not nodes.
+    pub fn style(&self) -> Style {
+        let undecorated = Style {
+            plain: true,
+            decorated: false,
+        };
+        let Some(event) = self.event.as_ref() else {
+            return undecorated;
+        };
+        // SAFETY: each union field is read for its own event type only.
+        unsafe {
+            match event.type_ {
+                unsafe_libyaml::YAML_SCALAR_EVENT => {
+                    let scalar = event.data.scalar;
+                    Style {
+                        plain: scalar.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE,
+                        decorated: !scalar.anchor.is_null() || !scalar.tag.is_null(),
+                    }
+                }
+                unsafe_libyaml::YAML_MAPPING_START_EVENT => {
+                    let mapping = event.data.mapping_start;
+                    Style {
+                        plain: true,
+                        decorated: !mapping.anchor.is_null() || !mapping.tag.is_null(),
+                    }
+                }
+                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => {
+                    let sequence = event.data.sequence_start;
+                    Style {
+                        plain: true,
+                        decorated: !sequence.anchor.is_null() || !sequence.tag.is_null(),
+                    }
+                }
+                _ => undecorated,
+            }
+        }
     }
 
     /// How far the parse has read, in characters of the text (at most its
@@ -95,8 +163,10 @@ impl<'t> Events<'t> {
             .map_or(0, |event| event.end_mark.index as usize)
     }
 
-    /// Deletes the current event and parses the next one.
-    fn advance(&mut self) -> Option<Kind> {
+    /// Deletes the current event and parses the next one; its type, or
+    /// `None` at the stream's end (the event is then deleted too) or on an
+    /// error.
+    fn advance(&mut self) -> Option<unsafe_libyaml::yaml_event_type_t> {
         self.delete_event();
         if self.done {
             return None;
@@ -110,17 +180,14 @@ impl<'t> Events<'t> {
         .fail
         {
             self.done = true;
+            self.failed = true;
             return None;
         }
         // SAFETY: a successful parse filled the event.
         let event = unsafe { event.assume_init() };
-        let kind = match event.type_ {
-            unsafe_libyaml::YAML_STREAM_START_EVENT => StreamStart,
-            unsafe_libyaml::YAML_STREAM_END_EVENT => StreamEnd,
-            other => Other(other),
-        };
+        let kind = event.type_;
         self.event = Some(event);
-        if kind == StreamEnd {
+        if kind == unsafe_libyaml::YAML_STREAM_END_EVENT {
             self.done = true;
             self.delete_event();
             return None;
@@ -146,11 +213,3 @@ impl Drop for Events<'_> {
         }
     }
 }
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    StreamStart,
-    StreamEnd,
-    Other(unsafe_libyaml::yaml_event_type_t),
-}
-use Kind::{Other, StreamEnd, StreamStart};

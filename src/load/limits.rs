@@ -10,6 +10,10 @@
 //! the count serde_yaml would buffer), which holds no more than one event at
 //! a time and stops as soon as the limit is passed.
 //!
+//! A file read straight from its events instead (`direct`, the common
+//! case) holds no more than its objects, and stops at the same node limit;
+//! it is counted here only when serde_yaml is to read it.
+//!
 //! A topology bigger than that is split into several files, which merge.
 //! This module decides nothing else about a file.
 

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::model::{Counts, Topology};
 
 mod arguments;
+mod direct;
 mod events;
 mod limits;
 mod locate;

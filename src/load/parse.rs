@@ -2,18 +2,20 @@
 //! holds: YAML syntax, top-level keys (definitions-export keys accepted or
 //! refused), and each list item's own type errors.
 //!
-//! A file is parsed into `serde_yaml::Value` first, so one bad queue does
-//! not hide a bad binding: each list item is then deserialised into its
-//! type on its own. A failed item is deserialised once more straight from
-//! the text (see [`locate`]) to get its error's line and column. Nothing
-//! here touches the disk or checks rules across objects.
+//! A plain file is deserialised straight from the parser's events
+//! ([`direct`]); any other is loaded by serde_yaml, whole document first.
+//! A document that fails is parsed into `serde_yaml::Value`, so one bad
+//! queue does not hide a bad binding: each list item is then deserialised
+//! into its type on its own. A failed item is deserialised once more
+//! straight from the text (see [`locate`]) to get its error's line and
+//! column. Nothing here touches the disk or checks rules across objects.
 
 use serde::Deserialize;
 use serde_yaml::Value;
 
-use super::limits;
 use super::locate::{self, Position, Seg};
 use super::{Diagnostic, Origin, Origins, ProbeBudget, Section};
+use super::{direct, limits};
 use crate::model::{Binding, Exchange, Policy, Queue, RouteAssertion, Topology, Vhost};
 
 /// Keys of a definitions export that say which broker wrote it: accepted
@@ -68,10 +70,6 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudge
             return parsed;
         }
     };
-    if let Some(reason) = limits::too_big(text) {
-        parsed.errors.push(Diagnostic::in_file(name, reason));
-        return parsed;
-    }
     let mut file_parser = FileParser {
         file,
         name,
@@ -80,29 +78,22 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudge
         parsed,
         counts: [0; 6],
     };
-    for (document, deserializer) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        // The whole document straight from the text first: the common case,
-        // one pass, and the reference for what a scalar means (`name: 123`
-        // is the string "123" there, where a `Value` holds a number).
-        if let Ok(TypedDocument { topology, others }) = TypedDocument::deserialize(deserializer) {
-            file_parser.typed_document(document, topology, others);
-            continue;
-        }
-        // Something in it is wrong: read it as a `Value` and item by item,
-        // so every bad item is reported, each with its position.
-        let value = serde_yaml::Deserializer::from_str(text)
-            .nth(document)
-            .map(Value::deserialize);
-        match value {
-            Some(Ok(value)) => file_parser.document(document, value),
-            Some(Err(err)) => {
-                // serde_yaml cannot resume after a syntax error, and its
-                // document iterator repeats a failure forever: stop here.
-                let diagnostic = file_parser.yaml_error(document, &err);
-                file_parser.parsed.errors.push(diagnostic);
-                break;
+    match direct::documents::<TypedDocument>(text, limits::MAX_NODES) {
+        Some(documents) => {
+            for (document, TypedDocument { topology, others }) in documents.into_iter().enumerate()
+            {
+                file_parser.typed_document(document, topology, others);
             }
-            None => break,
+        }
+        None => {
+            if let Some(reason) = limits::too_big(text) {
+                file_parser
+                    .parsed
+                    .errors
+                    .push(Diagnostic::in_file(name, reason));
+                return file_parser.parsed;
+            }
+            file_parser.load_with_serde_yaml();
         }
     }
     let declared: usize = file_parser.counts.iter().sum();
@@ -114,6 +105,40 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], budget: &mut ProbeBudge
         ));
     }
     parsed
+}
+
+impl FileParser<'_> {
+    /// Every document of the file, read by serde_yaml: files that are not
+    /// plain enough for [`direct`], and files with errors.
+    fn load_with_serde_yaml(&mut self) {
+        let text = self.text;
+        for (document, deserializer) in serde_yaml::Deserializer::from_str(text).enumerate() {
+            // The whole document straight from the text first: the common case,
+            // one pass, and the reference for what a scalar means (`name: 123`
+            // is the string "123" there, where a `Value` holds a number).
+            if let Ok(TypedDocument { topology, others }) = TypedDocument::deserialize(deserializer)
+            {
+                self.typed_document(document, topology, others);
+                continue;
+            }
+            // Something in it is wrong: read it as a `Value` and item by
+            // item, so every bad item is reported, each with its position.
+            let value = serde_yaml::Deserializer::from_str(text)
+                .nth(document)
+                .map(Value::deserialize);
+            match value {
+                Some(Ok(value)) => self.document(document, value),
+                Some(Err(err)) => {
+                    // serde_yaml cannot resume after a syntax error, and its
+                    // document iterator repeats a failure forever: stop here.
+                    let diagnostic = self.yaml_error(document, &err);
+                    self.parsed.errors.push(diagnostic);
+                    break;
+                }
+                None => break,
+            }
+        }
+    }
 }
 
 /// The text of a file: UTF-8, without the byte-order mark some editors
@@ -413,6 +438,7 @@ fn move_all<T>(from: &mut Vec<T>, to: &mut Vec<T>) -> usize {
 
 /// A whole document deserialised straight from the text: the lists of a
 /// topology, and the other top-level keys with their values, to be checked.
+#[derive(Debug, PartialEq)]
 struct TypedDocument {
     topology: Topology,
     others: Vec<(String, Value)>,
@@ -874,6 +900,336 @@ bindings:
             parsed.errors[0].to_string(),
             "t.yaml: queues[0] a: invalid type: string \"yes\", expected a boolean"
         );
+    }
+
+    /// Both readings of `text`: straight from the events (`None` when it
+    /// gives up) and serde_yaml's.
+    fn both_readings(
+        text: &str,
+    ) -> (
+        Option<Vec<TypedDocument>>,
+        Result<Vec<TypedDocument>, String>,
+    ) {
+        let direct = direct::documents::<TypedDocument>(text, limits::MAX_NODES);
+        let serde_yaml = serde_yaml::Deserializer::from_str(text)
+            .map(TypedDocument::deserialize)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string());
+        (direct, serde_yaml)
+    }
+
+    #[test]
+    fn a_plain_file_is_read_straight_from_its_events_as_serde_yaml_reads_it() {
+        let text = "\
+rabbit_version: 3.10.8
+vhosts:
+  - name: shop
+    tags: [a, 'b']
+    description: |
+      Orders,
+      and what follows them.
+exchanges:
+  - {name: events, vhost: shop, type: topic, arguments: {alternate-exchange: lost}}
+queues:
+  - name: order.events
+    vhost: shop
+    durable: true
+    arguments:
+      x-message-ttl: 60000
+      x-max-length: -1
+      x-single-active-consumer: false
+      x-dead-letter-routing-key: \"123\"
+      x-note: ~
+      x-list: [1, two, {three: 3}]
+bindings:
+  - {source: events, destination: order.events, destination_type: queue, routing_key: 007, vhost: shop}
+policies:
+routes: []
+---
+queues:
+  - name: 123
+    auto_delete: True
+";
+        let (direct, serde_yaml) = both_readings(text);
+        let direct = direct.expect("a plain file is read straight from its events");
+        assert_eq!(direct.len(), 2);
+        assert_eq!(Ok(direct), serde_yaml);
+    }
+
+    #[test]
+    fn what_only_serde_yaml_reads_is_left_to_it() {
+        for text in [
+            "queues: [&q {name: a}, *q]",
+            "queues: [{name: !!str 5}]",
+            "queues: [{name: a, arguments: {x-message-ttl: 6e4}}]",
+            "queues: [{name: a, arguments: {x-message-ttl: 0x10}}]",
+            "queues: [{name: a, arguments: {x: .inf}}]",
+            "queues: [{name: a, arguments: {x: nan}}]",
+            "queues: [{name: a, durable: yes}]",
+            "queues: [{name: a, durabel: true}]",
+            "queues: {name: a}",
+            "- a",
+            "",
+            "# nothing\n",
+            "queues: [{name: a}\n",
+        ] {
+            let (direct, _) = both_readings(text);
+            assert!(direct.is_none(), "{text}");
+        }
+        let dense = format!("queues: [{}]", "{name: a},".repeat(limits::MAX_NODES / 4));
+        assert!(direct::documents::<TypedDocument>(&dense, limits::MAX_NODES).is_none());
+    }
+
+    /// Scalars as files write them: names, numbers in every YAML form,
+    /// booleans and nulls of both YAML versions, quoted look-alikes.
+    const SCALARS: &[&str] = &[
+        "q",
+        "order.*",
+        "events",
+        "3.10.8",
+        "1_000",
+        "0X1F",
+        "123",
+        "0",
+        "-5",
+        "-0",
+        "007",
+        "+1",
+        "~",
+        "null",
+        "NULL",
+        "''",
+        "true",
+        "True",
+        "TRUE",
+        "yes",
+        "no",
+        "on",
+        "'123'",
+        "\"true\"",
+        "\"a\\tb\"",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "classic",
+        "queue",
+        "exchange",
+        "Queue",
+        "topic",
+        "é",
+        "\"\\u00e9\"",
+        "a, b",
+        "'x: y'",
+        "",
+        "x-1e3",
+        "inf-x",
+        "nano",
+    ];
+    /// Scalars only serde_yaml reads: floats, other integers, tags,
+    /// anchors and aliases.
+    const RARE_SCALARS: &[&str] = &[
+        "0x1F",
+        "0o17",
+        "1e3",
+        "1.5",
+        ".5",
+        ".inf",
+        "-.inf",
+        "nan",
+        "NaN",
+        "inf",
+        "Infinity",
+        "!!str 5",
+        "!!int '5'",
+        "&a x",
+        "*a",
+    ];
+    const BOOLEANS: &[&str] = &["true", "false", "True", "FALSE", "yes", "'true'", "~", "1"];
+    const INTEGERS: &[&str] = &["0", "10", "-3", "007", "0x10", "+4", "1.0", "'5'", "~", "a"];
+    const KEYS: &[&str] = &["x-message-ttl", "x-queue-type", "1", "''", "a", "a"];
+
+    /// What a field of an object holds.
+    #[derive(Clone, Copy, Debug)]
+    enum Field {
+        Text,
+        Boolean,
+        Integer,
+        Mapping,
+        List,
+    }
+
+    /// The fields of each section's items, required ones first.
+    fn fields(section: &str) -> &'static [(&'static str, Field)] {
+        use Field::*;
+        match section {
+            "vhosts" => &[
+                ("name", Text),
+                ("description", Text),
+                ("tags", List),
+                ("default_queue_type", Text),
+            ],
+            "exchanges" => &[
+                ("name", Text),
+                ("type", Text),
+                ("vhost", Text),
+                ("durable", Boolean),
+                ("auto_delete", Boolean),
+                ("internal", Boolean),
+                ("arguments", Mapping),
+            ],
+            "queues" => &[
+                ("name", Text),
+                ("arguments", Mapping),
+                ("vhost", Text),
+                ("durable", Boolean),
+                ("auto_delete", Boolean),
+            ],
+            "bindings" => &[
+                ("source", Text),
+                ("destination", Text),
+                ("destination_type", Text),
+                ("routing_key", Text),
+                ("arguments", Mapping),
+                ("vhost", Text),
+            ],
+            "policies" => &[
+                ("name", Text),
+                ("pattern", Text),
+                ("definition", Mapping),
+                ("vhost", Text),
+                ("apply-to", Text),
+                ("priority", Integer),
+            ],
+            "routes" => &[
+                ("exchange", Text),
+                ("reaches", List),
+                ("vhost", Text),
+                ("routing_key", Text),
+                ("headers", Mapping),
+            ],
+            _ => &[("name", Text), ("durabel", Boolean)],
+        }
+    }
+
+    fn pick(pool: &'static [&'static str]) -> proptest::sample::Select<&'static str> {
+        proptest::sample::select(pool)
+    }
+
+    /// A YAML value in flow style, a few levels deep.
+    fn flow_value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let scalar = prop_oneof![19 => pick(SCALARS), 1 => pick(RARE_SCALARS)];
+        scalar
+            .prop_map(str::to_string)
+            .prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4)
+                        .prop_map(|items| format!("[{}]", items.join(", "))),
+                    proptest::collection::vec((pick(KEYS), inner), 0..4).prop_map(|pairs| {
+                        let pairs: Vec<String> =
+                            pairs.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                        format!("{{{}}}", pairs.join(", "))
+                    }),
+                ]
+            })
+    }
+
+    /// A value for a field of that kind: mostly of the right type.
+    fn field_value(field: Field) -> proptest::strategy::BoxedStrategy<String> {
+        use proptest::prelude::*;
+        let text =
+            prop_oneof![19 => pick(SCALARS), 1 => pick(RARE_SCALARS)].prop_map(str::to_string);
+        match field {
+            Field::Text => prop_oneof![19 => text, 1 => flow_value()].boxed(),
+            Field::Boolean => pick(BOOLEANS).prop_map(str::to_string).boxed(),
+            Field::Integer => pick(INTEGERS).prop_map(str::to_string).boxed(),
+            Field::List => prop_oneof![
+                4 => proptest::collection::vec(text.clone(), 0..3)
+                    .prop_map(|items| format!("[{}]", items.join(", "))),
+                1 => text,
+            ]
+            .boxed(),
+            Field::Mapping => prop_oneof![
+                9 => proptest::collection::vec((pick(KEYS), flow_value()), 0..3).prop_map(
+                    |pairs| {
+                        let pairs: Vec<String> =
+                            pairs.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                        format!("{{{}}}", pairs.join(", "))
+                    }
+                ),
+                1 => flow_value(),
+            ]
+            .boxed(),
+        }
+    }
+
+    /// An item of `section`: its required fields nearly always, each other
+    /// one half the time.
+    fn item(section: &'static str) -> proptest::strategy::BoxedStrategy<String> {
+        use proptest::prelude::*;
+        let fields: Vec<_> = fields(section)
+            .iter()
+            .enumerate()
+            .map(|(i, &(key, kind))| {
+                let odds = if i < 2 { 0.95 } else { 0.5 };
+                proptest::option::weighted(odds, field_value(kind))
+                    .prop_map(move |value| value.map(|v| format!("{key}: {v}")))
+            })
+            .collect();
+        fields
+            .prop_map(|fields| {
+                let fields: Vec<String> = fields.into_iter().flatten().collect();
+                format!("{{{}}}", fields.join(", "))
+            })
+            .boxed()
+    }
+
+    const SECTIONS: &[&str] = &[
+        "vhosts",
+        "exchanges",
+        "queues",
+        "bindings",
+        "policies",
+        "routes",
+        "queues",
+        "rabbit_version",
+        "users",
+        "queus",
+    ];
+
+    /// A file of one to three documents, each a block mapping of sections
+    /// whose values are flow lists of items (or, now and then, anything).
+    fn yaml_file() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let section = pick(SECTIONS).prop_flat_map(|section| {
+            let value = prop_oneof![
+                9 => proptest::collection::vec(item(section), 0..4)
+                    .prop_map(|items| format!("[{}]", items.join(", "))),
+                1 => flow_value(),
+            ];
+            (Just(section), value)
+        });
+        let document = proptest::collection::vec(section, 1..3).prop_map(|sections| {
+            sections
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\n"))
+                .collect::<String>()
+        });
+        proptest::collection::vec(document, 1..3).prop_map(|documents| documents.join("---\n"))
+    }
+
+    proptest::proptest! {
+        // About a quarter of the files are read straight from the events;
+        // only those are compared.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        #[test]
+        fn a_file_read_straight_from_its_events_reads_as_serde_yaml_reads_it(text in yaml_file()) {
+            let (direct, serde_yaml) = both_readings(&text);
+            if let Some(direct) = direct {
+                proptest::prop_assert_eq!(Ok(direct), serde_yaml, "{}", text);
+            }
+        }
     }
 
     proptest::proptest! {
