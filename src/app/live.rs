@@ -22,13 +22,22 @@ impl From<crate::broker::Error> for Failure {
 }
 
 /// Runs `future` on a fresh multi-threaded runtime.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_multi_thread()
+pub fn block_on<T, E, F: Future<Output = Result<T, E>>>(future: F) -> Result<T, E> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("a tokio runtime starts")
-        .block_on(future)
+        .expect("a tokio runtime starts");
+    let result = runtime.block_on(future);
+    if result.is_ok() {
+        // Every task of the command is done; what is left (the idle
+        // connections) ends with the process, without the 2-3 ms of
+        // closing each of them (measured at 5,000 queues).
+        runtime.shutdown_background();
+    }
+    // After an error some requests may still be on their way: dropping the
+    // runtime waits for them, so that what they log comes before the error.
+    result
 }
 
 /// Frees `value` on a thread of its own. The big values of a command (the

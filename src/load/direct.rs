@@ -104,7 +104,8 @@ enum Plain {
     Unsigned(u64),
     Negative(i64),
     Text,
-    /// A float, a hexadecimal or octal number, `1_000`, `.inf`…: serde_yaml's.
+    /// A float, a hexadecimal, octal or binary integer, `007`, `.inf`…:
+    /// serde_yaml's to read.
     Unsure,
 }
 
