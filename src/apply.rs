@@ -7,8 +7,9 @@
 //! the safety checks ran before this module is called. On the first
 //! failure it starts nothing new, lets the requests in flight finish, and
 //! reports; the next `apply` plans again from the live state and finishes
-//! the work. The one thing it retries, briefly, is a write refused for
-//! permissions (see [`PERMISSION_RETRY_DELAYS`]).
+//! the work. What it retries, briefly, are a write refused for permissions
+//! and the declaration of an object it has just deleted to replace it (see
+//! [`PERMISSION_RETRY_DELAYS`]).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -155,6 +156,7 @@ pub async fn execute(
         deletions_from,
     } = schedule;
     let total = steps.len();
+    let recreated: Arc<BTreeSet<ObjectId>> = Arc::new(recreated_objects(&steps));
     let mut steps: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
     let mut waiting: Vec<usize> = waits_for.iter().map(Vec::len).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); total];
@@ -185,9 +187,10 @@ pub async fn execute(
             let client = client.clone();
             let version = version.to_string();
             let progress = progress.clone();
+            let recreated = recreated.contains(&step.id);
             tasks.spawn(async move {
                 progress.started(&step);
-                let error = run_step(&client, &version, &step).await.err();
+                let error = run_step(&client, &version, &step, recreated).await.err();
                 let result = StepResult { step, error };
                 progress.finished(&result);
                 (index, result)
@@ -226,14 +229,50 @@ pub async fn execute(
     report
 }
 
+/// The objects the steps delete and declare again: those replaced.
+fn recreated_objects(steps: &[Step]) -> BTreeSet<ObjectId> {
+    let deleted: BTreeSet<&ObjectId> = steps
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.operation,
+                Operation::DeleteQueue { .. } | Operation::DeleteExchange { .. }
+            )
+        })
+        .map(|s| &s.id)
+        .collect();
+    steps
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.operation,
+                Operation::PutQueue(_) | Operation::PutExchange(_)
+            )
+        })
+        .filter(|s| deleted.contains(&s.id))
+        .map(|s| s.id.clone())
+        .collect()
+}
+
 /// Carries out one step; a write into a vhost refused for permissions is
-/// tried again after each of [`PERMISSION_RETRY_DELAYS`].
-async fn run_step(client: &Client, version: &str, step: &Step) -> Result<(), String> {
+/// tried again after each of [`PERMISSION_RETRY_DELAYS`], and so is the
+/// declaration of a `recreated` object refused as inequivalent: a classic
+/// queue answers its DELETE before its record is gone, and a declaration
+/// in that moment meets the old queue (seen once on 3.10.8, under load).
+async fn run_step(
+    client: &Client,
+    version: &str,
+    step: &Step,
+    recreated: bool,
+) -> Result<(), String> {
     let may_lag = !matches!(step.operation, Operation::PutVhost(_));
     let mut delays = PERMISSION_RETRY_DELAYS.iter();
     loop {
         match send(client, version, step).await {
-            Err(Failed::Broker(e)) if may_lag && is_refused_for_permissions(&e) => {
+            Err(Failed::Broker(e))
+                if (may_lag && is_refused_for_permissions(&e))
+                    || (recreated && e.is_inequivalent()) =>
+            {
                 match delays.next() {
                     Some(delay) => tokio::time::sleep(*delay).await,
                     None => return Err(explain(&step.id, &step.operation, &e)),
@@ -347,6 +386,39 @@ bindings: [{source: x, destination: q, routing_key: k}]
             .into_iter()
             .flatten()
             .collect()
+    }
+
+    #[test]
+    fn only_objects_deleted_to_be_declared_again_count_as_recreated() {
+        let live = topology(
+            "
+vhosts: [{name: /}]
+exchanges: [{name: x, type: direct}, {name: kept, type: topic}]
+queues: [{name: q, arguments: {x-max-priority: 5}}, {name: dropped}]
+",
+        );
+        let desired = topology(
+            "
+vhosts: [{name: /}]
+exchanges: [{name: x, type: fanout}, {name: kept, type: topic}]
+queues: [{name: q, arguments: {x-max-priority: 10}}, {name: added}]
+",
+        );
+        let inputs = PlanInputs {
+            prune: true,
+            ..PlanInputs::default()
+        };
+        let plan = plan_changes(&desired, &live, inputs);
+        let allow = Allow {
+            recreate: true,
+            data_loss: true,
+        };
+        let steps: Vec<Step> = phases(&plan, allow).into_iter().flatten().collect();
+        let recreated: Vec<String> = recreated_objects(&steps)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(recreated, ["exchange x", "queue q"]);
     }
 
     // Regression: a binding deleted along with its queue was left out of the

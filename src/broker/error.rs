@@ -217,6 +217,12 @@ impl Error {
             if reason.contains("if-empty flag set are not supported"))
     }
 
+    /// True when the broker refused a declaration because an object of that
+    /// name exists with other properties ("inequivalent arg").
+    pub fn is_inequivalent(&self) -> bool {
+        matches!(self, Error::BadRequest { reason, .. } if reason.contains("inequivalent arg"))
+    }
+
     /// True when the broker refused a queue delete with `if-empty` because
     /// the queue holds messages.
     pub fn is_queue_not_empty(&self) -> bool {
@@ -303,6 +309,17 @@ mod tests {
             r#"[{<<"no-such-key">>,1}] are not recognised policy settings"#
         );
         assert_eq!(html_unescape("&amp;lt;"), "&lt;");
+    }
+
+    #[test]
+    fn an_inequivalent_declaration_is_recognised() {
+        let e = Error::BadRequest {
+            url: "u".into(),
+            action: "declare queue 'q' in vhost 'v'".into(),
+            reason: "inequivalent arg 'x-max-priority' for queue 'q' in vhost 'v': received '10' but current is '5'".into(),
+        };
+        assert!(e.is_inequivalent());
+        assert!(!e.is_queue_not_empty());
     }
 
     #[test]
