@@ -459,22 +459,14 @@ fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
     // Bindings to queues that are not managed (or that appeared after the
     // queue listing was taken) stay out, so every binding's queue is there.
     let queue_names: HashSet<&str> = queues.iter().map(|(q, _)| q.name.as_str()).collect();
-    let mut keys = Vec::with_capacity(bindings.len());
     for (binding, properties_key) in bindings {
         if binding.destination_type == DestinationType::Queue
             && !queue_names.contains(binding.destination.as_str())
         {
             continue;
         }
-        keys.push((binding.id(), properties_key));
+        live.binding_keys.insert(binding.id(), properties_key);
         topology.bindings.push(binding);
-    }
-    if live.binding_keys.is_empty() {
-        // Built at once, sorted then filled in order, rather than one
-        // insertion at a time.
-        live.binding_keys = keys.into_iter().collect();
-    } else {
-        live.binding_keys.extend(keys);
     }
     for (queue, messages) in queues {
         if let Some(counts) = live.message_counts.as_mut() {

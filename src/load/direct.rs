@@ -240,25 +240,6 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'_> {
         }
     }
 
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.plain_scalar()? {
-            (_, Plain::Bool(value)) => visitor.visit_bool(value),
-            _ => Err(GiveUp),
-        }
-    }
-
-    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.plain_scalar()? {
-            (_, Plain::Unsigned(value)) => visitor.visit_u64(value),
-            (_, Plain::Negative(value)) => visitor.visit_i64(value),
-            _ => Err(GiveUp),
-        }
-    }
-
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         // serde_yaml reads any scalar as text here: `name: 123` is "123".
         let (text, _) = self.scalar()?;
@@ -323,34 +304,12 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'_> {
         visitor.visit_enum(text.into_deserializer())
     }
 
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_i64(visitor)
-    }
-
-    // What the topology's types never ask for is serde_yaml's to read.
+    // Booleans and integers are what `deserialize_any` finds, and the
+    // visitor refuses any other kind of value; so are the rest, which the
+    // topology's types never ask for.
     serde::forward_to_deserialize_any! {
-        i128 u128 f32 f64 char bytes byte_buf unit unit_struct newtype_struct
-        tuple tuple_struct ignored_any
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit
+        unit_struct newtype_struct tuple tuple_struct ignored_any
     }
 }
 
