@@ -13,16 +13,20 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::broker::{TestVhost, broker};
-use common::process::{Run, run_bounded, warren};
+use common::process::{Running, run_bounded, warren};
 use common::warren::Files;
 
 const QUEUES: usize = 1_000;
 /// The exchange, the queues, a binding per queue.
 const CHANGES: usize = 1 + 2 * QUEUES;
+/// How long the apply may run on once the broker has stopped.
+const AFTER_THE_STOP: Duration = Duration::from_secs(60);
+/// How long `rabbitmqctl stop_app` may take before the test gives up.
+const LONGEST_STOP: Duration = Duration::from_secs(20 * 60);
 
 fn rabbitmqctl() -> PathBuf {
     let on_path = std::env::var_os("PATH")
@@ -35,6 +39,13 @@ fn rabbitmqctl() -> PathBuf {
         .expect(
             "this test needs rabbitmqctl, on PATH or in /usr/sbin, to stop and start the broker",
         )
+}
+
+/// The end of a thread, or its panic carried on.
+fn join<T>(thread: std::thread::JoinHandle<T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 fn ctl(command: &str) {
@@ -57,17 +68,18 @@ fn api_answers() -> bool {
         .is_some_and(|raw| raw.status == 200)
 }
 
-/// The broker's app, stopped; started again (and waited for) on drop, so a
-/// failing test never leaves the broker down.
+/// The broker's app, being stopped; started again (and waited for) on
+/// drop, so a failing test never leaves the broker down.
 struct Stopped {
     since: Instant,
 }
 
 impl Stopped {
-    fn stop() -> Stopped {
-        let since = Instant::now();
-        ctl("stop_app");
-        Stopped { since }
+    /// The guard of a stop that begins now.
+    fn now() -> Stopped {
+        Stopped {
+            since: Instant::now(),
+        }
     }
 
     /// Starts the app and waits until the management API answers; returns
@@ -137,39 +149,6 @@ fn command(args: &[&str], file: &Path) -> Command {
     command
 }
 
-/// Waits for a child started with piped output, bounded.
-fn wait(mut child: Child, started: Instant, limit: Duration) -> Run {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let (stdout, stderr) = (read(Box::new(stdout)), read(Box::new(stderr)));
-    let mut killed = false;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for warren") {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            killed = true;
-            break child.wait().expect("wait for the killed warren");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Run {
-        code: if killed { None } else { status.code() },
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-        elapsed: started.elapsed(),
-        killed,
-    }
-}
-
 fn queue_count(vhost: &TestVhost) -> usize {
     broker()
         .try_request(
@@ -192,29 +171,60 @@ fn an_apply_interrupted_by_a_broker_stop_fails_cleanly_and_the_next_converges() 
 
     // A low concurrency keeps the apply running for several seconds, long
     // enough for rabbitmqctl to start and stop the broker in its middle.
-    let started = Instant::now();
-    let child = command(&["apply", "--auto-approve", "--concurrency", "2"], &file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start warren apply");
+    let running = Running::start(command(
+        &["apply", "--auto-approve", "--concurrency", "2"],
+        &file,
+    ));
     let deadline = Instant::now() + Duration::from_secs(60);
     while queue_count(&vhost) < 50 {
-        assert!(Instant::now() < deadline, "the apply created no queues");
+        if Instant::now() > deadline {
+            let run = running.wait_or_kill(|| true);
+            panic!("the apply created no queues:\n{}", run.output());
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     let existing = queue_count(&vhost);
-    let stopped = Stopped::stop();
-    let stop_took = stopped.since.elapsed();
-    let run = wait(child, started, Duration::from_secs(120));
-    let failed_after = stopped.since.elapsed();
+
+    // The apply's output (190 KB: the report lists what was not started) is
+    // read while the broker stops: unread, it filled the pipe and held the
+    // apply in a write. A stop takes 6 s here, but one took ten minutes in
+    // CI (with the apply held that way), so the bound on the apply counts
+    // from the end of the stop, not from its start.
+    let stopped = Stopped::now();
+    let stopping = std::thread::spawn(|| {
+        ctl("stop_app");
+        Instant::now()
+    });
+    let mut stopping = Some(stopping);
+    let mut stop_ended: Option<Instant> = None;
+    let run = running.wait_or_kill(|| {
+        if stopping.as_ref().is_some_and(|t| t.is_finished()) {
+            stop_ended = stopping.take().map(join);
+        }
+        match stop_ended {
+            Some(ended) => ended.elapsed() > AFTER_THE_STOP,
+            None => stopped.since.elapsed() > LONGEST_STOP,
+        }
+    });
+    let warren_ended = Instant::now();
+    let stop_ended = stop_ended.or_else(|| stopping.map(join));
+    let stop_took = stop_ended.map(|ended| ended - stopped.since);
+    let failed_after = warren_ended - stopped.since;
     let down = stopped.start();
 
-    let context = run.output();
+    let context = format!(
+        "stop_app began with {existing} queues and took {}; the apply ended {:.1} s after it began\n{}",
+        stop_took.map_or("longer than the bound".to_string(), |t| format!(
+            "{:.1} s",
+            t.as_secs_f64()
+        )),
+        failed_after.as_secs_f64(),
+        run.output()
+    );
     assert!(
         !run.killed,
-        "the apply hung after the broker stopped:\n{context}"
+        "the apply did not end within {} s of the broker's stop:\n{context}",
+        AFTER_THE_STOP.as_secs()
     );
     assert!(!run.stderr.contains("panicked"), "{context}");
     assert_eq!(run.code, Some(1), "{context}");
@@ -270,7 +280,7 @@ fn an_apply_interrupted_by_a_broker_stop_fails_cleanly_and_the_next_converges() 
         "broker restart: stopped after {existing} queues existed (stop_app took {:.1} s); \
          the apply failed {:.1} s after the stop began with {report:?}; \
          first failure: {}; broker down {:.1} s; the next apply converged",
-        stop_took.as_secs_f64(),
+        stop_took.unwrap_or_default().as_secs_f64(),
         failed_after.as_secs_f64(),
         first_failure.trim(),
         down.as_secs_f64()

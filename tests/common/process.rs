@@ -3,7 +3,8 @@
 //! code, output and duration come back for the test to check.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// What a finished (or killed) run left.
@@ -49,42 +50,71 @@ where
     command
 }
 
-/// Runs `command` with no stdin; kills it at `limit`.
-pub fn run_bounded(mut command: Command, limit: Duration) -> Run {
-    let started = Instant::now();
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the command");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = pipe.read_to_end(&mut text);
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
-    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-    let mut killed = false;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the command") {
-            break status;
+/// Runs `command` (stdin closed) and kills it once `limit` has passed.
+pub fn run_bounded(command: Command, limit: Duration) -> Run {
+    let running = Running::start(command);
+    let started = running.started;
+    running.wait_or_kill(|| started.elapsed() > limit)
+}
+
+/// A command started with its output read as it comes, so that a full pipe
+/// never stalls it while the test does something else.
+pub struct Running {
+    child: Child,
+    started: Instant,
+    stdout: JoinHandle<String>,
+    stderr: JoinHandle<String>,
+}
+
+impl Running {
+    /// Starts `command` with stdin closed and both outputs piped.
+    pub fn start(mut command: Command) -> Running {
+        let started = Instant::now();
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the command");
+        let drain = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                let _ = pipe.read_to_end(&mut text);
+                String::from_utf8_lossy(&text).into_owned()
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+        let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+        Running {
+            child,
+            started,
+            stdout,
+            stderr,
         }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            killed = true;
-            break child.wait().expect("wait for the killed command");
+    }
+
+    /// Waits for the command to end; kills it as soon as `give_up` (asked
+    /// every 10 ms while it runs) says so.
+    pub fn wait_or_kill(mut self, mut give_up: impl FnMut() -> bool) -> Run {
+        let mut killed = false;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the command") {
+                break status;
+            }
+            if give_up() {
+                let _ = self.child.kill();
+                killed = true;
+                break self.child.wait().expect("wait for the killed command");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let elapsed = self.started.elapsed();
+        Run {
+            code: if killed { None } else { status.code() },
+            stdout: self.stdout.join().expect("stdout reader"),
+            stderr: self.stderr.join().expect("stderr reader"),
+            elapsed,
+            killed,
         }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let elapsed = started.elapsed();
-    Run {
-        code: if killed { None } else { status.code() },
-        stdout: stdout.join().expect("stdout reader"),
-        stderr: stderr.join().expect("stderr reader"),
-        elapsed,
-        killed,
     }
 }
