@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::live::{block_on, connect, load_and_plan};
+use super::live::{block_on, connect, free_in_background, load_and_plan};
 use super::{Failure, Outcome, Status, load_files, print_stdout, stdout_is_colour};
 use crate::apply::{Progress, Report, StepResult, execute};
 use crate::broker::Client;
@@ -103,10 +103,14 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     // does not compare), so only a fresh read says whether it matches.
     // Objects that others declared meanwhile (applications declare their
     // own queues) are no difference; an object this plan deleted is.
-    let expected = simulate(&live, &plan);
     // A failed read must not hide the report of what was applied.
     let mut unverified = None;
     let remaining: Vec<Change> = if report.succeeded() {
+        let expected = simulate(&live, &plan);
+        // The read before the writes is not needed any more: freed while
+        // the broker is read again, it does not add to the peak (about
+        // 150 MB against 70 MB for plan, at 20,000 queues).
+        free_in_background(live);
         match client.inspect(&plan.vhosts).await {
             Ok(after) => {
                 let deleted: BTreeSet<&ObjectId> = plan
