@@ -129,7 +129,8 @@ pub trait Progress: Send + Sync {
 /// same vhost at once sees it (in its read of the broker, or as a 204 to its
 /// own PUT) before the permissions, and until they land every write into it
 /// answers 401 "Access refused.". Verified on 3.10.8. A user who really
-/// lacks the permissions learns it 3 s later.
+/// lacks the permissions learns it 3 s later. The same waits serve the
+/// declaration of an object just deleted to replace it (see `run_step`).
 pub const PERMISSION_RETRY_DELAYS: [Duration; 6] = [
     Duration::from_millis(50),
     Duration::from_millis(100),

@@ -36,7 +36,8 @@ pub fn block_on<T, E, F: Future<Output = Result<T, E>>>(future: F) -> Result<T, 
         runtime.shutdown_background();
     }
     // After an error some requests may still be on their way: dropping the
-    // runtime waits for them, so that what they log comes before the error.
+    // runtime stops its threads before the error is printed, so nothing
+    // they log (a `-v` line of a request cut short) comes after it.
     result
 }
 

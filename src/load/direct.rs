@@ -184,11 +184,18 @@ impl Reader<'_> {
     }
 }
 
+/// Whether a plain scalar is null.
+fn means_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
 /// YAML 1.2's reading of a plain scalar, as serde_yaml does it, for the
 /// forms this reading takes; `Unsure` for the others.
 fn resolve(text: &str) -> Plain {
+    if means_null(text) {
+        return Plain::Null;
+    }
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
         "true" | "True" | "TRUE" => return Plain::Bool(true),
         "false" | "False" | "FALSE" => return Plain::Bool(false),
         _ => {}
@@ -257,7 +264,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'_> {
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         if self.peek()? == Peeked::Scalar && self.events.style().plain {
             if let Some(Event::Scalar(bytes)) = self.events.current() {
-                if matches!(bytes, b"" | b"~" | b"null" | b"Null" | b"NULL") {
+                if std::str::from_utf8(bytes).is_ok_and(means_null) {
                     self.step()?;
                     return visitor.visit_none();
                 }
