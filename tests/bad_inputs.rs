@@ -42,7 +42,7 @@
 //! | queue-type rules                                  | queue-type-unknown, quorum-non-durable, quorum-auto-delete, quorum-max-priority, stream-auto-delete, stream-dead-letter, stream-message-ttl, vhost-default-queue-type, vhost-default-quorum-refuses-priority |
 //! | policies the broker refuses                       | policy-apply-to, policy-empty-definition, policy-pattern-glob, policy-pattern-invalid, policy-refused-key, policy-value-type, policy-x-key |
 //! | route assertions that fail                        | route-fails, route-unknown-exchange, route-internal-exchange |
-//! | alias bombs, deep nesting (10,000 levels)         | alias-bomb, deep-nesting                                  |
+//! | alias bombs, deep nesting (10,000 levels)         | alias-bomb, deep-nesting, wide-alias, hundred-thousand-deep (generated) |
 //! | binary garbage, bytes that are not UTF-8          | binary-garbage, non-utf8                                  |
 //! | size limits (generated)                           | fifty-mb-topology, fifty-mb-list, fifteen-mb-list, fifteen-mb-scalar, ten-mb-queue-name, ten-mb-argument, ten-mb-destination, ten-mb-pattern |
 //! | inputs the fuzzer found (see fuzz/README.md)      | fuzz-*                                                    |
@@ -195,6 +195,30 @@ fn generated_cases() -> &'static [(PathBuf, Vec<String>)] {
                     let chunk = "1,".repeat(1 << 15);
                     let body: usize = (0..15 * MIB / chunk.len()).map(|_| put(out, &chunk)).sum();
                     body + put(out, "1]\nqueues: [")
+                },
+            ),
+            // Flow lists 100,000 deep: 200 KB (libyaml was quadratic in
+            // the depth: 51 s).
+            write(
+                "hundred-thousand-deep.yaml",
+                &["nested more than 128 levels deep"],
+                &|out| put(out, &"[".repeat(100_000)) + put(out, &"]".repeat(100_000)),
+            ),
+            // One anchored mapping of 2,000 keys aliased 2,000 times (160 KB):
+            // 4,000,000 nodes once expanded.
+            write(
+                "wide-alias.yaml",
+                &["aliases expand to too many nodes (an alias bomb?): refused"],
+                &|out| {
+                    let keys: Vec<String> = (0..2_000).map(|i| format!("k{i}: {i}")).collect();
+                    let mut written = put(
+                        out,
+                        &format!("x-wide: &w {{{}}}\nqueues:\n", keys.join(", ")),
+                    );
+                    for i in 0..2_000 {
+                        written += put(out, &format!("  - {{name: q{i}, arguments: *w}}\n"));
+                    }
+                    written
                 },
             ),
             write(

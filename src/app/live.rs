@@ -86,56 +86,36 @@ pub fn file_names(loaded: &Loaded) -> Vec<String> {
         .collect()
 }
 
-/// Loads the files and plans them against the broker, reading the broker
-/// while the files parse. The read starts from the vhosts a quick scan of
-/// the files finds; when the loaded files declare others (the scan is a
-/// guess), it is made again for those. A file error wins over anything the
-/// broker says and stops the read. Returns the plan and the live topology
-/// it was computed from.
+/// Loads the files, then reads the broker's side of the vhosts they
+/// declare and plans one against the other. A file error wins over
+/// anything the broker would say: the broker is not read then. Returns the
+/// plan and the live topology it was computed from.
 pub async fn load_and_plan(
     client: &Client,
     paths: &[PathBuf],
     prune: bool,
 ) -> Result<(Plan, Topology), Failure> {
-    let sources = crate::load::read(paths);
-    let guess = sources.declared_vhosts();
-    let early_read = guess.clone().map(|vhosts| {
-        let client = client.clone();
-        let vhosts: Vec<String> = vhosts.into_iter().collect();
-        tokio::spawn(async move { read_live(&client, &vhosts, prune).await })
-    });
-    let loading = tokio::task::spawn_blocking(move || report_load(sources.load()));
-    let loaded = match loading
+    let paths = paths.to_vec();
+    let loaded = tokio::task::spawn_blocking(move || report_load(crate::load::load(&paths)))
         .await
-        .unwrap_or_else(|e| resume_unwind(e.into_panic()))
-    {
-        Ok(loaded) => loaded,
-        Err(failure) => {
-            if let Some(read) = early_read {
-                read.abort();
-            }
-            return Err(failure);
-        }
-    };
-    // The files' side of the plan is worked out while the broker is read.
-    let desired = Desired::new(&loaded.topology);
-    let wanted: BTreeSet<String> = loaded
+        .unwrap_or_else(|e| resume_unwind(e.into_panic()))?;
+    let wanted: Vec<String> = loaded
         .topology
         .vhosts
         .iter()
         .map(|v| v.name.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
-    let live = match early_read {
-        Some(read) if guess.as_ref() == Some(&wanted) => read
-            .await
-            .unwrap_or_else(|e| resume_unwind(e.into_panic()))?,
-        other => {
-            if let Some(read) = other {
-                read.abort();
-            }
-            read_live(client, &wanted.into_iter().collect::<Vec<_>>(), prune).await?
-        }
+    let reading = {
+        let client = client.clone();
+        tokio::spawn(async move { read_live(&client, &wanted, prune).await })
     };
+    // The files' side of the plan is worked out while the broker is read.
+    let desired = Desired::new(&loaded.topology);
+    let live = reading
+        .await
+        .unwrap_or_else(|e| resume_unwind(e.into_panic()))?;
     let files = file_names(&loaded);
     let planned = plan_from_live(client, desired, live, files, prune).await;
     free_in_background(loaded);

@@ -2,31 +2,29 @@
 //! YAML or definitions-export JSON), merging them in a stable order, and
 //! validating the result. Every error names the file and the object.
 //!
-//! Only this module and its `parse` step read files; the rules in
-//! [`validate`] are pure functions of a parsed topology, and their findings
-//! are given a file, an object label and a position here, from the
-//! [`Origins`] kept while merging.
+//! Only this module and its `parse` step read files, each once; the rules
+//! in [`validate`] are pure functions of a parsed topology, and their
+//! findings are given a file, an object label and a position here, from
+//! the [`Origins`] (with the positions of every object and field) kept
+//! while reading and merging.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::model::{Counts, Topology};
 
 mod arguments;
-mod direct;
-mod events;
-mod limits;
-mod locate;
+mod de;
 mod parse;
-mod scan;
 mod suggest;
 pub mod validate;
+mod yaml;
 
-pub use limits::{MAX_FILE_BYTES, MAX_NODES};
-pub use locate::Seg;
+pub use de::Seg;
 pub use suggest::{did_you_mean, edit_distance};
 use validate::{Finding, ObjectRef, Severity};
+pub use yaml::{MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, Position};
 
 /// The result of loading and validating files.
 #[derive(Debug, Clone)]
@@ -143,7 +141,7 @@ impl Section {
 }
 
 /// Where an object was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     /// Index of the file in [`Loaded::files`].
     pub file: usize,
@@ -154,6 +152,57 @@ pub struct Origin {
     pub document: usize,
     /// Index of the object in its list within that document.
     pub item: usize,
+    /// Where the object starts.
+    pub at: Position,
+    /// Its fields' entries in [`Origins::fields`].
+    fields: std::ops::Range<u32>,
+}
+
+/// Where the fields of every object loaded are written, and the keys of
+/// the mappings they hold (`arguments` then `x-expires`): one table for
+/// the whole load, its keys interned, so a position costs a few bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldPositions {
+    keys: Vec<Box<str>>,
+    ids: std::collections::HashMap<Box<str>, u32>,
+    entries: Vec<(u32, Position)>,
+}
+
+impl FieldPositions {
+    /// Records that the field at `path` (one key, or a key and the key
+    /// inside it) is written at `at`.
+    fn record(&mut self, path: &[&str], at: Position) {
+        let key = path.join("\0");
+        let id = match self.ids.get(key.as_str()) {
+            Some(&id) => id,
+            None => {
+                let id = self.keys.len() as u32;
+                self.keys.push(key.clone().into_boxed_str());
+                self.ids.insert(key.into_boxed_str(), id);
+                id
+            }
+        };
+        self.entries.push((id, at));
+    }
+
+    fn len(&self) -> u32 {
+        self.entries.len() as u32
+    }
+
+    fn find(&self, fields: &std::ops::Range<u32>, path: &[Seg]) -> Option<Position> {
+        let keys: Option<Vec<&str>> = path
+            .iter()
+            .map(|seg| match seg {
+                Seg::Key(key) => Some(key.as_str()),
+                Seg::Index(_) => None,
+            })
+            .collect();
+        let id = *self.ids.get(keys?.join("\0").as_str())?;
+        self.entries[fields.start as usize..fields.end as usize]
+            .iter()
+            .find(|(key, _)| *key == id)
+            .map(|&(_, at)| at)
+    }
 }
 
 /// The origin of every object of a merged topology, list by list, in the
@@ -166,6 +215,8 @@ pub struct Origins {
     pub bindings: Vec<Origin>,
     pub policies: Vec<Origin>,
     pub routes: Vec<Origin>,
+    /// Where the objects' fields are written.
+    pub fields: FieldPositions,
 }
 
 impl Origins {
@@ -191,41 +242,24 @@ impl Origins {
         }
     }
 
-    fn extend(&mut self, other: Origins) {
-        for section in Section::ALL {
-            self.get_mut(section).extend_from_slice(other.get(section));
+    /// Where the value at `field` (`[arguments, x-expires]`) of the object
+    /// from `origin` is written, if it is.
+    pub fn field(&self, origin: &Origin, field: &[Seg]) -> Option<Position> {
+        self.fields.find(&origin.fields, field)
+    }
+
+    /// How many objects and field positions there are: a mark to go back
+    /// to with [`Origins::truncate`].
+    fn mark(&self) -> ([usize; 6], u32) {
+        (Section::ALL.map(|s| self.get(s).len()), self.fields.len())
+    }
+
+    /// Forgets what was recorded after `mark`.
+    fn truncate(&mut self, (lengths, fields): ([usize; 6], u32)) {
+        for (section, length) in Section::ALL.into_iter().zip(lengths) {
+            self.get_mut(section).truncate(length);
         }
-    }
-}
-
-/// How much text the locator may parse again to find positions, so a
-/// huge file with thousands of errors still answers quickly: once spent,
-/// diagnostics keep their message and object but lose line and column.
-#[derive(Debug)]
-struct ProbeBudget {
-    remaining: usize,
-}
-
-impl ProbeBudget {
-    fn new(bytes: usize) -> ProbeBudget {
-        ProbeBudget { remaining: bytes }
-    }
-
-    /// Takes `cost` bytes from the budget; false when there is not enough.
-    fn spend(&mut self, cost: usize) -> bool {
-        match self.remaining.checked_sub(cost) {
-            Some(rest) => {
-                self.remaining = rest;
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-impl Default for ProbeBudget {
-    fn default() -> ProbeBudget {
-        ProbeBudget::new(8 << 20)
+        self.fields.entries.truncate(fields as usize);
     }
 }
 
@@ -265,25 +299,6 @@ pub fn read(paths: &[PathBuf]) -> Sources {
 }
 
 impl Sources {
-    /// The vhosts the files declare, told by a quick scan rather than a
-    /// load: a guess, for reading the broker while the files load, which
-    /// the caller checks against the loaded topology. `None` when a file
-    /// must be loaded to tell (or cannot be read).
-    pub fn declared_vhosts(&self) -> Option<BTreeSet<String>> {
-        if !self.errors.is_empty() {
-            return None;
-        }
-        let mut vhosts = BTreeSet::new();
-        for content in &self.contents {
-            let bytes = content.as_ref().ok()?;
-            if bytes.len() > MAX_FILE_BYTES {
-                return None;
-            }
-            vhosts.extend(scan::declared_vhosts(bytes)?);
-        }
-        Some(vhosts)
-    }
-
     /// Parses, merges and validates the files.
     pub fn load(self) -> Result<Loaded, LoadFailed> {
         load_contents(self.files, self.contents, self.errors)
@@ -323,11 +338,8 @@ fn load_contents(
     mut errors: Vec<Diagnostic>,
 ) -> Result<Loaded, LoadFailed> {
     let mut warnings = Vec::new();
-    let mut budget = ProbeBudget::default();
     let mut topology = Topology::default();
     let mut origins = Origins::default();
-    // Texts are kept to locate the findings of validation afterwards.
-    let mut texts: Vec<Option<String>> = Vec::new();
     for (index, (path, content)) in files.iter().zip(contents).enumerate() {
         let name = path.display().to_string();
         let bytes = match content {
@@ -337,17 +349,14 @@ fn load_contents(
                     name,
                     format!("cannot read the file: {err}"),
                 ));
-                texts.push(None);
                 continue;
             }
         };
-        let parsed = parse::parse_file(index, &name, &bytes, &mut budget);
+        let parsed = parse::parse_file(index, &name, &bytes, &mut origins);
+        drop(bytes);
         errors.extend(parsed.errors);
         warnings.extend(parsed.warnings);
         topology.extend(parsed.topology);
-        origins.extend(parsed.origins);
-        // Kept without a copy; the locator skips a byte-order mark itself.
-        texts.push(String::from_utf8(bytes).ok());
     }
 
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
@@ -355,11 +364,10 @@ fn load_contents(
         topology: &topology,
         origins: &origins,
         names: &names,
-        texts: &texts,
     };
     for finding in validate::validate(&topology) {
         let severity = finding.severity;
-        let diagnostic = placer.diagnostic(finding, &mut budget);
+        let diagnostic = placer.diagnostic(finding);
         match severity {
             Severity::Error => errors.push(diagnostic),
             Severity::Warning => warnings.push(diagnostic),
@@ -438,7 +446,10 @@ fn topology_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
-        if is_topology && path.is_file() {
+        // Not `is_file`: a dangling link or an unreadable entry is read, and
+        // its error reported, rather than skipped (a skipped file's objects
+        // would look deleted to --prune).
+        if is_topology && !path.is_dir() {
             found.push(path);
         }
     }
@@ -472,62 +483,38 @@ struct Placer<'a> {
     topology: &'a Topology,
     origins: &'a Origins,
     names: &'a [String],
-    texts: &'a [Option<String>],
 }
 
 impl Placer<'_> {
-    fn diagnostic(&self, finding: Finding, budget: &mut ProbeBudget) -> Diagnostic {
-        let (file, object, position) = self.place(finding.object, &finding.field, budget);
+    fn diagnostic(&self, finding: Finding) -> Diagnostic {
+        let (file, object, position) = self.place(finding.object, &finding.field);
         let mut message = finding.message;
         if let Some(other) = finding.related {
-            let (file, object, position) = self.place(other, &[], budget);
-            let at = match position {
-                Some(p) => format!("{file}:{}:{}", p.line, p.column),
-                None => file,
-            };
-            message.push_str(&format!(" (first declared at {at}, {object})"));
+            let (file, object, position) = self.place(other, &[]);
+            message.push_str(&format!(
+                " (first declared at {file}:{}:{}, {object})",
+                position.line, position.column
+            ));
         }
         Diagnostic {
             file: Some(file),
             object: Some(shorten(&object)),
-            line: position.map(|p| p.line),
-            column: position.map(|p| p.column),
+            line: Some(position.line),
+            column: Some(position.column),
             message: shorten(&message),
         }
     }
 
-    /// The file, the label and the position of an object (or of one of
-    /// its fields, when the field is written).
-    fn place(
-        &self,
-        object: ObjectRef,
-        field: &[Seg],
-        budget: &mut ProbeBudget,
-    ) -> (String, String, Option<locate::Position>) {
-        let origin = self.origins.get(object.section)[object.index];
+    /// The file, the label and the position of an object: of its field
+    /// when the field is written, else of the object itself (the field may
+    /// be a default, like an unwritten `vhost: /`).
+    fn place(&self, object: ObjectRef, field: &[Seg]) -> (String, String, Position) {
+        let origin = &self.origins.get(object.section)[object.index];
         let file = self.names[origin.file].clone();
         let label = object
             .section
             .label(origin.index, &validate::object_name(self.topology, object));
-        let position = self.texts[origin.file].as_deref().and_then(|text| {
-            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-            let mut path = vec![Seg::key(object.section.key()), Seg::Index(origin.item)];
-            let object_path_len = path.len();
-            path.extend_from_slice(field);
-            let mut found = None;
-            // The field when it is written, else the object itself (the
-            // field may be a default, like an unwritten `vhost: /`).
-            for len in [path.len(), object_path_len] {
-                if found.is_some() || !budget.spend(text.len()) {
-                    break;
-                }
-                found = locate::value_position(text, origin.document, &path[..len]);
-                if len == object_path_len {
-                    break;
-                }
-            }
-            found
-        });
+        let position = self.origins.field(origin, field).unwrap_or(origin.at);
         (file, label, position)
     }
 }
@@ -663,6 +650,29 @@ mod tests {
             .collect();
         assert_eq!(files, ["a.yaml", "b.yml", "c.json"]);
         assert_eq!(loaded.origins.queues[2].file, 2);
+    }
+
+    #[test]
+    fn each_file_is_parsed_once_however_many_findings_it_has() {
+        // Parse errors, type errors and rule findings in two files: every
+        // one placed, from the one reading of each file.
+        let first = "vhosts: [{name: v}]\nqueues:\n  - {name: a, vhost: v, durabel: true}\n  - name: b\n    vhost: w\n    arguments: {x-expires: 0}\n";
+        let second = "queues:\n  - {name: b, vhost: v, durable: yes}\n  - {name: a, vhost: v}\nbindings:\n  - {source: e, destination: a, vhost: v}\n";
+        yaml::READS.with(|reads| reads.set(0));
+        let failed = load_sources(vec![
+            ("one.yaml".into(), first.as_bytes().to_vec()),
+            ("two.yaml".into(), second.as_bytes().to_vec()),
+        ])
+        .unwrap_err();
+        assert_eq!(yaml::READS.with(|reads| reads.get()), 2);
+        let shown: Vec<String> = failed.errors.iter().map(Diagnostic::to_string).collect();
+        assert!(shown.len() >= 5, "{shown:#?}");
+        for diagnostic in &failed.errors {
+            assert!(
+                diagnostic.line.is_some() && diagnostic.column.is_some(),
+                "{diagnostic}"
+            );
+        }
     }
 
     #[test]

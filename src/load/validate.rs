@@ -13,8 +13,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde_json::Value;
 
 use super::Section;
+use super::Seg;
 use super::arguments::{self, QueueType, ValueRule};
-use super::locate::Seg;
 use super::suggest::{HintBudget, hint, hint_within};
 use crate::model::{
     Arguments, Binding, DestinationType, Exchange, ObjectId, Policy, Queue, RouteAssertion,
