@@ -520,3 +520,65 @@ impl<'de> de::MapAccess<'de> for Entries<'_, '_> {
         Some(self.entries.len() - self.next)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::yaml::{self, FileVisitor};
+    use crate::model::Queue;
+
+    /// The first item of the file's `queues`, deserialised.
+    fn queue(text: &str) -> Result<Queue, String> {
+        struct First<'a>(Option<Node<'a>>);
+        impl<'a> FileVisitor<'a> for First<'a> {
+            fn streams(&self, _: &str) -> bool {
+                true
+            }
+            fn not_a_mapping(&mut self, _: usize, _: Node<'a>) {}
+            fn entry(&mut self, _: usize, _: Node<'a>, _: Node<'a>) {}
+            fn list(&mut self, _: usize, _: &Node<'a>) {}
+            fn item(&mut self, _: usize, _: &str, _: usize, item: Node<'a>) {
+                self.0.get_or_insert(item);
+            }
+        }
+        let mut first = First(None);
+        yaml::read(text, &mut first).expect("YAML");
+        from_node(&first.0.expect("an item")).map_err(|e| {
+            let at = e.at.expect("placed");
+            format!("{}:{}: {e}", at.line, at.column)
+        })
+    }
+
+    #[test]
+    fn problems_are_placed_at_the_node_they_are_about() {
+        assert_eq!(
+            queue("queues:\n  - name: q\n    durable: yes\n").unwrap_err(),
+            "3:14: durable: invalid type: string \"yes\", expected a boolean"
+        );
+        assert_eq!(
+            queue("queues:\n  - name: q\n    arguments: {x-message-ttl: .inf}\n").unwrap_err(),
+            "3:32: arguments.x-message-ttl: '.inf' is not a number the broker can hold \
+             (JSON has no infinity or NaN)"
+        );
+        assert_eq!(
+            queue("queues: [{vhost: v}]").unwrap_err(),
+            "1:10: missing required key 'name'"
+        );
+    }
+
+    #[test]
+    fn core_tags_are_obeyed_and_others_refused() {
+        let q = queue("queues: [{name: !!str 5, arguments: {a: !!int '7', b: !!str 7}}]").unwrap();
+        assert_eq!(q.name, "5");
+        assert_eq!(q.arguments["a"], serde_json::json!(7));
+        assert_eq!(q.arguments["b"], serde_json::json!("7"));
+        assert_eq!(
+            queue("queues: [{name: q, arguments: {a: !custom 7}}]").unwrap_err(),
+            "1:35: arguments.a: the tag '!custom' is not supported: write the value without it"
+        );
+        assert_eq!(
+            queue("queues: [{name: q, arguments: {a: !!int x}}]").unwrap_err(),
+            "1:35: arguments.a: 'x' is not a valid int"
+        );
+    }
+}

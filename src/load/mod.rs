@@ -676,6 +676,23 @@ mod tests {
     }
 
     #[test]
+    fn a_dangling_link_in_a_directory_is_an_error_naming_it() {
+        // Skipped, its objects would look deleted to `plan --prune`.
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.yaml", "vhosts: [{name: /}]\n");
+        std::os::unix::fs::symlink(dir.path().join("gone.yaml"), dir.path().join("b.yaml"))
+            .unwrap();
+        let failed = load(&[dir.path().to_path_buf()]).unwrap_err();
+        let shown: Vec<String> = failed.errors.iter().map(Diagnostic::to_string).collect();
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(
+            shown[0]
+                .ends_with("b.yaml: cannot read the file: No such file or directory (os error 2)"),
+            "{shown:?}"
+        );
+    }
+
+    #[test]
     fn a_file_named_twice_is_read_once() {
         let dir = tempfile::tempdir().unwrap();
         let file = write(

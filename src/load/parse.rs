@@ -140,16 +140,16 @@ pub fn too_many_bytes() -> String {
 /// A file that could not be read to its end, in warren's words.
 fn read_error(name: &str, text: &str, err: ReadError) -> Diagnostic {
     let (at, message) = match err {
-        ReadError::TooManyNodes { aliases: true } => (
-            None,
+        ReadError::TooManyNodes { at, aliases: true } => (
+            Some(at),
             format!(
                 "aliases expand to too many nodes (an alias bomb?): refused; a file may hold \
                  at most {} YAML nodes, aliases expanded",
                 thousands(yaml::MAX_NODES)
             ),
         ),
-        ReadError::TooManyNodes { aliases: false } => (
-            None,
+        ReadError::TooManyNodes { at, aliases: false } => (
+            Some(at),
             format!(
                 "the file holds more than {} YAML nodes (values, keys, lists and mappings), \
                  the most one file may hold; split the topology into several files, which merge",

@@ -244,8 +244,9 @@ fn resolve_float(text: &str) -> Option<f64> {
 pub enum ReadError {
     /// Not YAML: the parser's words, and where it stopped.
     Syntax { at: Position, message: String },
-    /// More than [`MAX_NODES`] nodes, aliases expanded.
-    TooManyNodes { aliases: bool },
+    /// More than [`MAX_NODES`] nodes, aliases expanded, at the node that
+    /// passed the limit.
+    TooManyNodes { at: Position, aliases: bool },
     /// Nested deeper than [`MAX_DEPTH`], aliases expanded.
     TooDeep { at: Position },
 }
@@ -284,6 +285,16 @@ pub fn read<'a>(text: &'a str, visitor: &mut dyn FileVisitor<'a>) -> Result<(), 
         aliased: false,
     }
     .file(visitor)
+}
+
+/// A tag as written: `!!str` for YAML's own, `!name` for local ones.
+fn tag_text(tag: &saphyr_parser::Tag) -> Box<str> {
+    let text = if tag.is_yaml_core_schema() {
+        format!("!!{}", tag.suffix)
+    } else {
+        format!("{}{}", tag.handle, tag.suffix)
+    };
+    text.into_boxed_str()
 }
 
 fn syntax_error(err: &saphyr_parser::ScanError) -> ReadError {
@@ -350,10 +361,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn count(&mut self, nodes: usize) -> Result<(), ReadError> {
+    fn count(&mut self, nodes: usize, at: Position) -> Result<(), ReadError> {
         self.nodes = self.nodes.saturating_add(nodes);
         if self.nodes > MAX_NODES {
             return Err(ReadError::TooManyNodes {
+                at,
                 aliases: self.aliased,
             });
         }
@@ -400,8 +412,8 @@ impl<'a> Reader<'a> {
             }
             return Ok(());
         }
-        self.next()?;
-        self.count(1)?;
+        let at = Position::of(&self.next()?.1);
+        self.count(1, at)?;
         loop {
             if matches!(self.peek()?, Event::MappingEnd) {
                 self.next()?;
@@ -415,8 +427,8 @@ impl<'a> Reader<'a> {
                 visitor.entry(document, key, value);
                 continue;
             }
-            self.next()?;
-            self.count(1)?;
+            let at = Position::of(&self.next()?.1);
+            self.count(1, at)?;
             visitor.list(document, &key);
             let name = key.as_str().unwrap_or_default();
             let mut index = 0;
@@ -450,7 +462,7 @@ impl<'a> Reader<'a> {
                 if depth + height > MAX_DEPTH + 1 {
                     return Err(ReadError::TooDeep { at });
                 }
-                self.count(size)?;
+                self.count(size, at)?;
                 let node = Node {
                     at,
                     value: Value::Shared(node),
@@ -458,11 +470,11 @@ impl<'a> Reader<'a> {
                 return Ok(Built { node, size, height });
             }
             Event::Scalar(text, style, anchor, tag) => {
-                self.count(1)?;
+                self.count(1, at)?;
                 let scalar = Scalar {
                     text,
                     plain: style == ScalarStyle::Plain,
-                    tag: tag.map(|t| t.to_string().into_boxed_str()),
+                    tag: tag.map(|t| tag_text(&t)),
                 };
                 let node = Node {
                     at,
@@ -478,7 +490,7 @@ impl<'a> Reader<'a> {
                 )
             }
             Event::SequenceStart(anchor, _) => {
-                self.count(1)?;
+                self.count(1, at)?;
                 let (mut size, mut height) = (1, 1);
                 let mut items = Vec::new();
                 while !matches!(self.peek()?, Event::SequenceEnd) {
@@ -495,7 +507,7 @@ impl<'a> Reader<'a> {
                 (Built { node, size, height }, anchor)
             }
             Event::MappingStart(anchor, _) => {
-                self.count(1)?;
+                self.count(1, at)?;
                 let (mut size, mut height) = (1, 1);
                 let mut entries = Vec::new();
                 while !matches!(self.peek()?, Event::MappingEnd) {
@@ -632,7 +644,10 @@ mod tests {
             text.push_str(&format!("{name}: &{name} [{list}]\n"));
         }
         let (_, result) = record(&text);
-        assert_eq!(result, Err(ReadError::TooManyNodes { aliases: true }));
+        assert!(
+            matches!(result, Err(ReadError::TooManyNodes { aliases: true, .. })),
+            "{result:?}"
+        );
     }
 
     #[test]

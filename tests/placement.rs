@@ -1,8 +1,8 @@
-//! The real definitions files of `../shared/real-definitions/` (RabbitMQ's
+//! Every error and warning is placed: its file, line and column, and its
+//! object when it is about one. Held on every file of `tests/bad/` and on
+//! the real definitions files of `../shared/real-definitions/` (RabbitMQ's
 //! own exports and files people wrote, from public repositories; read from
-//! there, never copied here): whatever `validate` says of each, every
-//! error and warning is placed, with its file, line and column, and its
-//! object when it is about one.
+//! there, never copied here).
 
 use std::path::{Path, PathBuf};
 
@@ -23,9 +23,43 @@ fn real_definitions() -> Vec<PathBuf> {
     files
 }
 
+fn bad_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/bad exists")
+        .map(|entry| entry.expect("a directory entry").path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Messages about a whole file (or the shape of its top level), which
+/// name no object.
+const FILE_LEVEL: &[&str] = &[
+    "is not managed by warren",
+    "invalid YAML",
+    "not UTF-8 text",
+    "not a text file",
+    "nested more than",
+    "alias bomb",
+    "is written twice in the same mapping",
+    "unknown key",
+    "must be a list",
+    "the file must be a mapping",
+];
+
+#[test]
+fn every_finding_on_a_bad_file_has_its_file_line_and_column() {
+    assert_placed(bad_files());
+}
+
 #[test]
 fn every_finding_on_a_real_definitions_file_has_its_file_line_and_column() {
-    for file in real_definitions() {
+    assert_placed(real_definitions());
+}
+
+fn assert_placed(files: Vec<PathBuf>) {
+    for file in files {
         let (errors, warnings) = match warren::load::load(std::slice::from_ref(&file)) {
             Ok(loaded) => (Vec::new(), loaded.warnings),
             Err(failed) => (failed.errors, failed.warnings),
@@ -38,10 +72,9 @@ fn every_finding_on_a_real_definitions_file_has_its_file_line_and_column() {
                 "{}: not placed: {diagnostic}",
                 file.display()
             );
-            // Only the top-level keys of a file are no object's.
             if diagnostic.object.is_none() {
                 assert!(
-                    diagnostic.message.contains("is not managed by warren"),
+                    FILE_LEVEL.iter().any(|m| diagnostic.message.contains(m)),
                     "{}: no object: {diagnostic}",
                     file.display()
                 );
