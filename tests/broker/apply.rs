@@ -6,8 +6,7 @@
 //! expected output and the exit status, and checks the broker afterwards
 //! with raw HTTP (`common::broker`), never through warren's own client.
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 
 mod changes;
 mod convergence;

@@ -3,7 +3,7 @@
 //! Each test works in a vhost of its own (see `common::broker`), and checks
 //! the broker with raw HTTP rather than through the code under test.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

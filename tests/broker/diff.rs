@@ -2,7 +2,7 @@
 //! broker is contacted: the URL given points nowhere), including a
 //! RabbitMQ definitions export taken from the real broker as OLD.
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 //! (exit 2) and named in the JSON report (`drifted[]`: action, kind,
 //! vhost, identity, differences).
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 

@@ -5,7 +5,7 @@
 //! and without `-v`: exit 1, nothing on stdout, one clear error line last
 //! on stderr (after the request log with `-v`), and the password nowhere.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -8,7 +8,7 @@
 //! it holds unacknowledged messages loses none: the other worker gets them,
 //! marked redelivered. Every wait polls a condition under a deadline.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};

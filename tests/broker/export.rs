@@ -4,7 +4,7 @@
 //! names that need encoding and a vhost whose default queue type is
 //! quorum.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

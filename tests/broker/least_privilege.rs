@@ -4,7 +4,7 @@
 //! and runs the real binary as them. The README's "Rights each command
 //! needs" table states what these tests verify.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 //! `common::broker`), never by warren, so a "No changes" proves that
 //! warren reads what the broker holds the way the files mean it.
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 

@@ -15,7 +15,7 @@
 //! the file wins over `WARREN_PASSWORD`, and `--password` with it is
 //! refused.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -4,7 +4,7 @@
 //! says so and what to do, `--ca-cert` makes the broker trusted, and
 //! `--insecure` works but warns on every run.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -10,7 +10,7 @@
 //! failed, and by a guard if the test panics first. Needs `rabbitmqctl`
 //! (on PATH or in /usr/sbin) with the rights to stop the local broker.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

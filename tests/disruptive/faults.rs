@@ -27,7 +27,7 @@
 //!   run says nothing about the fault: the scenario runs again, up to three
 //!   times.
 
-mod common;
+use crate::common;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -75,7 +75,7 @@ fn validate_the_default_topology() {
 fn validate_without_paths_reads_the_topologies_directory() {
     let dir = dir_with(&[(
         "topologies/default.yaml",
-        include_str!("../topologies/default.yaml"),
+        include_str!("../../topologies/default.yaml"),
     )]);
     assert_eq!(
         warren(dir.path(), &["validate"]),
@@ -331,7 +331,7 @@ fn init_writes_the_default_topology_once() {
         Run::new(0, "", "wrote topologies/default.yaml\n"),
     );
     let written = std::fs::read_to_string(dir.path().join("topologies/default.yaml")).unwrap();
-    assert_eq!(written, include_str!("../topologies/default.yaml"));
+    assert_eq!(written, include_str!("../../topologies/default.yaml"));
 
     assert_eq!(
         warren(dir.path(), &["init"]),
@@ -348,7 +348,7 @@ fn init_writes_the_default_topology_once() {
         Run::new(0, "", "wrote topologies/default.yaml\n"),
     );
     let written = std::fs::read_to_string(dir.path().join("topologies/default.yaml")).unwrap();
-    assert_eq!(written, include_str!("../topologies/default.yaml"));
+    assert_eq!(written, include_str!("../../topologies/default.yaml"));
 }
 
 #[test]
@@ -365,6 +365,6 @@ fn init_then_validate_is_clean() {
 fn schema_prints_the_checked_in_schema() {
     assert_eq!(
         warren(repo(), &["schema"]),
-        Run::new(0, include_str!("../schemas/topology.schema.json"), ""),
+        Run::new(0, include_str!("../../schemas/topology.schema.json"), ""),
     );
 }

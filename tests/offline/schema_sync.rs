@@ -40,7 +40,7 @@ fn the_checked_in_schema_is_what_the_model_generates() {
 #[test]
 fn the_default_topology_fits_the_schema() {
     let schema: Value = serde_json::from_str(&checked_in_schema()).expect("the schema is JSON");
-    let yaml = include_str!("../topologies/default.yaml");
+    let yaml = include_str!("../../topologies/default.yaml");
     let document: Value = serde_yaml::from_str(yaml).expect("the default topology is YAML");
     let mut problems = Vec::new();
     check(&schema, &schema, &document, "$", &mut problems);

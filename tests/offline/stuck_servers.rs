@@ -5,7 +5,7 @@
 //! page, with status 200, 401 or 502) gets a message saying it is not the
 //! management API, never a JSON decoder's complaint.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

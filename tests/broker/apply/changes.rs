@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
+use super::{Files, binding_set, names, warren, yaml};
 use crate::common::broker::{TestVhost, broker, enc};
-use crate::{Files, binding_set, names, warren, yaml};
 
 const BEFORE: &str = r#"
 vhosts: [{name: $V, description: before, tags: [a]}]

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use super::{Files, spawn_warren, warren, yaml};
 use crate::common::broker::{TestVhost, broker, enc, unique_name};
-use crate::{Files, spawn_warren, warren, yaml};
 
 const SHARED: &str = r#"
 vhosts: [{name: $V, description: raced}]

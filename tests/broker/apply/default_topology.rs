@@ -2,8 +2,8 @@
 //! vhost, then nothing left to do, and messages routed the way the file
 //! says.
 
+use super::{Files, default_topology_in, names, warren};
 use crate::common::broker::TestVhost;
-use crate::{Files, default_topology_in, names, warren};
 
 #[test]
 fn the_default_topology_is_applied_to_an_empty_vhost_and_then_matches() {

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
+use super::{Files, default_topology_in, warren};
 use crate::common::broker::TestVhost;
-use crate::{Files, default_topology_in, warren};
 
 #[test]
 fn apply_in_json_prints_one_document_with_the_plan_and_the_outcome() {
@@ -70,7 +70,7 @@ fn a_failed_apply_in_json_lists_the_failure_and_what_was_not_started() {
     let files = Files::new();
     let topology = files.write(
         "t.yaml",
-        &crate::yaml(
+        &super::yaml(
             "vhosts: [{name: $V}]
 exchanges: [{vhost: $V, name: delayed, type: x-no-such-plugin}]
 queues: [{vhost: $V, name: jobs}]
@@ -117,7 +117,7 @@ fn a_refused_apply_in_json_still_prints_the_document_with_nothing_started() {
     let v = TestVhost::new("apply-json-refused");
     let files = Files::new();
     let topology = |kind: &str| {
-        crate::yaml(
+        super::yaml(
             &format!("vhosts: [{{name: $V}}]\nexchanges: [{{vhost: $V, name: x, type: {kind}}}]\n"),
             &[("V", &v.name)],
         )

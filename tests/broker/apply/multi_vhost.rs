@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
+use super::{Files, binding_set, warren, yaml};
 use crate::common::broker::{AWKWARD, TestVhost, broker, enc, unique_name};
-use crate::{Files, binding_set, warren, yaml};
 
 const TOPOLOGY: &str = r##"
 vhosts:

@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
+use super::{Files, names, raw_state, warren, yaml};
 use crate::common::broker::TestVhost;
-use crate::{Files, names, raw_state, warren, yaml};
 
 const QUEUE: &str = r#"
 vhosts: [{name: $V}]
@@ -192,7 +192,7 @@ Applied 2 changes, 0 failed, 0 not started.
 fn without_a_terminal_and_without_auto_approve_apply_refuses() {
     let v = TestVhost::new("apply-noterminal");
     let files = Files::new();
-    let topology = files.write("t.yaml", &crate::default_topology_in(&v.name));
+    let topology = files.write("t.yaml", &super::default_topology_in(&v.name));
     let state = raw_state(&v);
 
     // stdin is a pipe that says "yes": still not a terminal.
@@ -298,7 +298,7 @@ fn warren_on_a_terminal(dir: &std::path::Path, args: &[&str], answer: &str) -> (
 fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
     let v = TestVhost::new("apply-terminal");
     let files = Files::new();
-    let topology = files.write("t.yaml", &crate::default_topology_in(&v.name));
+    let topology = files.write("t.yaml", &super::default_topology_in(&v.name));
     let question = format!(
         "Apply 4 changes to {}? Only 'yes' is accepted: ",
         crate::common::broker::broker().url

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
+use super::{Files, default_topology_in, raw_state, warren};
 use crate::common::broker::TestVhost;
-use crate::{Files, default_topology_in, raw_state, warren};
 
 #[test]
 fn a_saved_plan_is_applied() {
@@ -85,7 +85,7 @@ fn a_saved_plan_counts_messages_again_before_it_drops_a_queue() {
     let files = Files::new();
     let topology = files.write(
         "t.yaml",
-        &crate::yaml("vhosts: [{name: $V}]\n", &[("V", &v.name)]),
+        &super::yaml("vhosts: [{name: $V}]\n", &[("V", &v.name)]),
     );
     v.put_queue("late", json!({"durable": true}));
     let saved = files.path("p.json");
