@@ -4,10 +4,11 @@
 //! 1, no panic) and say where it stopped, and once the broker is back the
 //! next apply must converge.
 //!
-//! Its own test binary with ONE test: stopping the broker breaks every
-//! other broker test running at that moment, and cargo runs test binaries
-//! one after another. The broker is started again as soon as the apply has
-//! failed, and by a guard if the test panics first. Needs `rabbitmqctl`
+//! In the disruptive binary, apart from the broker tests (cargo runs test
+//! binaries one after another), and alone in it while it runs
+//! ([`crate::broker_alone`]): stopping the broker breaks every other
+//! broker test running at that moment. The broker is started again as
+//! soon as the apply has failed, and by a guard if the test panics first. Needs `rabbitmqctl`
 //! (on PATH or in /usr/sbin) with the rights to stop the local broker.
 
 use crate::common;
@@ -163,6 +164,7 @@ fn queue_count(vhost: &TestVhost) -> usize {
 
 #[test]
 fn an_apply_interrupted_by_a_broker_stop_fails_cleanly_and_the_next_converges() {
+    let _alone = crate::broker_alone();
     assert!(api_answers(), "no broker: start one with scripts/broker");
     let _ = rabbitmqctl();
     let vhost = TestVhost::new("restart");

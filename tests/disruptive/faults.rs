@@ -444,6 +444,7 @@ const SLOW_BROKER_TRIES: usize = 3;
 
 #[test]
 fn every_fault_on_every_request_is_reported_and_the_next_apply_converges() {
+    let _broker = crate::broker_up();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -552,6 +553,7 @@ fn every_fault_on_every_request_is_reported_and_the_next_apply_converges() {
 /// had been applied.
 #[test]
 fn a_failed_verification_read_still_reports_what_was_applied() {
+    let _broker = crate::broker_up();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

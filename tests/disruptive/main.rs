@@ -9,3 +9,20 @@ mod common;
 
 mod broker_restart;
 mod faults;
+
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The broker, as a lock between the tests of this binary: the restart
+/// test stops it, which would break a fault scenario running at that
+/// moment, so it holds the lock alone and the fault tests share it.
+static BROKER: RwLock<()> = RwLock::new(());
+
+/// For a test that needs the broker up while it runs.
+fn broker_up() -> RwLockReadGuard<'static, ()> {
+    BROKER.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// For the test that stops the broker: waits for every other one.
+fn broker_alone() -> RwLockWriteGuard<'static, ()> {
+    BROKER.write().unwrap_or_else(PoisonError::into_inner)
+}
