@@ -1,8 +1,10 @@
-//! Running the `warren` binary from a test with a bound on its run time,
-//! so a hang fails the test instead of blocking the suite; the run's exit
-//! code, output and duration come back for the test to check.
+//! A command run with its output read as it comes and a bound on its run
+//! time, so a full pipe never stalls it and a hang fails the test instead
+//! of blocking the suite; the run's exit code, output and duration come
+//! back for the test to check. [`Test`](super::warren::Test) runs warren
+//! this way.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -20,6 +22,19 @@ pub struct Run {
 }
 
 impl Run {
+    /// stdout as one JSON document; panics with both streams when it is
+    /// not.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{self}"))
+    }
+
+    /// The last line of stderr: the error, after any `-v` request log.
+    pub fn last_stderr_line(&self) -> &str {
+        self.stderr.lines().last().unwrap_or("")
+    }
+
     /// Both streams, for assertion messages.
     pub fn output(&self) -> String {
         format!(
@@ -30,6 +45,12 @@ impl Run {
             self.stdout,
             self.stderr
         )
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.output())
     }
 }
 
@@ -52,7 +73,7 @@ where
 
 /// Runs `command` (stdin closed) and kills it once `limit` has passed.
 pub fn run_bounded(command: Command, limit: Duration) -> Run {
-    let running = Running::start(command);
+    let running = Running::start(command, None);
     let started = running.started;
     running.wait_or_kill(|| started.elapsed() > limit)
 }
@@ -67,15 +88,27 @@ pub struct Running {
 }
 
 impl Running {
-    /// Starts `command` with stdin closed and both outputs piped.
-    pub fn start(mut command: Command) -> Running {
+    /// Starts `command` with both outputs piped, and stdin a pipe that
+    /// holds `stdin` (closed when `None`).
+    pub fn start(mut command: Command, stdin: Option<Vec<u8>>) -> Running {
         let started = Instant::now();
         let mut child = command
-            .stdin(Stdio::null())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start the command");
+        if let Some(text) = stdin {
+            let mut pipe = child.stdin.take().expect("piped stdin");
+            // A command that exits without reading it all closes the pipe.
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&text);
+            });
+        }
         let drain = |mut pipe: Box<dyn Read + Send>| {
             std::thread::spawn(move || {
                 let mut text = Vec::new();

@@ -173,10 +173,10 @@ fn an_apply_interrupted_by_a_broker_stop_fails_cleanly_and_the_next_converges() 
 
     // A low concurrency keeps the apply running for several seconds, long
     // enough for rabbitmqctl to start and stop the broker in its middle.
-    let running = Running::start(command(
-        &["apply", "--auto-approve", "--concurrency", "2"],
-        &file,
-    ));
+    let running = Running::start(
+        command(&["apply", "--auto-approve", "--concurrency", "2"], &file),
+        None,
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     while queue_count(&vhost) < 50 {
         if Instant::now() > deadline {
