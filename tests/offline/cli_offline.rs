@@ -6,40 +6,14 @@
 
 use std::path::Path;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::json;
 
-/// What a run of warren printed and returned.
-#[derive(Debug, PartialEq, Eq)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use crate::common::warren::Test;
 
-impl Run {
-    fn new(code: i32, stdout: &str, stderr: &str) -> Run {
-        Run {
-            code,
-            stdout: stdout.to_string(),
-            stderr: stderr.to_string(),
-        }
-    }
-}
-
-/// Runs `warren ARGS` in `dir`.
-fn warren(dir: &Path, args: &[&str]) -> Run {
-    let output = cargo_bin_cmd!("warren")
-        .current_dir(dir)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("warren runs");
-    Run {
-        code: output.status.code().expect("warren exits"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+/// `warren` in `dir`, with `NO_COLOR` unset: stdout is not a terminal, so
+/// there is no colour either way.
+fn warren(dir: &Path) -> Test {
+    Test::new().current_dir(dir).env_remove("NO_COLOR")
 }
 
 fn repo() -> &'static Path {
@@ -61,14 +35,10 @@ const DEFAULT_SUMMARY: &str = "1 vhost, 1 exchange, 2 queues, 1 binding, 0 polic
 
 #[test]
 fn validate_the_default_topology() {
-    assert_eq!(
-        warren(repo(), &["validate", "topologies/default.yaml"]),
-        Run::new(
-            0,
-            &format!("topologies/default.yaml: {DEFAULT_SUMMARY}\n"),
-            ""
-        ),
-    );
+    warren(repo())
+        .args(["validate", "topologies/default.yaml"])
+        .stdout(format!("topologies/default.yaml: {DEFAULT_SUMMARY}\n"))
+        .run();
 }
 
 #[test]
@@ -77,36 +47,29 @@ fn validate_without_paths_reads_the_topologies_directory() {
         "topologies/default.yaml",
         include_str!("../../topologies/default.yaml"),
     )]);
-    assert_eq!(
-        warren(dir.path(), &["validate"]),
-        Run::new(0, &format!("topologies/: {DEFAULT_SUMMARY}\n"), ""),
-    );
+    warren(dir.path())
+        .args(["validate"])
+        .stdout(format!("topologies/: {DEFAULT_SUMMARY}\n"))
+        .run();
 }
 
 #[test]
 fn validate_without_paths_and_without_a_topologies_directory_says_what_to_do() {
     let dir = dir_with(&[]);
-    assert_eq!(
-        warren(dir.path(), &["validate"]),
-        Run::new(
-            1,
-            "",
-            "error: topologies: no such file or directory (give the files to read, or run `warren init`)\n\
-             1 error in 1 file\n",
-        ),
-    );
+    warren(dir.path())
+        .args(["validate"])
+        .status(1)
+        .stderr("error: topologies: no such file or directory (give the files to read, or run `warren init`)\n\
+             1 error in 1 file\n")
+        .run();
 }
 
 #[test]
 fn validate_a_directory_merges_its_files() {
-    assert_eq!(
-        warren(repo(), &["validate", "tests/good/merge"]),
-        Run::new(
-            0,
-            "tests/good/merge: 1 vhost, 2 exchanges, 2 queues, 3 bindings, 0 policies; 1 route holds\n",
-            "",
-        ),
-    );
+    warren(repo())
+        .args(["validate", "tests/good/merge"])
+        .stdout("tests/good/merge: 1 vhost, 2 exchanges, 2 queues, 3 bindings, 0 policies; 1 route holds\n")
+        .run();
 }
 
 #[test]
@@ -121,14 +84,12 @@ fn validate_several_files_names_them_all() {
             "queues: [{name: q}]\nbindings: [{source: e, destination: q}]\n",
         ),
     ]);
-    assert_eq!(
-        warren(dir.path(), &["validate", "a.yaml", "b.yaml"]),
-        Run::new(
-            0,
+    warren(dir.path())
+        .args(["validate", "a.yaml", "b.yaml"])
+        .stdout(
             "a.yaml, b.yaml: 1 vhost, 1 exchange, 1 queue, 1 binding, 0 policies; 0 routes hold\n",
-            "",
-        ),
-    );
+        )
+        .run();
 }
 
 #[test]
@@ -143,16 +104,15 @@ fn a_duplicate_across_two_files_names_both_places() {
             "queues:\n  - name: other\n  - name: jobs\n",
         ),
     ]);
-    assert_eq!(
-        warren(dir.path(), &["validate", "topologies"]),
-        Run::new(
-            1,
-            "",
+    warren(dir.path())
+        .args(["validate", "topologies"])
+        .status(1)
+        .stderr(
             "error: topologies/b.yaml:3:5: queues[1] jobs: duplicate queue 'jobs' in vhost '/' \
              (first declared at topologies/a.yaml:3:5, queues[0] jobs)\n\
              1 error in 1 file\n",
-        ),
-    );
+        )
+        .run();
 }
 
 #[test]
@@ -167,11 +127,10 @@ fn every_error_of_every_file_is_listed_then_counted() {
             "queues:\n  - name: jobs\n    durabel: true\nbindings:\n  - source: events\n    destination: jbos\n",
         ),
     ]);
-    assert_eq!(
-        warren(dir.path(), &["validate", "a.yaml", "b.yaml"]),
-        Run::new(
-            1,
-            "",
+    warren(dir.path())
+        .args(["validate", "a.yaml", "b.yaml"])
+        .status(1)
+        .stderr(
             "error: a.yaml:4:11: exchanges[0] events: exchange type 'topik' is not one of direct, \
              fanout, topic, headers, nor a plugin type starting 'x-' (did you mean 'topic'?)\n\
              error: b.yaml:3:5: queues[0] jobs: unknown key 'durabel' (did you mean 'durable'?); \
@@ -179,8 +138,8 @@ fn every_error_of_every_file_is_listed_then_counted() {
              error: b.yaml:6:18: bindings[0] events -> jbos: destination queue 'jbos' is not \
              declared in vhost '/'\n\
              3 errors in 2 files\n",
-        ),
-    );
+        )
+        .run();
 }
 
 #[test]
@@ -189,53 +148,49 @@ fn warnings_go_to_stderr_and_do_not_fail() {
         "t.yaml",
         "vhosts: [{name: /}]\nqueues:\n  - name: scratch\n    durable: false\n",
     )]);
-    assert_eq!(
-        warren(dir.path(), &["validate", "t.yaml"]),
-        Run::new(
-            0,
-            "t.yaml: 1 vhost, 0 exchanges, 1 queue, 0 bindings, 0 policies; 0 routes hold\n",
-            "warning: t.yaml:4:14: queues[0] scratch: non-durable queues are deprecated since \
-             RabbitMQ 3.13 and refused by default from 4.3 (transient_nonexcl_queues); make it durable\n",
-        ),
-    );
+    warren(dir.path())
+        .args(["validate", "t.yaml"])
+        .stdout("t.yaml: 1 vhost, 0 exchanges, 1 queue, 0 bindings, 0 policies; 0 routes hold\n")
+        .stderr("warning: t.yaml:4:14: queues[0] scratch: non-durable queues are deprecated since \
+             RabbitMQ 3.13 and refused by default from 4.3 (transient_nonexcl_queues); make it durable\n")
+        .run();
 }
 
 #[test]
 fn an_empty_file_is_valid_but_says_it_declares_nothing() {
     let dir = dir_with(&[("empty.yaml", "")]);
-    assert_eq!(
-        warren(dir.path(), &["validate", "empty.yaml"]),
-        Run::new(
-            0,
+    warren(dir.path())
+        .args(["validate", "empty.yaml"])
+        .stdout(
             "empty.yaml: 0 vhosts, 0 exchanges, 0 queues, 0 bindings, 0 policies; 0 routes hold\n",
+        )
+        .stderr(
             "warning: empty.yaml: the file declares nothing (no vhosts, exchanges, queues, \
              bindings, policies or routes)\n",
-        ),
-    );
+        )
+        .run();
 }
 
 #[test]
 fn a_directory_without_topology_files_is_an_error() {
     let dir = dir_with(&[("topologies/README.md", "# notes\n")]);
-    assert_eq!(
-        warren(dir.path(), &["validate", "topologies"]),
-        Run::new(
-            1,
-            "",
+    warren(dir.path())
+        .args(["validate", "topologies"])
+        .status(1)
+        .stderr(
             "error: topologies: the directory holds no *.yaml, *.yml or *.json file\n\
              1 error in 1 file\n",
-        ),
-    );
+        )
+        .run();
 }
 
 #[test]
 fn json_output_of_a_valid_topology() {
-    let run = warren(
-        repo(),
-        &["--format", "json", "validate", "topologies/default.yaml"],
-    );
-    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let report = warren(repo())
+        .args(["--format", "json", "validate", "topologies/default.yaml"])
+        .stdout_any()
+        .run()
+        .json();
     assert_eq!(
         report,
         json!({
@@ -255,9 +210,12 @@ fn json_output_of_an_invalid_topology() {
         "t.yaml",
         "vhosts: [{name: /}]\nqueues:\n  - name: q\n    durable: false\n    arguments:\n      x-message-ttl: 6e4\n",
     )]);
-    let run = warren(dir.path(), &["--format", "json", "validate", "t.yaml"]);
-    assert_eq!((run.code, run.stderr.as_str()), (1, ""));
-    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let report = warren(dir.path())
+        .args(["--format", "json", "validate", "t.yaml"])
+        .status(1)
+        .stdout_any()
+        .run()
+        .json();
     assert_eq!(
         report,
         json!({
@@ -288,22 +246,15 @@ fn json_output_of_an_invalid_topology() {
 
 #[test]
 fn markdown_format_reads_like_text_for_validate() {
-    assert_eq!(
-        warren(
-            repo(),
-            &[
-                "--format",
-                "markdown",
-                "validate",
-                "topologies/default.yaml"
-            ]
-        ),
-        Run::new(
-            0,
-            &format!("topologies/default.yaml: {DEFAULT_SUMMARY}\n"),
-            ""
-        ),
-    );
+    warren(repo())
+        .args([
+            "--format",
+            "markdown",
+            "validate",
+            "topologies/default.yaml",
+        ])
+        .stdout(format!("topologies/default.yaml: {DEFAULT_SUMMARY}\n"))
+        .run();
 }
 
 #[test]
@@ -313,40 +264,34 @@ fn every_good_fixture_is_valid_without_warnings() {
         "tests/good/everything.yaml",
         "tests/good/vhost-export.json",
     ] {
-        let run = warren(repo(), &["validate", fixture]);
-        assert_eq!(
-            (run.code, run.stderr.as_str()),
-            (0, ""),
-            "{fixture}: {}",
-            run.stdout
-        );
+        warren(repo())
+            .args(["validate", fixture])
+            .stdout_any()
+            .run();
     }
 }
 
 #[test]
 fn init_writes_the_default_topology_once() {
     let dir = dir_with(&[]);
-    assert_eq!(
-        warren(dir.path(), &["init"]),
-        Run::new(0, "", "wrote topologies/default.yaml\n"),
-    );
+    warren(dir.path())
+        .args(["init"])
+        .stderr("wrote topologies/default.yaml\n")
+        .run();
     let written = std::fs::read_to_string(dir.path().join("topologies/default.yaml")).unwrap();
     assert_eq!(written, include_str!("../../topologies/default.yaml"));
 
-    assert_eq!(
-        warren(dir.path(), &["init"]),
-        Run::new(
-            1,
-            "",
-            "error: topologies/default.yaml already exists; use --force to overwrite it\n",
-        ),
-    );
+    warren(dir.path())
+        .args(["init"])
+        .status(1)
+        .stderr("error: topologies/default.yaml already exists; use --force to overwrite it\n")
+        .run();
 
     std::fs::write(dir.path().join("topologies/default.yaml"), "changed\n").unwrap();
-    assert_eq!(
-        warren(dir.path(), &["init", "--force"]),
-        Run::new(0, "", "wrote topologies/default.yaml\n"),
-    );
+    warren(dir.path())
+        .args(["init", "--force"])
+        .stderr("wrote topologies/default.yaml\n")
+        .run();
     let written = std::fs::read_to_string(dir.path().join("topologies/default.yaml")).unwrap();
     assert_eq!(written, include_str!("../../topologies/default.yaml"));
 }
@@ -354,17 +299,20 @@ fn init_writes_the_default_topology_once() {
 #[test]
 fn init_then_validate_is_clean() {
     let dir = dir_with(&[]);
-    assert_eq!(warren(dir.path(), &["init"]).code, 0);
-    assert_eq!(
-        warren(dir.path(), &["validate"]),
-        Run::new(0, &format!("topologies/: {DEFAULT_SUMMARY}\n"), ""),
-    );
+    warren(dir.path())
+        .arg("init")
+        .stderr("wrote topologies/default.yaml\n")
+        .run();
+    warren(dir.path())
+        .args(["validate"])
+        .stdout(format!("topologies/: {DEFAULT_SUMMARY}\n"))
+        .run();
 }
 
 #[test]
 fn schema_prints_the_checked_in_schema() {
-    assert_eq!(
-        warren(repo(), &["schema"]),
-        Run::new(0, include_str!("../../schemas/topology.schema.json"), ""),
-    );
+    warren(repo())
+        .args(["schema"])
+        .stdout(include_str!("../../schemas/topology.schema.json"))
+        .run();
 }
