@@ -3,24 +3,15 @@
 
 use std::path::Path;
 
-use assert_cmd::cargo::cargo_bin_cmd;
+use crate::common::warren::Test;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `(exit code, stdout, stderr)` of `warren ARGS` run in `dir`.
-fn warren(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = cargo_bin_cmd!("warren")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("warren runs");
-    (
-        output.status.code().expect("warren exits"),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+/// `warren` in `dir`.
+fn warren(dir: &Path) -> Test {
+    Test::new().current_dir(dir)
 }
 
 fn topology(yaml: &str) -> tempfile::TempDir {
@@ -46,60 +37,53 @@ bindings:
 
 #[test]
 fn an_order_event_reaches_order_events_in_the_default_topology() {
-    let (code, stdout, stderr) = warren(
-        repo(),
-        &[
+    warren(repo())
+        .args([
             "route",
             "--exchange",
             "events",
             "--routing-key",
             "order.created",
-        ],
-    );
-    assert_eq!(
-        (code, stdout.as_str(), stderr.as_str()),
-        (0, "order.events\n", "")
-    );
+        ])
+        .stdout("order.events\n")
+        .run();
 }
 
 #[test]
 fn a_job_through_the_default_exchange_reaches_its_queue() {
-    let (code, stdout, _) = warren(
-        repo(),
-        &[
+    warren(repo())
+        .args([
             "route",
             "--exchange",
             "",
             "--routing-key",
             "jobs",
             "topologies/default.yaml",
-        ],
-    );
-    assert_eq!((code, stdout.as_str()), (0, "jobs\n"));
+        ])
+        .stdout("jobs\n")
+        .run();
 }
 
 #[test]
 fn exchange_to_exchange_bindings_are_followed() {
     let dir = topology(SHOP);
-    let (code, stdout, _) = warren(
-        dir.path(),
-        &[
+    warren(dir.path())
+        .args([
             "route",
             "--exchange",
             "events",
             "--routing-key",
             "order.paid",
-        ],
-    );
-    assert_eq!((code, stdout.as_str()), (0, "audit.log\norder.events\n"));
+        ])
+        .stdout("audit.log\norder.events\n")
+        .run();
 }
 
 #[test]
 fn a_message_that_reaches_nothing_says_so_on_stderr() {
     let dir = topology(SHOP);
-    let (code, stdout, stderr) = warren(
-        dir.path(),
-        &[
+    warren(dir.path())
+        .args([
             "route",
             "--exchange",
             "by-kind",
@@ -107,47 +91,43 @@ fn a_message_that_reaches_nothing_says_so_on_stderr() {
             "x",
             "--header",
             "kind=invoice",
-        ],
-    );
-    assert_eq!((code, stdout.as_str()), (0, ""));
-    assert_eq!(
-        stderr,
-        "no queue: exchange 'by-kind' in vhost '/' routes 'x' nowhere (the message would be dropped, or returned if mandatory)\n"
-    );
+        ])
+        .stderr(
+            "no queue: exchange 'by-kind' in vhost '/' routes 'x' nowhere (the message would be \
+             dropped, or returned if mandatory)\n",
+        )
+        .run();
 }
 
 #[test]
 fn headers_are_typed_as_in_a_topology_file() {
     let dir = topology(SHOP);
     let route = |version: &str| {
-        warren(
-            dir.path(),
-            &[
-                "route",
-                "--exchange",
-                "by-kind",
-                "--header",
-                "kind=invoice",
-                "--header",
-                version,
-            ],
-        )
-        .1
+        warren(dir.path()).args([
+            "route",
+            "--exchange",
+            "by-kind",
+            "--header",
+            "kind=invoice",
+            "--header",
+            version,
+        ])
     };
-    assert_eq!(route("version=2"), "invoices\n");
-    assert_eq!(
-        route("version='2'"),
-        "",
-        "the string '2' is not the integer 2"
-    );
+    route("version=2").stdout("invoices\n").run();
+    // The string '2' is not the integer 2.
+    route("version='2'")
+        .stderr(
+            "no queue: exchange 'by-kind' in vhost '/' routes '' nowhere (the message would be \
+             dropped, or returned if mandatory)\n",
+        )
+        .run();
 }
 
 #[test]
 fn json_output_is_one_versioned_document() {
     let dir = topology(SHOP);
-    let (code, stdout, _) = warren(
-        dir.path(),
-        &[
+    let doc = warren(dir.path())
+        .args([
             "--format",
             "json",
             "route",
@@ -155,10 +135,10 @@ fn json_output_is_one_versioned_document() {
             "events",
             "--routing-key",
             "order.paid",
-        ],
-    );
-    assert_eq!(code, 0);
-    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        ])
+        .stdout_any()
+        .run()
+        .json();
     assert_eq!(doc["format_version"], 1);
     assert_eq!(
         doc["queues"],
@@ -170,32 +150,32 @@ fn json_output_is_one_versioned_document() {
 #[test]
 fn an_internal_exchange_cannot_be_published_to() {
     let dir = topology(SHOP);
-    let (code, stdout, stderr) = warren(dir.path(), &["route", "--exchange", "audit"]);
-    assert_eq!((code, stdout.as_str()), (1, ""));
-    assert!(
-        stderr.starts_with("error: cannot publish to internal exchange 'audit'"),
-        "{stderr}"
-    );
+    warren(dir.path())
+        .args(["route", "--exchange", "audit"])
+        .status(1)
+        .stderr(
+            "error: cannot publish to internal exchange 'audit' in vhost '/': only other \
+             exchanges can route to it\n",
+        )
+        .run();
 }
 
 #[test]
 fn an_unknown_exchange_is_an_error() {
     let dir = topology(SHOP);
-    let (code, _, stderr) = warren(dir.path(), &["route", "--exchange", "evnts"]);
-    assert_eq!(code, 1);
-    assert_eq!(
-        stderr,
-        "error: no exchange 'evnts' in vhost '/' (did you mean 'events'?)\n"
-    );
+    warren(dir.path())
+        .args(["route", "--exchange", "evnts"])
+        .status(1)
+        .stderr("error: no exchange 'evnts' in vhost '/' (did you mean 'events'?)\n")
+        .run();
 }
 
 #[test]
 fn a_header_without_a_value_is_refused() {
     let dir = topology(SHOP);
-    let (code, _, stderr) = warren(
-        dir.path(),
-        &["route", "--exchange", "by-kind", "--header", "kind"],
-    );
-    assert_eq!(code, 1);
-    assert_eq!(stderr, "error: --header 'kind' is not KEY=VALUE\n");
+    warren(dir.path())
+        .args(["route", "--exchange", "by-kind", "--header", "kind"])
+        .status(1)
+        .stderr("error: --header 'kind' is not KEY=VALUE\n")
+        .run();
 }
