@@ -1,15 +1,11 @@
 //! `warren completions` and `warren man`: generated from the command line,
 //! so they always list every command.
 
-use assert_cmd::Command;
+use crate::common::warren::Test;
 
+/// The stdout of `warren ARGS`, which must succeed without a word on stderr.
 fn warren(args: &[&str]) -> String {
-    let out = Command::cargo_bin("warren")
-        .unwrap()
-        .args(args)
-        .assert()
-        .success();
-    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    Test::new().args(args).stdout_any().run().stdout
 }
 
 const COMMANDS: &[&str] = &[
@@ -45,35 +41,38 @@ fn the_bash_completion_is_valid_bash() {
 
 #[test]
 fn an_unknown_shell_is_refused() {
-    Command::cargo_bin("warren")
-        .unwrap()
+    Test::new()
         .args(["completions", "cmd.exe"])
-        .assert()
-        .code(1);
+        .status(1)
+        .stderr(
+            "error: invalid value 'cmd.exe' for '<SHELL>'\n  \
+             [possible values: bash, elvish, fish, powershell, zsh]\n\n\
+             For more information, try '--help'.\n",
+        )
+        .run();
 }
 
 /// Regression: clap exits 2 on a usage error, which cron and CI would read
 /// as "drift found".
 #[test]
 fn a_usage_error_exits_1_not_2() {
-    let out = Command::cargo_bin("warren")
-        .unwrap()
+    Test::new()
         .args(["drift", "--bogus"])
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(stderr.contains("--bogus"), "{stderr}");
+        .status(1)
+        .stderr(
+            "error: unexpected argument '--bogus' found\n\n  \
+             tip: to pass '--bogus' as a value, use '-- --bogus'\n\n\
+             Usage: warren drift [OPTIONS] [PATHS]...\n\n\
+             For more information, try '--help'.\n",
+        )
+        .run();
 }
 
 #[test]
 fn help_and_version_exit_0_on_stdout() {
     for args in [&["--help"][..], &["--version"], &["plan", "--help"]] {
-        let out = Command::cargo_bin("warren")
-            .unwrap()
-            .args(args)
-            .assert()
-            .code(0);
-        assert!(!out.get_output().stdout.is_empty(), "{args:?}");
+        let run = Test::new().args(args).stdout_any().run();
+        assert!(!run.stdout.is_empty(), "{args:?}");
     }
 }
 
