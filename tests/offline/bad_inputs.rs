@@ -50,9 +50,11 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+use crate::common::warren::Test;
 
 /// Secrets planted in `export-with-users.json` (a password hash) and
 /// `export-with-plain-password.json` (a password): never printed.
@@ -262,9 +264,11 @@ fn warren(args: &[&str]) -> Run {
     let stdout_path = outputs.path().join("stdout");
     let stderr_path = outputs.path().join("stderr");
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_warren"))
+    // Test's command (its environment), reaped here by wait4 for the peak.
+    let child = Test::new()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args)
+        .command()
         .stdin(Stdio::null())
         .stdout(File::create(&stdout_path).unwrap())
         .stderr(File::create(&stderr_path).unwrap())
