@@ -10,8 +10,8 @@ use crate::common;
 use std::time::Duration;
 
 use common::broker::{Canned, FakeServer, unique_name};
-use common::process::{Run, run_bounded, warren};
-use common::warren::{Files, arg};
+use common::process::Run;
+use common::warren::{Files, Test, arg};
 
 /// A generous bound: the point is that it ends, not how fast.
 const BOUND: Duration = Duration::from_secs(15);
@@ -49,9 +49,11 @@ fn commands(files: &Files, vhost: &str) -> Vec<Vec<String>> {
 
 /// `warren --url URL --timeout 1 COMMAND…`, bounded.
 fn run(url: &str, command: &[String]) -> Run {
-    let mut cmd = warren(["--url", url, "--timeout", "1"]);
-    cmd.args(command);
-    run_bounded(cmd, Duration::from_secs(60))
+    Test::new()
+        .args(["--url", url, "--timeout", "1"])
+        .args(command)
+        .limit(Duration::from_secs(60))
+        .output()
 }
 
 /// The last line of stderr, which must be the error.
@@ -99,18 +101,22 @@ fn a_file_error_is_reported_at_once_while_the_server_never_answers() {
         "vhosts:\n  - name: $V\nqueues:\n  - {vhost: $V, name: jobs, durable: maybe}\n",
     );
     for command in ["plan", "drift", "apply"] {
-        let mut cmd = warren(["--url", &server.url, "--timeout", "30", command]);
-        if command == "apply" {
-            cmd.arg("--auto-approve");
-        }
-        cmd.arg(&file);
-        let run = run_bounded(cmd, Duration::from_secs(60));
+        let extra: &[&str] = if command == "apply" {
+            &["--auto-approve"]
+        } else {
+            &[]
+        };
+        let run = Test::new()
+            .args(["--url", &server.url, "--timeout", "30", command])
+            .args(extra)
+            .arg(&file)
+            .limit(Duration::from_secs(60))
+            .status(1)
+            .stderr_contains("topology.yaml:4:")
+            .stderr_contains("durable")
+            .run();
         let context = format!("warren {command}\n{}", run.output());
-        assert_eq!(run.code, Some(1), "{context}");
         assert!(run.elapsed < Duration::from_secs(10), "{context}");
-        assert_eq!(run.stdout, "", "{context}");
-        assert!(run.stderr.contains("topology.yaml:4:"), "{context}");
-        assert!(run.stderr.contains("durable"), "{context}");
         assert!(!run.stderr.contains("no answer"), "{context}");
     }
 }
