@@ -12,7 +12,7 @@ use common::every_kind::{
     AWKWARD_YAML, EVERY_KIND_YAML, QUORUM_DEFAULT_YAML, make_awkward, make_every_kind,
     make_quorum_default, quorum_default_vhost,
 };
-use common::warren::{Files, NO_CHANGES, arg, assert_no_changes, warren, yaml_quoted};
+use common::warren::{Files, NO_CHANGES, Test, arg, assert_no_changes, yaml_quoted};
 
 /// The order-events topology of DESIGN.md, in the test's vhost.
 const ORDERS_YAML: &str = r#"vhosts:
@@ -56,9 +56,15 @@ fn plan_against_an_empty_vhost_lists_every_create() {
     let files = Files::new();
     let file = files.topology("topology.yaml", &v.name, ORDERS_YAML);
 
-    warren(["plan", arg(&file)]).assert_stdout(0, &orders_plan_text(&v.name));
-    warren(["plan", "--detailed-exitcode", arg(&file)])
-        .assert_stdout(2, &orders_plan_text(&v.name));
+    Test::broker()
+        .args(["plan", arg(&file)])
+        .stdout(orders_plan_text(&v.name))
+        .run();
+    Test::broker()
+        .args(["plan", "--detailed-exitcode", arg(&file)])
+        .status(2)
+        .stdout(orders_plan_text(&v.name))
+        .run();
     // Planning changes nothing.
     assert!(v.list("queues").is_empty());
     assert!(v.list("policies").is_empty());
@@ -73,17 +79,18 @@ fn plan_creates_first_a_vhost_the_broker_does_not_have() {
         &name,
         "vhosts:\n  - {name: $V, description: made by warren}\nqueues:\n  - {vhost: $V, name: jobs}\n",
     );
-    warren(["plan", "--detailed-exitcode", arg(&file)]).assert_stdout(
-        2,
-        &format!(
+    Test::broker()
+        .args(["plan", "--detailed-exitcode", arg(&file)])
+        .status(2)
+        .stdout(format!(
             "vhost {name}
   + vhost {name} (description: made by warren)
   + queue jobs
 
 Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
 "
-        ),
-    );
+        ))
+        .run();
     assert_eq!(
         broker().get(&format!("/api/vhosts/{}", enc(&name))),
         None,
@@ -98,8 +105,10 @@ fn plan_as_json_is_a_versioned_document_with_changes_summary_broker_and_fingerpr
     let file = files.topology("topology.yaml", &v.name, ORDERS_YAML);
     let n = v.name.as_str();
 
-    let run = warren(["--format", "json", "plan", arg(&file)]);
-    run.assert_code(0);
+    let run = Test::broker()
+        .args(["--format", "json", "plan", arg(&file)])
+        .stdout_any()
+        .run();
     let mut plan = run.json();
     let desired = take_fingerprint(&mut plan, "desired_fingerprint");
     let live = take_fingerprint(&mut plan, "live_fingerprint");
@@ -145,14 +154,22 @@ fn plan_as_json_is_a_versioned_document_with_changes_summary_broker_and_fingerpr
 
     // The same files and the same broker give the same fingerprints; a
     // change on the broker changes the live one only.
-    let mut again = warren(["--format", "json", "plan", arg(&file)]).json();
+    let mut again = Test::broker()
+        .args(["--format", "json", "plan", arg(&file)])
+        .stdout_any()
+        .run()
+        .json();
     assert_eq!(take_fingerprint(&mut again, "desired_fingerprint"), desired);
     assert_eq!(take_fingerprint(&mut again, "live_fingerprint"), live);
     v.put_queue(
         "jobs",
         json!({"durable": true, "auto_delete": false, "arguments": {}}),
     );
-    let mut changed = warren(["--format", "json", "plan", arg(&file)]).json();
+    let mut changed = Test::broker()
+        .args(["--format", "json", "plan", arg(&file)])
+        .stdout_any()
+        .run()
+        .json();
     assert_eq!(
         take_fingerprint(&mut changed, "desired_fingerprint"),
         desired
@@ -161,14 +178,17 @@ fn plan_as_json_is_a_versioned_document_with_changes_summary_broker_and_fingerpr
     assert_eq!(changed["summary"]["create"], 4);
 
     // --detailed-exitcode changes the status, not the document.
-    let detailed = warren([
-        "--format",
-        "json",
-        "plan",
-        "--detailed-exitcode",
-        arg(&file),
-    ]);
-    detailed.assert_code(2);
+    let detailed = Test::broker()
+        .args([
+            "--format",
+            "json",
+            "plan",
+            "--detailed-exitcode",
+            arg(&file),
+        ])
+        .status(2)
+        .stdout_any()
+        .run();
     assert_eq!(detailed.json()["summary"]["create"], 4);
 }
 
@@ -218,12 +238,15 @@ Plan: 5 to create, 0 to update, 0 to replace, 0 to delete.
         url = broker().url,
         version = broker_version()
     );
-    warren(["--format", "markdown", "plan", arg(&file)]).assert_stdout(0, &expected);
+    Test::broker()
+        .args(["--format", "markdown", "plan", arg(&file)])
+        .stdout(&expected)
+        .run();
 
     make_orders_by_hand(&v);
-    warren(["--format", "markdown", "plan", arg(&file)]).assert_stdout(
-        0,
-        &format!(
+    Test::broker()
+        .args(["--format", "markdown", "plan", arg(&file)])
+        .stdout(format!(
             "### warren plan: ✅ no changes
 
 Broker: `{url}` (RabbitMQ {version})
@@ -242,8 +265,8 @@ No changes. The broker matches the files.
 ",
             url = broker().url,
             version = broker_version()
-        ),
-    );
+        ))
+        .run();
 }
 
 /// What [`ORDERS_YAML`] declares, made by hand.
@@ -274,22 +297,29 @@ fn plan_out_saves_the_json_plan_and_still_prints_the_text_one() {
     let file = files.topology("topology.yaml", &v.name, ORDERS_YAML);
     let out = files.path("plan.json");
 
-    let run = warren(["plan", "--out", arg(&out), arg(&file)]);
-    run.assert_stdout(0, &orders_plan_text(&v.name));
-    assert_eq!(
-        run.stderr,
-        format!(
-            "plan saved to {out}; carry it out with: warren apply --plan {out}\n",
-            out = arg(&out)
-        )
+    let saved_to = format!(
+        "plan saved to {out}; carry it out with: warren apply --plan {out}\n",
+        out = arg(&out)
     );
+    Test::broker()
+        .args(["plan", "--out", arg(&out), arg(&file)])
+        .stdout(orders_plan_text(&v.name))
+        .stderr(&saved_to)
+        .run();
     let saved = std::fs::read_to_string(&out).expect("plan --out writes the file");
-    let printed = warren(["--format", "json", "plan", arg(&file)]);
+    let printed = Test::broker()
+        .args(["--format", "json", "plan", arg(&file)])
+        .stdout_any()
+        .run();
     assert_eq!(saved, printed.stdout, "the saved plan is the JSON plan");
 
     // With nothing to do, the plan is saved all the same.
     make_orders_by_hand(&v);
-    warren(["plan", "--out", arg(&out), arg(&file)]).assert_stdout(0, NO_CHANGES);
+    Test::broker()
+        .args(["plan", "--out", arg(&out), arg(&file)])
+        .stdout(NO_CHANGES)
+        .stderr(saved_to)
+        .run();
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(saved["format_version"], 1);
     assert_eq!(saved["changes"], json!([]));
@@ -356,9 +386,10 @@ fn a_quorum_queue_is_not_a_classic_one_whatever_the_vhost_default() {
         &v.name,
         "vhosts:\n  - name: $V\nqueues:\n  - {vhost: $V, name: jobs}\n",
     );
-    warren(["plan", "--detailed-exitcode", arg(&file)]).assert_stdout(
-        2,
-        &format!(
+    Test::broker()
+        .args(["plan", "--detailed-exitcode", arg(&file)])
+        .status(2)
+        .stdout(format!(
             "vhost {}
   -/+ queue jobs
       must be replaced: x-queue-type cannot change in place
@@ -370,8 +401,8 @@ fn a_quorum_queue_is_not_a_classic_one_whatever_the_vhost_default() {
 Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.
 ",
             v.name
-        ),
-    );
+        ))
+        .run();
 }
 
 #[test]
@@ -390,9 +421,10 @@ fn plan_prune_deletes_what_the_files_do_not_declare_with_the_brokers_binding_key
     let files = Files::new();
     let file = files.topology("topology.yaml", &v.name, ORDERS_YAML);
 
-    warren(["plan", "--prune", "--detailed-exitcode", arg(&file)]).assert_stdout(
-        2,
-        &format!(
+    Test::broker()
+        .args(["plan", "--prune", "--detailed-exitcode", arg(&file)])
+        .status(2)
+        .stdout(format!(
             "vhost {}
   - binding amq.fanout -> stray [] [goes with queue stray]
   - binding events -> jobs [{key}]
@@ -403,8 +435,8 @@ fn plan_prune_deletes_what_the_files_do_not_declare_with_the_brokers_binding_key
 Plan: 0 to create, 0 to update, 0 to replace, 3 to delete.
 ",
             v.name
-        ),
-    );
+        ))
+        .run();
 
     // The binding is deleted by the properties_key the broker reports.
     let listed = v
@@ -412,7 +444,11 @@ Plan: 0 to create, 0 to update, 0 to replace, 3 to delete.
         .into_iter()
         .find(|b| b["routing_key"] == key)
         .expect("the binding made by hand");
-    let plan = warren(["--format", "json", "plan", "--prune", arg(&file)]).json();
+    let plan = Test::broker()
+        .args(["--format", "json", "plan", "--prune", arg(&file)])
+        .stdout_any()
+        .run()
+        .json();
     let change = plan["changes"]
         .as_array()
         .unwrap()
@@ -424,9 +460,9 @@ Plan: 0 to create, 0 to update, 0 to replace, 3 to delete.
     assert_eq!(change["properties_key"], listed["properties_key"]);
 
     // Without --prune they are only listed.
-    warren(["plan", "--detailed-exitcode", arg(&file)]).assert_stdout(
-        0,
-        &format!(
+    Test::broker()
+        .args(["plan", "--detailed-exitcode", arg(&file)])
+        .stdout(format!(
             "vhost {}
   ? queue stray (not in the files; --prune would delete it)
   ? binding amq.fanout -> stray [] (not in the files; --prune would delete it)
@@ -435,8 +471,8 @@ Plan: 0 to create, 0 to update, 0 to replace, 3 to delete.
 No changes. The broker matches the files; 3 unmanaged.
 ",
             v.name
-        ),
-    );
+        ))
+        .run();
 }
 
 /// Regression: normalising dropped `x-queue-type: classic` everywhere, so
@@ -451,9 +487,9 @@ fn an_explicitly_classic_queue_stays_classic_where_the_vhost_default_is_quorum()
         &v.name,
         "vhosts:\n  - name: $V\nqueues:\n  - {vhost: $V, name: classic, arguments: {x-queue-type: classic}}\n  - {vhost: $V, name: default}\n",
     );
-    warren(["plan", arg(&file)]).assert_stdout(
-        0,
-        &format!(
+    Test::broker()
+        .args(["plan", arg(&file)])
+        .stdout(format!(
             "vhost {}
   + queue classic (x-queue-type: classic)
   + queue default (x-queue-type: quorum)
@@ -461,9 +497,13 @@ fn an_explicitly_classic_queue_stays_classic_where_the_vhost_default_is_quorum()
 Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
 ",
             v.name
-        ),
-    );
-    let plan = warren(["--format", "json", "plan", arg(&file)]).json();
+        ))
+        .run();
+    let plan = Test::broker()
+        .args(["--format", "json", "plan", arg(&file)])
+        .stdout_any()
+        .run()
+        .json();
     let declared: Vec<&Value> = plan["changes"]
         .as_array()
         .unwrap()
@@ -500,18 +540,20 @@ fn a_default_queue_type_the_broker_cannot_change_is_reported_not_planned() {
 ",
         version = broker_version()
     );
-    warren(["plan", "--detailed-exitcode", arg(&file)]).assert_stdout(
-        0,
-        &format!("{body}\nNo changes to apply; 1 cannot be applied.\n"),
-    );
-    warren(["drift", arg(&file)]).assert_stdout(
-        2,
-        &format!(
+    Test::broker()
+        .args(["plan", "--detailed-exitcode", arg(&file)])
+        .stdout(format!(
+            "{body}\nNo changes to apply; 1 cannot be applied.\n"
+        ))
+        .run();
+    Test::broker().args(["drift", arg(&file)]).status(2).stdout(format!(
             "{body}\nDrift: 0 to create, 0 to update, 0 to replace, 0 to delete; 1 cannot be applied.\n"
-        ),
-    );
-    let run = warren(["--format", "json", "drift", arg(&file)]);
-    run.assert_code(2);
+        )).run();
+    let run = Test::broker()
+        .args(["--format", "json", "drift", arg(&file)])
+        .status(2)
+        .stdout_any()
+        .run();
     assert_eq!(
         run.json()["drifted"],
         json!([{"action": "unsupported", "drift": "differs from the files", "kind": "vhost",
@@ -558,7 +600,9 @@ fn vhosts_a_quick_scan_cannot_tell_are_read_all_the_same() {
     ];
     for (case, text) in cases {
         let file = files.write("topology.yaml", &text);
-        let run = warren(["plan", "--detailed-exitcode", arg(&file)]);
+        let run = Test::broker()
+            .args(["plan", "--detailed-exitcode", arg(&file)])
+            .output();
         assert_eq!(run.stdout, NO_CHANGES, "{case}\n{text}\n{run}");
         assert_no_changes(&file);
     }
