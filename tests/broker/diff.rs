@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 
 use common::broker::{TestVhost, broker, enc};
 use common::every_kind::{EVERY_KIND_YAML, make_every_kind};
-use common::warren::{Files, arg, warren_bare, with_vhost};
+use common::warren::{Files, Test, arg, with_vhost};
 
 /// Offline: a URL where nothing listens, so any request would fail.
-fn diff(args: &[&str]) -> common::warren::Run {
+fn diff(args: &[&str]) -> Test {
     let mut all = vec!["--url", "http://127.0.0.1:1"];
     all.extend_from_slice(args);
-    warren_bare(all)
+    Test::new().args(all)
 }
 
 const OLD: &str = r##"vhosts: [{name: shop}]
@@ -49,10 +49,11 @@ fn the_same_version_twice_is_no_changes() {
     let old = files.write("old.yaml", OLD);
     let same = files.write("same.yaml", OLD);
     const MATCH: &str = "No changes. The two versions match.\n";
-    diff(&["diff", arg(&old), arg(&old)]).assert_stdout(0, MATCH);
-    diff(&["diff", arg(&old), arg(&same)]).assert_stdout(0, MATCH);
-    let run = diff(&["--format", "json", "diff", arg(&old), arg(&same)]);
-    run.assert_code(0);
+    diff(&["diff", arg(&old), arg(&old)]).stdout(MATCH).run();
+    diff(&["diff", arg(&old), arg(&same)]).stdout(MATCH).run();
+    let run = diff(&["--format", "json", "diff", arg(&old), arg(&same)])
+        .stdout_any()
+        .run();
     assert_eq!(run.json()["changes"], json!([]));
     assert_eq!(run.json()["broker"], Value::Null);
 }
@@ -62,9 +63,7 @@ fn two_different_versions_exit_2_with_the_changes() {
     let files = Files::new();
     let old = files.write("old.yaml", OLD);
     let new = files.write("new.yaml", NEW);
-    diff(&["diff", arg(&old), arg(&new)]).assert_stdout(
-        2,
-        "vhost shop
+    diff(&["diff", arg(&old), arg(&new)]).status(2).stdout("vhost shop
   ~ policy limit
       definition:
         - max-length: 1000
@@ -86,19 +85,22 @@ fn two_different_versions_exit_2_with_the_changes() {
 
 Message counts are unknown offline: check the queues before applying.
 Plan: 3 to create, 1 to update, 1 to replace, 2 to delete.
-",
-    );
+").run();
 
-    let run = diff(&["--format", "json", "diff", arg(&old), arg(&new)]);
-    run.assert_code(2);
+    let run = diff(&["--format", "json", "diff", arg(&old), arg(&new)])
+        .status(2)
+        .stdout_any()
+        .run();
     assert_eq!(
         run.json()["summary"],
         json!({"create": 3, "update": 1, "replace": 1, "delete": 2, "unmanaged": 0, "unsupported": 0})
     );
     assert_eq!(run.json()["messages_known"], false);
 
-    let md = diff(&["--format", "markdown", "diff", arg(&old), arg(&new)]);
-    md.assert_code(2);
+    let md = diff(&["--format", "markdown", "diff", arg(&old), arg(&new)])
+        .status(2)
+        .stdout_any()
+        .run();
     assert!(
         md.stdout
             .starts_with("### warren diff: ⚠️ 7 changes, 2 destructive\n\n"),
@@ -113,8 +115,10 @@ Plan: 3 to create, 1 to update, 1 to replace, 2 to delete.
     );
 
     // The other way round: what NEW adds, OLD deletes.
-    let back = diff(&["--format", "json", "diff", arg(&new), arg(&old)]);
-    back.assert_code(2);
+    let back = diff(&["--format", "json", "diff", arg(&new), arg(&old)])
+        .status(2)
+        .stdout_any()
+        .run();
     assert_eq!(
         back.json()["summary"],
         json!({"create": 3, "update": 1, "replace": 1, "delete": 2, "unmanaged": 0, "unsupported": 0})
@@ -166,11 +170,16 @@ fn a_definitions_export_as_old_compares_with_the_files() {
         &serde_json::to_string_pretty(&definitions_export(&v.name)).unwrap(),
     );
     let same = files.topology("every.yaml", &v.name, EVERY_KIND_YAML);
+    // Both versions hold a transient queue: stderr warns of it.
     diff(&["diff", arg(&export), arg(&same)])
-        .assert_stdout(0, "No changes. The two versions match.\n");
+        .stdout("No changes. The two versions match.\n")
+        .stderr_any()
+        .run();
     // And the other way round.
     diff(&["diff", arg(&same), arg(&export)])
-        .assert_stdout(0, "No changes. The two versions match.\n");
+        .stdout("No changes. The two versions match.\n")
+        .stderr_any()
+        .run();
 
     let changed = EVERY_KIND_YAML
         .replace("x-message-ttl: 60000", "x-message-ttl: 120000")
@@ -179,14 +188,13 @@ fn a_definitions_export_as_old_compares_with_the_files() {
             "  - {vhost: $V, name: dead-letters}\n  - {vhost: $V, name: added}\n",
         );
     let new = files.write("new.yaml", &with_vhost(&changed, &v.name));
-    let run = diff(&["diff", arg(&export), arg(&new)]);
-    run.assert_code(2);
-    assert!(
-        run.stdout.contains(
-            "  + queue added\n  -/+ queue dlx-source\n      must be replaced: x-message-ttl cannot change in place (a policy can set it without a replace: message-ttl)\n"
-        ),
-        "{run}"
-    );
+    let run = diff(&["diff", arg(&export), arg(&new)])
+        .status(2)
+        .stdout_contains(
+            "  + queue added\n  -/+ queue dlx-source\n      must be replaced: x-message-ttl cannot change in place (a policy can set it without a replace: message-ttl)\n",
+        )
+        .stderr_any()
+        .run();
     assert!(
         run.stdout
             .ends_with("Plan: 1 to create, 0 to update, 1 to replace, 0 to delete.\n"),

@@ -12,7 +12,7 @@ use common::broker::{TestVhost, broker};
 use common::every_kind::{
     AWKWARD_EXCHANGE, AWKWARD_QUEUE, AWKWARD_ROUTING_KEY, AWKWARD_YAML, make_awkward,
 };
-use common::warren::{Files, IN_SYNC, arg, warren};
+use common::warren::{Files, IN_SYNC, Test, arg};
 
 /// The topology the drift tests start from.
 const BASE_YAML: &str = r##"vhosts:
@@ -61,8 +61,11 @@ impl Synced {
     /// `warren drift --format json`: asserts exit 2 and returns `drifted`.
     #[track_caller]
     fn drifted(&self) -> Value {
-        let run = warren(["--format", "json", "drift", arg(&self.file)]);
-        run.assert_code(2);
+        let run = Test::broker()
+            .args(["--format", "json", "drift", arg(&self.file)])
+            .status(2)
+            .stdout_any()
+            .run();
         let report = run.json();
         assert_eq!(report["format_version"], 1, "{run}");
         assert_eq!(report["in_sync"], false, "{run}");
@@ -110,9 +113,14 @@ const WITH_REPLACED: &str = "re-created with a replaced object";
 #[test]
 fn a_broker_that_matches_the_files_is_in_sync() {
     let s = Synced::new("drift-sync");
-    warren(["drift", arg(&s.file)]).assert_stdout(0, IN_SYNC);
-    let run = warren(["--format", "json", "drift", arg(&s.file)]);
-    run.assert_code(0);
+    Test::broker()
+        .args(["drift", arg(&s.file)])
+        .stdout(IN_SYNC)
+        .run();
+    let run = Test::broker()
+        .args(["--format", "json", "drift", arg(&s.file)])
+        .stdout_any()
+        .run();
     assert_eq!(
         run.json(),
         json!({
@@ -154,17 +162,18 @@ fn a_deleted_queue_is_missing_with_its_bindings() {
             ),
         ])
     );
-    warren(["drift", arg(&s.file)]).assert_stdout(
-        2,
-        &format!(
+    Test::broker()
+        .args(["drift", arg(&s.file)])
+        .status(2)
+        .stdout(format!(
             "vhost {n}
   + queue orders (x-message-ttl: 60000)
   + binding events -> orders [order.*]
 
 Drift: 2 to create, 0 to update, 0 to replace, 0 to delete.
 "
-        ),
-    );
+        ))
+        .run();
 }
 
 #[test]
@@ -258,9 +267,7 @@ fn a_changed_queue_argument_is_a_replace_naming_the_policy_key() {
             ),
         ])
     );
-    warren(["drift", arg(&s.file)]).assert_stdout(
-        2,
-        &format!(
+    Test::broker().args(["drift", arg(&s.file)]).status(2).stdout(format!(
             "vhost {n}
   -/+ queue orders
       must be replaced: x-message-ttl cannot change in place (a policy can set it without a replace: message-ttl)
@@ -273,8 +280,7 @@ fn a_changed_queue_argument_is_a_replace_naming_the_policy_key() {
 
 Drift: 1 to create, 0 to update, 1 to replace, 0 to delete.
 "
-        ),
-    );
+        )).run();
 }
 
 #[test]
@@ -290,9 +296,10 @@ fn a_changed_policy_definition_is_an_update() {
             json!([{"field": "definition.max-length", "before": 500, "after": 1000}])
         )])
     );
-    warren(["drift", arg(&s.file)]).assert_stdout(
-        2,
-        &format!(
+    Test::broker()
+        .args(["drift", arg(&s.file)])
+        .status(2)
+        .stdout(format!(
             "vhost {}
   ~ policy limit
       definition:
@@ -302,8 +309,8 @@ fn a_changed_policy_definition_is_an_update() {
 Drift: 0 to create, 1 to update, 0 to replace, 0 to delete.
 ",
             s.name()
-        ),
-    );
+        ))
+        .run();
 }
 
 #[test]
@@ -372,9 +379,10 @@ fn objects_added_by_hand_are_unmanaged_drift() {
                                   "routing_key": "extra.#", "vhost": n}}},
         ])
     );
-    warren(["drift", arg(&s.file)]).assert_stdout(
-        2,
-        &format!(
+    Test::broker()
+        .args(["drift", arg(&s.file)])
+        .status(2)
+        .stdout(format!(
             "vhost {n}
   ? policy stray-p (not in the files; --prune would delete it)
   ? exchange stray-x (not in the files; --prune would delete it)
@@ -383,8 +391,8 @@ fn objects_added_by_hand_are_unmanaged_drift() {
 
 Drift: 0 to create, 0 to update, 0 to replace, 0 to delete; 4 unmanaged.
 "
-        ),
-    );
+        ))
+        .run();
 }
 
 #[test]
@@ -393,7 +401,10 @@ fn drift_in_a_vhost_with_names_needing_encoding_counts_the_messages_at_stake() {
     make_awkward(&v);
     let files = Files::new();
     let file = files.topology("topology.yaml", &v.name, AWKWARD_YAML);
-    warren(["drift", arg(&file)]).assert_stdout(0, IN_SYNC);
+    Test::broker()
+        .args(["drift", arg(&file)])
+        .stdout(IN_SYNC)
+        .run();
 
     // The queue is re-declared by hand without its dead-letter routing key
     // and holds a message.
@@ -414,8 +425,11 @@ fn drift_in_a_vhost_with_names_needing_encoding_counts_the_messages_at_stake() {
     assert!(v.publish(AWKWARD_EXCHANGE, AWKWARD_ROUTING_KEY, "kept"));
     assert_eq!(v.message_count(AWKWARD_QUEUE), Some(1));
 
-    let run = warren(["--format", "json", "drift", arg(&file)]);
-    run.assert_code(2);
+    let run = Test::broker()
+        .args(["--format", "json", "drift", arg(&file)])
+        .status(2)
+        .stdout_any()
+        .run();
     let drifted = run.json()["drifted"].clone();
     let summary: Vec<(String, String)> = drifted
         .as_array()
@@ -453,8 +467,11 @@ fn drift_in_a_vhost_with_names_needing_encoding_counts_the_messages_at_stake() {
                 "after": AWKWARD_ROUTING_KEY, "policy_key": "dead-letter-routing-key"}])
     );
 
-    let text = warren(["drift", arg(&file)]);
-    text.assert_code(2);
+    let text = Test::broker()
+        .args(["drift", arg(&file)])
+        .status(2)
+        .stdout_any()
+        .run();
     assert!(
         text.stdout.contains(
             "      holds 1 message\n      needs --allow-recreate and --allow-data-loss\n"
@@ -473,7 +490,10 @@ fn a_changed_vhost_description_is_an_update_when_the_file_sets_it() {
         Some(&json!({"description": "orders", "tags": "prod"})),
     );
     // Unset in the file, description and tags are the broker's business.
-    warren(["drift", arg(&s.file)]).assert_stdout(0, IN_SYNC);
+    Test::broker()
+        .args(["drift", arg(&s.file)])
+        .stdout(IN_SYNC)
+        .run();
 
     let files = Files::new();
     let file = files.topology(
@@ -484,14 +504,20 @@ fn a_changed_vhost_description_is_an_update_when_the_file_sets_it() {
             "  - {name: $V, description: orders, tags: [prod]}\n",
         ),
     );
-    warren(["drift", arg(&file)]).assert_stdout(0, IN_SYNC);
+    Test::broker()
+        .args(["drift", arg(&file)])
+        .stdout(IN_SYNC)
+        .run();
     broker().expect_ok(
         "PUT",
         &vhost_path,
         Some(&json!({"description": "changed by hand", "tags": "prod,extra"})),
     );
-    let run = warren(["--format", "json", "drift", arg(&file)]);
-    run.assert_code(2);
+    let run = Test::broker()
+        .args(["--format", "json", "drift", arg(&file)])
+        .status(2)
+        .stdout_any()
+        .run();
     assert_eq!(
         run.json()["drifted"],
         json!([drift(

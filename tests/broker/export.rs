@@ -16,7 +16,7 @@ use common::broker::{TestVhost, broker, unique_name};
 use common::every_kind::{
     make_awkward, make_every_kind, make_quorum_default, quorum_default_vhost,
 };
-use common::warren::{Files, arg, assert_no_changes, warren, warren_bare};
+use common::warren::{Files, Test, arg, assert_no_changes};
 use warren::model::Topology;
 
 /// What `warren export` writes for the vhost of `make_every_kind`: sorted,
@@ -168,9 +168,10 @@ fn export_of_every_kind_of_object_plans_as_no_changes() {
     let files = Files::new();
     let out = files.path("live.yaml");
 
-    let run = warren(["export", "--vhost", &v.name, "--out", arg(&out)]);
-    run.assert_stdout(0, "");
-    assert_eq!(run.stderr, format!("wrote {}\n", arg(&out)));
+    Test::broker()
+        .args(["export", "--vhost", &v.name, "--out", arg(&out)])
+        .stderr(format!("wrote {}\n", arg(&out)))
+        .run();
     let exported = std::fs::read_to_string(&out).unwrap();
     // The vhost's name is plain here, so YAML needs no quotes for it.
     assert_eq!(
@@ -180,8 +181,10 @@ fn export_of_every_kind_of_object_plans_as_no_changes() {
     assert_no_changes(&out);
 
     // Without --out, the same file on stdout.
-    let run = warren(["export", "--vhost", &v.name]);
-    run.assert_stdout(0, &exported);
+    Test::broker()
+        .args(["export", "--vhost", &v.name])
+        .stdout(exported)
+        .run();
 }
 
 #[test]
@@ -190,8 +193,10 @@ fn export_with_names_needing_encoding_plans_as_no_changes() {
     make_awkward(&v);
     make_every_kind(&v);
     let files = Files::new();
-    let run = warren(["export", "--vhost", &v.name]);
-    run.assert_code(0);
+    let run = Test::broker()
+        .args(["export", "--vhost", &v.name])
+        .stdout_any()
+        .run();
     let file = files.write("live.yaml", &run.stdout);
     assert_no_changes(&file);
 }
@@ -203,8 +208,10 @@ fn export_of_a_vhost_whose_default_queue_type_is_quorum_plans_as_no_changes() {
     let v = quorum_default_vhost("export-dqt");
     make_quorum_default(&v);
     let files = Files::new();
-    let run = warren(["export", "--vhost", &v.name]);
-    run.assert_code(0);
+    let run = Test::broker()
+        .args(["export", "--vhost", &v.name])
+        .stdout_any()
+        .run();
     let file = files.write("live.yaml", &run.stdout);
     assert_no_changes(&file);
 }
@@ -214,8 +221,7 @@ fn export_without_vhost_includes_the_test_vhost() {
     let v = TestVhost::awkward("export-all");
     make_awkward(&v);
     let files = Files::new();
-    let run = warren(["export"]);
-    run.assert_code(0);
+    let run = Test::broker().args(["export"]).stdout_any().run();
     let all: Topology = serde_yaml::from_str(&run.stdout).expect("the export is YAML");
     assert!(
         all.vhosts.iter().any(|x| x.name == v.name),
@@ -266,15 +272,14 @@ fn export_without_vhost_includes_the_test_vhost() {
 #[test]
 fn export_of_a_missing_vhost_is_an_error() {
     let missing = unique_name("export-missing");
-    let run = warren(["export", "--vhost", &missing]);
-    run.assert_stdout(1, "");
-    assert_eq!(
-        run.stderr,
-        format!(
+    Test::broker()
+        .args(["export", "--vhost", &missing])
+        .status(1)
+        .stderr(format!(
             "error: vhost '{missing}' does not exist on {}\n",
             broker().url
-        )
-    );
+        ))
+        .run();
 }
 
 /// Regression: `warren export` without `--vhost` failed with "vhost '…'
@@ -287,10 +292,12 @@ fn export_of_a_missing_vhost_is_an_error() {
 async fn export_of_every_vhost_skips_one_deleted_while_it_is_read() {
     let server = VanishingVhostServer::start().await;
     let url = server.url.clone();
-    let run = tokio::task::spawn_blocking(move || warren_bare(["--url", url.as_str(), "export"]))
-        .await
-        .unwrap();
-    run.assert_code(0);
+    let run =
+        tokio::task::spawn_blocking(move || Test::new().args(["--url", url.as_str(), "export"]))
+            .await
+            .unwrap()
+            .stdout_any()
+            .run();
     assert_eq!(
         run.stdout,
         export_header(&server.url, "3.10.8") + "vhosts:\n- name: kept\n"
