@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use common::broker::{TestUser, TestVhost, broker, enc, unique_name};
-use common::warren::{Run, arg, warren_bare, yaml_quoted};
+use common::process::Run;
+use common::warren::{Test, arg, yaml_quoted};
 
 /// A user of the test's own, and the runs of warren logged in as it.
 struct Actor {
@@ -41,7 +42,7 @@ impl Actor {
     }
 
     /// `warren ARGS` logged in as this user.
-    fn warren(&self, args: &[&str]) -> Run {
+    fn warren(&self, args: &[&str]) -> Test {
         let b = broker();
         let mut all = vec![
             "--url",
@@ -52,7 +53,7 @@ impl Actor {
             &self.user.password,
         ];
         all.extend_from_slice(args);
-        warren_bare(&all)
+        Test::new().args(all)
     }
 }
 
@@ -117,29 +118,10 @@ bindings:
 const NO_CHANGES: &str = "No changes. The broker matches the files.\n";
 const IN_SYNC: &str = "In sync. The broker matches the files.\n";
 
-#[track_caller]
-fn assert_run(run: &Run, code: i32, stdout: &str) {
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (code, stdout),
-        "exit status and stdout\n{run}"
-    );
-}
-
-/// Asserts exit 1, nothing on stdout and exactly `error` on stderr.
-#[track_caller]
-fn assert_error(run: &Run, error: &str) {
-    assert_eq!(
-        (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (1, "", format!("error: {error}\n").as_str()),
-        "{run}"
-    );
-}
-
 /// Asserts a failed apply whose report (stdout) has this `failed:` line.
 #[track_caller]
 fn assert_apply_failed(run: &Run, failed: &str) {
-    assert_eq!(run.code, 1, "{run}");
+    assert_eq!(run.code, Some(1), "{run}");
     let line = format!("  failed: {failed}");
     assert!(
         run.stdout.lines().any(|l| l == line),
@@ -161,8 +143,11 @@ fn a_policymaker_with_permissions_on_one_vhost_manages_everything_in_it() {
     let actor = Actor::new("policymaker");
     actor.grant(&v.name, ".*", ".*", ".*");
 
-    let plan = actor.warren(&["plan", &every]);
-    plan.assert_code(0);
+    let plan = actor
+        .warren(&["plan", &every])
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(
         plan.stdout
             .ends_with("Plan: 7 to create, 0 to update, 0 to replace, 0 to delete.\n"),
@@ -171,35 +156,43 @@ fn a_policymaker_with_permissions_on_one_vhost_manages_everything_in_it() {
     let saved = files.path("plan.json");
     actor
         .warren(&["plan", "--out", &saved, &every])
-        .assert_code(0);
+        .stdout_any()
+        .stderr_any()
+        .run();
     actor
         .warren(&["apply", "--auto-approve", "--plan", &saved])
-        .assert_code(0);
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(v.exists("exchanges", "events") && v.exists("exchanges", "audit"));
     assert!(v.exists("queues", "order.events") && v.exists("queues", "jobs"));
     assert!(v.exists("policies", "ttl-orders"));
     assert_eq!(v.explicit_bindings().len(), 2);
 
-    assert_run(&actor.warren(&["plan", &every]), 0, NO_CHANGES);
-    assert_run(&actor.warren(&["drift", &every]), 0, IN_SYNC);
+    actor.warren(&["plan", &every]).stdout(NO_CHANGES).run();
+    actor.warren(&["drift", &every]).stdout(IN_SYNC).run();
     actor
         .warren(&["apply", "--auto-approve", &every])
-        .assert_code(0);
+        .stdout_any()
+        .stderr_any()
+        .run();
 
     // It sees only its vhost, and exports it whole.
-    let export = actor.warren(&["export"]);
-    export.assert_code(0);
+    let export = actor.warren(&["export"]).stdout_any().stderr_any().run();
     let exported: serde_json::Value = serde_yaml::from_str(&export.stdout).unwrap();
     assert_eq!(exported["vhosts"], json!([{"name": v.name}]), "{export}");
     assert_eq!(exported["policies"][0]["name"], "ttl-orders", "{export}");
 
     // Deleting needs nothing more.
-    let prune = actor.warren(&["apply", "--auto-approve", "--prune", &fewer]);
-    prune.assert_code(0);
+    let _prune = actor
+        .warren(&["apply", "--auto-approve", "--prune", &fewer])
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(!v.exists("queues", "order.events"));
     assert!(!v.exists("policies", "ttl-orders"));
     assert_eq!(v.explicit_bindings().len(), 1);
-    assert_run(&actor.warren(&["drift", &fewer]), 0, IN_SYNC);
+    actor.warren(&["drift", &fewer]).stdout(IN_SYNC).run();
 }
 
 #[test]
@@ -212,29 +205,39 @@ fn a_management_user_with_an_empty_permission_entry_can_plan_drift_and_export() 
     admin.grant(&v.name, ".*", ".*", ".*");
     admin
         .warren(&["apply", "--auto-approve", &every])
-        .assert_code(0);
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(v.publish("", "order.events", "kept"));
 
     let reader = Actor::new("management");
     reader.grant(&v.name, "", "", "");
-    assert_run(&reader.warren(&["plan", &every]), 0, NO_CHANGES);
-    assert_run(&reader.warren(&["drift", &every]), 0, IN_SYNC);
-    let export = reader.warren(&["export", "--vhost", &v.name]);
-    export.assert_code(0);
+    reader.warren(&["plan", &every]).stdout(NO_CHANGES).run();
+    reader.warren(&["drift", &every]).stdout(IN_SYNC).run();
+    let export = reader
+        .warren(&["export", "--vhost", &v.name])
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(export.stdout.contains("name: ttl-orders"), "{export}");
     // Live message counts too, for the queues a plan would drop.
-    let prune = reader.warren(&["plan", "--prune", &fewer]);
-    prune.assert_code(0);
+    let prune = reader
+        .warren(&["plan", "--prune", &fewer])
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(prune.stdout.contains("holds 1 message"), "{prune}");
     // But it may change nothing.
-    let apply = reader.warren(&[
-        "apply",
-        "--auto-approve",
-        "--prune",
-        "--allow-data-loss",
-        &fewer,
-    ]);
-    assert_eq!(apply.code, 1, "{apply}");
+    let apply = reader
+        .warren(&[
+            "apply",
+            "--auto-approve",
+            "--prune",
+            "--allow-data-loss",
+            &fewer,
+        ])
+        .output();
+    assert_eq!(apply.code, Some(1), "{apply}");
     assert!(apply.stdout.contains("\n  failed: "), "{apply}");
     assert!(v.exists("queues", "order.events"));
     assert!(v.exists("policies", "ttl-orders"));
@@ -275,8 +278,8 @@ fn a_vhost_the_user_has_no_permissions_on_is_named_with_the_fix() {
         vec!["apply", "--auto-approve", both.as_str()],
         vec!["export", "--vhost", o.as_str()],
     ] {
-        let run = actor.warren(&command);
-        assert_eq!((run.code, run.stdout.as_str()), (1, ""), "{run}");
+        let run = actor.warren(&command).output();
+        assert_eq!((run.code, run.stdout.as_str()), (Some(1), ""), "{run}");
         assert!(error.is_match(&run.stderr), "{run}");
     }
     assert!(!v.exists("queues", "mine"), "nothing was applied");
@@ -284,10 +287,14 @@ fn a_vhost_the_user_has_no_permissions_on_is_named_with_the_fix() {
 
     // A vhost that does not exist is not a permission problem.
     let missing = unique_name("lp-missing");
-    assert_error(
-        &actor.warren(&["export", "--vhost", &missing]),
-        &format!("vhost '{missing}' does not exist on {url}"),
-    );
+    actor
+        .warren(&["export", "--vhost", &missing])
+        .status(1)
+        .stderr(format!(
+            "error: {}\n",
+            &format!("vhost '{missing}' does not exist on {url}")
+        ))
+        .run();
 }
 
 #[test]
@@ -307,14 +314,17 @@ fn creating_or_changing_a_vhost_needs_the_administrator_tag() {
     actor.grant(&v.name, ".*", ".*", ".*");
     let u = actor.name();
 
-    let plan = actor.warren(&["plan", &create]);
-    plan.assert_code(0);
+    let plan = actor
+        .warren(&["plan", &create])
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(
         plan.stdout.contains(&format!("+ vhost {}", new.name)),
         "{plan}"
     );
     for (file, name) in [(&create, &new.name), (&describe, &v.name)] {
-        let run = actor.warren(&["apply", "--auto-approve", file]);
+        let run = actor.warren(&["apply", "--auto-approve", file]).output();
         assert_apply_failed(
             &run,
             &format!(
@@ -340,7 +350,9 @@ fn creating_or_changing_a_vhost_needs_the_administrator_tag() {
     );
     admin
         .warren(&["apply", "--auto-approve", &with_queue])
-        .assert_code(0);
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(new.exists("queues", "q"));
 }
 
@@ -367,7 +379,11 @@ fn a_user_without_tags_is_told_to_get_management() {
         vec!["apply", "--auto-approve", file.as_str()],
         vec!["export"],
     ] {
-        assert_error(&actor.warren(&command), &error);
+        actor
+            .warren(&command)
+            .status(1)
+            .stderr(format!("error: {}\n", &error))
+            .run();
     }
     assert!(!v.exists("queues", "q"));
 }
@@ -394,7 +410,7 @@ fn a_management_user_cannot_apply_a_policy_and_is_told_to_get_policymaker() {
     let n = &v.name;
     let url = &broker().url;
 
-    let run = actor.warren(&["apply", "--auto-approve", &policy]);
+    let run = actor.warren(&["apply", "--auto-approve", &policy]).output();
     assert_apply_failed(
         &run,
         &format!(
@@ -407,15 +423,19 @@ fn a_management_user_cannot_apply_a_policy_and_is_told_to_get_policymaker() {
     // Everything but policies needs only permissions.
     actor
         .warren(&["apply", "--auto-approve", &objects])
-        .assert_code(0);
-    assert_run(&actor.warren(&["drift", &objects]), 0, IN_SYNC);
+        .stdout_any()
+        .stderr_any()
+        .run();
+    actor.warren(&["drift", &objects]).stdout(IN_SYNC).run();
 
     // And a policymaker needs no more than a permission entry, even empty.
     let maker = Actor::new("policymaker");
     maker.grant(&v.name, "", "", "");
     maker
         .warren(&["apply", "--auto-approve", &policy])
-        .assert_code(0);
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(v.exists("policies", "ttl"));
 }
 
@@ -444,7 +464,7 @@ fn a_configure_permission_that_denies_a_name_is_named_with_the_permission() {
         "the broker says \"Access refused.\"; check the user's configure permission on vhost '{n}': its regex must match the name (rabbitmqctl list_user_permissions {u}); names starting with amq. are reserved"
     );
 
-    let run = actor.warren(&["apply", "--auto-approve", &file]);
+    let run = actor.warren(&["apply", "--auto-approve", &file]).output();
     assert_apply_failed(
         &run,
         &format!(
@@ -455,7 +475,9 @@ fn a_configure_permission_that_denies_a_name_is_named_with_the_permission() {
     assert!(v.exists("queues", "allowed.q") && v.exists("exchanges", "allowed.x"));
     assert!(!v.exists("queues", "forbidden.q"));
 
-    let run = actor.warren(&["apply", "--auto-approve", &exchange]);
+    let run = actor
+        .warren(&["apply", "--auto-approve", &exchange])
+        .output();
     assert_apply_failed(
         &run,
         &format!(
@@ -472,8 +494,10 @@ fn a_configure_permission_that_denies_a_name_is_named_with_the_permission() {
         "",
     );
     v.put_queue("forbidden.old", json!({"durable": true}));
-    let run = actor.warren(&["apply", "--auto-approve", "--prune", &allowed]);
-    assert_eq!(run.code, 1, "{run}");
+    let run = actor
+        .warren(&["apply", "--auto-approve", "--prune", &allowed])
+        .output();
+    assert_eq!(run.code, Some(1), "{run}");
     assert!(
         run.stdout.contains(&format!(
             "  failed: delete queue forbidden.old in vhost {n}: user '{u}' may not delete queue 'forbidden.old'"
@@ -501,7 +525,9 @@ fn a_binding_needs_write_on_its_destination_and_read_on_its_source() {
     actor.grant(&v.name, ".*", ".*", ".*");
     actor
         .warren(&["apply", "--auto-approve", &unbound])
-        .assert_code(0);
+        .stdout_any()
+        .stderr_any()
+        .run();
     let u = actor.name();
     let n = &v.name;
     let url = &broker().url;
@@ -512,22 +538,32 @@ fn a_binding_needs_write_on_its_destination_and_read_on_its_source() {
 
     // No write on the queue, then no read on the exchange.
     actor.grant(&v.name, ".*", "^events$", ".*");
-    assert_apply_failed(&actor.warren(&["apply", "--auto-approve", &bound]), &failed);
+    assert_apply_failed(
+        &actor.warren(&["apply", "--auto-approve", &bound]).output(),
+        &failed,
+    );
     actor.grant(&v.name, ".*", ".*", "^q$");
-    assert_apply_failed(&actor.warren(&["apply", "--auto-approve", &bound]), &failed);
+    assert_apply_failed(
+        &actor.warren(&["apply", "--auto-approve", &bound]).output(),
+        &failed,
+    );
     assert!(v.explicit_bindings().is_empty());
 
     // Write on the destination and read on the source suffice.
     actor.grant(&v.name, "", "^q$", "^events$");
     actor
         .warren(&["apply", "--auto-approve", &bound])
-        .assert_code(0);
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert_eq!(v.explicit_bindings().len(), 1);
 
     // Unbinding needs the same.
     actor.grant(&v.name, "", "^events$", "^events$");
-    let run = actor.warren(&["apply", "--auto-approve", "--prune", &unbound]);
-    assert_eq!(run.code, 1, "{run}");
+    let run = actor
+        .warren(&["apply", "--auto-approve", "--prune", &unbound])
+        .output();
+    assert_eq!(run.code, Some(1), "{run}");
     assert!(
         run.stdout
             .contains("a binding needs the write permission on its destination"),
@@ -537,6 +573,8 @@ fn a_binding_needs_write_on_its_destination_and_read_on_its_source() {
     actor.grant(&v.name, "", "^q$", "^events$");
     actor
         .warren(&["apply", "--auto-approve", "--prune", &unbound])
-        .assert_code(0);
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(v.explicit_bindings().is_empty());
 }
