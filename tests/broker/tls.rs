@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use common::broker::{TestVhost, broker};
+use common::process::Run;
 use common::tls::{TestCa, TlsProxy};
-use common::warren::{Run, arg, warren_bare, yaml_quoted};
+use common::warren::{Test, arg, yaml_quoted};
 
 /// The host names the proxy is reached by: its certificate must name the
 /// one in the URL.
@@ -31,7 +32,7 @@ fn topology(dir: &Path, vhost: &str) -> PathBuf {
 }
 
 /// `warren --url URL --username … --password … ARGS`.
-fn warren_at(url: &str, args: &[&str]) -> Run {
+fn warren_at(url: &str, args: &[&str]) -> Test {
     let b = broker();
     let mut all = vec![
         "--url",
@@ -42,7 +43,7 @@ fn warren_at(url: &str, args: &[&str]) -> Run {
         &b.password,
     ];
     all.extend_from_slice(args);
-    warren_bare(&all)
+    Test::new().args(all)
 }
 
 /// The commands that talk to the broker, as arguments.
@@ -58,7 +59,7 @@ fn commands<'a>(topology: &'a str, vhost: &'a str) -> Vec<Vec<&'a str>> {
 /// Asserts a failure whose one line on stderr matches `pattern`.
 #[track_caller]
 fn assert_fails(run: &Run, pattern: &str, context: &str) {
-    assert_eq!(run.code, 1, "{context}\n{run}");
+    assert_eq!(run.code, Some(1), "{context}\n{run}");
     assert_eq!(run.stdout, "", "{context}\n{run}");
     let pattern = Regex::new(&format!("^{pattern}\n$")).unwrap();
     assert!(
@@ -83,7 +84,7 @@ fn verification_is_on_by_default_and_an_unknown_authority_points_to_ca_cert() {
     for host in HOSTS {
         let url = proxy.url(host);
         for command in commands(&file, &v.name) {
-            let run = warren_at(&url, &command);
+            let run = warren_at(&url, &command).output();
             assert_fails(
                 &run,
                 &format!(
@@ -106,7 +107,7 @@ fn a_certificate_of_another_authority_is_refused_even_with_ca_cert() {
     let ca_cert = arg(&trusted.write_pem(dir.path(), "ca.pem")).to_string();
     let proxy = TlsProxy::start(TestCa::new("warren test CA, another").issue(&HOSTS));
     let url = proxy.url("127.0.0.1");
-    let run = warren_at(&url, &["--ca-cert", &ca_cert, "plan", &file]);
+    let run = warren_at(&url, &["--ca-cert", &ca_cert, "plan", &file]).output();
     assert_fails(
         &run,
         &format!(
@@ -127,8 +128,10 @@ fn ca_cert_makes_the_broker_trusted() {
     let proxy = TlsProxy::start(ca.issue(&HOSTS));
     for host in HOSTS {
         let url = proxy.url(host);
-        let run = warren_at(&url, &["--ca-cert", &ca_cert, "plan", &file]);
-        run.assert_code(0);
+        let run = warren_at(&url, &["--ca-cert", &ca_cert, "plan", &file])
+            .stdout_any()
+            .stderr_any()
+            .run();
         assert_eq!(run.stdout, plan_creating_jobs(&v.name), "{host}\n{run}");
         assert_eq!(run.stderr, "", "{host}\n{run}");
     }
@@ -138,16 +141,17 @@ fn ca_cert_makes_the_broker_trusted() {
         &url,
         &["--ca-cert", &ca_cert, "apply", "--auto-approve", &file],
     )
-    .assert_code(0);
+    .stdout_any()
+    .stderr_any()
+    .run();
     assert!(v.exists("queues", "jobs"));
-    let run = warren_at(&url, &["--ca-cert", &ca_cert, "drift", &file]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (0, "In sync. The broker matches the files.\n"),
-        "{run}"
-    );
-    let run = warren_at(&url, &["--ca-cert", &ca_cert, "-v", "plan", &file]);
-    run.assert_code(0);
+    warren_at(&url, &["--ca-cert", &ca_cert, "drift", &file])
+        .stdout("In sync. The broker matches the files.\n")
+        .run();
+    let run = warren_at(&url, &["--ca-cert", &ca_cert, "-v", "plan", &file])
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(
         run.stderr
             .lines()
@@ -169,7 +173,7 @@ fn a_certificate_for_another_host_name_is_refused_saying_so() {
         for command in commands(&file, &v.name) {
             let mut args = vec!["--ca-cert", ca_cert.as_str()];
             args.extend(command.iter().copied());
-            let run = warren_at(&url, &args);
+            let run = warren_at(&url, &args).output();
             assert_fails(
                 &run,
                 &format!(
@@ -202,33 +206,41 @@ fn insecure_works_and_warns_on_every_run() {
     let warning = insecure_warning(&url);
 
     for format in ["text", "json"] {
-        let run = warren_at(&url, &["--insecure", "--format", format, "plan", &file]);
-        run.assert_code(0);
+        let run = warren_at(&url, &["--insecure", "--format", format, "plan", &file])
+            .stdout_any()
+            .stderr_any()
+            .run();
         assert_eq!(run.stderr, warning, "{format}\n{run}");
         assert!(!run.stdout.contains("warning"), "{run}");
     }
-    let run = warren_at(&url, &["--insecure", "plan", &file]);
-    assert_eq!(
-        (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (0, plan_creating_jobs(&v.name).as_str(), warning.as_str()),
-        "{run}"
-    );
+    warren_at(&url, &["--insecure", "plan", &file])
+        .stdout(plan_creating_jobs(&v.name))
+        .stderr(&warning)
+        .run();
 
-    let run = warren_at(&url, &["--insecure", "apply", "--auto-approve", &file]);
-    run.assert_code(0);
+    let run = warren_at(&url, &["--insecure", "apply", "--auto-approve", &file])
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(run.stderr.starts_with(&warning), "{run}");
     assert!(v.exists("queues", "jobs"));
 
     // Nothing left to do: the warning still comes, every time.
     for _ in 0..2 {
-        let run = warren_at(&url, &["--insecure", "apply", "--auto-approve", &file]);
-        run.assert_code(0);
+        let run = warren_at(&url, &["--insecure", "apply", "--auto-approve", &file])
+            .stdout_any()
+            .stderr_any()
+            .run();
         assert_eq!(run.stderr, warning, "{run}");
-        let run = warren_at(&url, &["--insecure", "drift", &file]);
-        run.assert_code(0);
+        let run = warren_at(&url, &["--insecure", "drift", &file])
+            .stdout_any()
+            .stderr_any()
+            .run();
         assert_eq!(run.stderr, warning, "{run}");
-        let run = warren_at(&url, &["--insecure", "-v", "plan", &file]);
-        run.assert_code(0);
+        let run = warren_at(&url, &["--insecure", "-v", "plan", &file])
+            .stdout_any()
+            .stderr_any()
+            .run();
         assert!(run.stderr.starts_with(&warning), "{run}");
     }
 }
@@ -244,7 +256,7 @@ fn a_ca_cert_that_holds_no_certificate_is_refused() {
 
     let not_pem = dir.path().join("not-a-cert.pem");
     std::fs::write(&not_pem, "hello\n").unwrap();
-    let run = warren_at(&url, &["--ca-cert", arg(&not_pem), "plan", &file]);
+    let run = warren_at(&url, &["--ca-cert", arg(&not_pem), "plan", &file]).output();
     assert_fails(
         &run,
         &format!(
@@ -255,7 +267,7 @@ fn a_ca_cert_that_holds_no_certificate_is_refused() {
     );
 
     let missing = dir.path().join("missing.pem");
-    let run = warren_at(&url, &["--ca-cert", arg(&missing), "plan", &file]);
+    let run = warren_at(&url, &["--ca-cert", arg(&missing), "plan", &file]).output();
     assert_fails(
         &run,
         &format!(
@@ -273,8 +285,10 @@ fn ca_cert_with_a_plain_http_url_is_a_warning() {
     let file = arg(&topology(dir.path(), &v.name)).to_string();
     let ca_cert = TestCa::new("warren test CA").write_pem(dir.path(), "ca.pem");
     let b = broker();
-    let run = warren_at(&b.url, &["--ca-cert", arg(&ca_cert), "plan", &file]);
-    run.assert_code(0);
+    let run = warren_at(&b.url, &["--ca-cert", arg(&ca_cert), "plan", &file])
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert_eq!(
         run.stderr,
         format!(
