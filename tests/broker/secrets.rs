@@ -23,7 +23,8 @@ use base64::Engine;
 use serde_json::json;
 
 use common::broker::{Canned, FakeServer, TestUser, TestVhost, broker, enc};
-use common::warren::{Run, arg, warren, warren_bare_env, yaml_quoted};
+use common::process::Run;
+use common::warren::{Test, arg, yaml_quoted};
 
 /// The password the tests hide, in plain characters.
 const SECRET: &str = "s3cr3t-Pa55-XYZ";
@@ -161,7 +162,14 @@ impl Workspace {
     /// user), then pointed at `url`, so `apply --plan` talks to `url`.
     fn saved_plan_for(&self, url: &str) -> PathBuf {
         let made = self.path("made.json");
-        warren(["plan", "--out", arg(&made), arg(&self.topology)]).assert_code(0);
+        Test::broker()
+            .args(["plan", "--out", arg(&made), arg(&self.topology)])
+            .stdout_any()
+            .stderr(format!(
+                "plan saved to {made}; carry it out with: warren apply --plan {made}\n",
+                made = arg(&made)
+            ))
+            .run();
         let mut plan: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&made).unwrap()).unwrap();
         plan["broker"]["url"] = json!(url);
@@ -215,7 +223,7 @@ fn run(login: &Login<'_>, dir: &Path, options: &[String], command: &[String]) ->
     args.extend(options.iter().cloned());
     args.extend(command.iter().cloned());
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let run = warren_bare_env(&args, &env);
+    let run = Test::new().args(&args).envs(&env).output();
     let context = format!("{:?} warren {}\n{run}", login.source, args.join(" "));
     (run, context)
 }
@@ -262,7 +270,7 @@ fn assert_every_failure_hides_the_password(url: &str, expected: impl Fn(&Run) ->
                 for options in output_options() {
                     for command in w.commands(saved, out) {
                         let (run, context) = run(login, &dir, &options, &command);
-                        assert_eq!(run.code, 1, "{context}");
+                        assert_eq!(run.code, Some(1), "{context}");
                         assert!(expected(&run), "not the expected error\n{context}");
                         assert_hidden(&run.stdout, &hidden, &context);
                         assert_hidden(&run.stderr, &hidden, &context);
@@ -341,7 +349,7 @@ fn assert_every_success_hides_the_password(password: &str) {
                 <[Vec<String>; 6]>::try_from(w.commands(&out, &out)).unwrap();
             for command in [plan_out, apply_plan, plan, apply, drift, export] {
                 let (run, context) = run(&login, w.dir.path(), &options, &command);
-                assert_eq!(run.code, 0, "{context}");
+                assert_eq!(run.code, Some(0), "{context}");
                 assert_hidden(&run.stdout, &hidden, &context);
                 assert_hidden(&run.stderr, &hidden, &context);
             }
@@ -371,8 +379,8 @@ fn plan_with_password_file(mode: u32) -> (Run, PathBuf, tempfile::TempDir) {
     let path = w.path("password");
     std::fs::write(&path, format!("{}\n", b.password)).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-    let run = warren_bare_env(
-        [
+    let run = Test::new()
+        .args([
             "--url",
             &b.url,
             "--username",
@@ -381,9 +389,9 @@ fn plan_with_password_file(mode: u32) -> (Run, PathBuf, tempfile::TempDir) {
             arg(&path),
             "plan",
             arg(&w.topology),
-        ],
-        &[],
-    );
+        ])
+        .envs(&[])
+        .output();
     (run, path, w.dir)
 }
 
@@ -391,7 +399,7 @@ fn plan_with_password_file(mode: u32) -> (Run, PathBuf, tempfile::TempDir) {
 fn a_password_file_others_can_read_gets_a_warning() {
     for mode in [0o644, 0o640, 0o604] {
         let (run, path, _dir) = plan_with_password_file(mode);
-        run.assert_code(0);
+        assert_eq!(run.code, Some(0), "{run}");
         assert_eq!(
             run.stderr,
             format!(
@@ -407,7 +415,7 @@ fn a_password_file_others_can_read_gets_a_warning() {
 fn a_private_password_file_gets_no_warning() {
     for mode in [0o600, 0o400] {
         let (run, _path, _dir) = plan_with_password_file(mode);
-        run.assert_code(0);
+        assert_eq!(run.code, Some(0), "{run}");
         assert_eq!(run.stderr, "", "mode {mode:03o}\n{run}");
     }
 }
@@ -419,8 +427,8 @@ fn a_password_file_wins_over_warren_password() {
     let w = Workspace::new(&v.name);
     let path = w.path("password");
     write_private(&path, &format!("{}\n", b.password));
-    let run = warren_bare_env(
-        [
+    let run = Test::new()
+        .args([
             "--url",
             &b.url,
             "--username",
@@ -429,10 +437,10 @@ fn a_password_file_wins_over_warren_password() {
             arg(&path),
             "plan",
             arg(&w.topology),
-        ],
-        &[("WARREN_PASSWORD", SECRET)],
-    );
-    run.assert_code(0);
+        ])
+        .envs(&[("WARREN_PASSWORD", SECRET)])
+        .output();
+    assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(run.stderr, "", "{run}");
     assert_hidden(
         &run.stdout,
@@ -446,12 +454,12 @@ fn password_and_password_file_on_the_command_line_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("password");
     write_private(&path, "from-the-file\n");
-    let run = warren_bare_env(
-        ["--password", SECRET, "--password-file", arg(&path), "plan"],
-        &[],
-    );
+    let run = Test::new()
+        .args(["--password", SECRET, "--password-file", arg(&path), "plan"])
+        .envs(&[])
+        .output();
     // A usage error: exit 1, like any bad input.
-    run.assert_code(1);
+    assert_eq!(run.code, Some(1), "{run}");
     assert!(
         run.stderr.starts_with(
             "error: the argument '--password <PASSWORD>' cannot be used with '--password-file <PASSWORD_FILE>'"
