@@ -17,166 +17,22 @@ mod safety;
 mod saved_plans;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
-use assert_cmd::cargo::{cargo_bin, cargo_bin_cmd};
 use serde_json::Value;
 
 use common::broker::{TestVhost, broker};
+use common::warren::Test;
 
-/// What a run of warren printed and returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// `warren` in `dir` against the test broker, with stdin a pipe (not a
+/// terminal) that holds `yes`.
+fn warren(dir: &Path, args: &[&str]) -> Test {
+    Test::broker().current_dir(dir).stdin("yes\n").args(args)
 }
 
-impl Run {
-    /// Checks the exit status and the whole of stdout, printing both sides
-    /// and stderr when they differ.
-    #[track_caller]
-    fn expect(&self, code: i32, stdout: &str) -> &Run {
-        assert!(
-            self.code == code && self.stdout == stdout,
-            "\n--- expected (exit {code}) ---\n{stdout}\n--- actual (exit {}) ---\n{}\n--- stderr ---\n{}",
-            self.code,
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    /// Checks the exit status only.
-    #[track_caller]
-    fn expect_code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code, code,
-            "exit status\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// Checks that stderr holds `line` as one whole line.
-    #[track_caller]
-    fn stderr_line(&self, line: &str) -> &Run {
-        assert!(
-            self.stderr.lines().any(|l| l == line),
-            "stderr has no line\n  {line}\n--- stderr ---\n{}\n--- stdout ---\n{}",
-            self.stderr,
-            self.stdout
-        );
-        self
-    }
-
-    /// Checks that stdout holds `line` as one whole line.
-    #[track_caller]
-    fn stdout_line(&self, line: &str) -> &Run {
-        assert!(
-            self.stdout.lines().any(|l| l == line),
-            "stdout has no line\n  {line}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    /// stdout as one JSON document.
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not one JSON document ({e}):\n{}\n--- stderr ---\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-/// The connection options for the test broker.
-fn connection_args() -> Vec<String> {
-    let b = broker();
-    vec![
-        "--url".into(),
-        b.url.clone(),
-        "--username".into(),
-        b.username.clone(),
-        "--password".into(),
-        b.password.clone(),
-    ]
-}
-
-/// Runs `warren ARGS` (plus the connection options) in `dir`, with stdin
-/// a pipe (not a terminal) that holds `yes`.
-fn warren(dir: &Path, args: &[&str]) -> Run {
-    let output = cargo_bin_cmd!("warren")
-        .current_dir(dir)
-        .args(connection_args())
-        .args(args)
-        .env_remove("WARREN_URL")
-        .env_remove("WARREN_USERNAME")
-        .env_remove("WARREN_PASSWORD")
-        .env("NO_COLOR", "1")
-        .write_stdin("yes\n")
-        .output()
-        .expect("warren runs");
-    Run {
-        code: output.status.code().expect("warren exits"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-/// A warren started in the background; killed if the test ends (or
-/// panics) before waiting for it, so it never outlives its vhost's guard.
-struct Spawned(Option<Child>);
-
-impl Spawned {
-    /// Kills it now (SIGKILL: no chance to finish anything).
-    fn kill(&mut self) {
-        if let Some(child) = self.0.as_mut() {
-            child.kill().expect("kill warren");
-        }
-    }
-
-    /// Waits for it to end.
-    fn finish(mut self) -> Run {
-        let child = self.0.take().expect("not finished yet");
-        let output = child.wait_with_output().expect("warren runs");
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        }
-    }
-}
-
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Starts `warren ARGS` in `dir` without waiting for it.
-fn spawn_warren(dir: &Path, args: &[&str]) -> Spawned {
-    let child = Command::new(cargo_bin("warren"))
-        .current_dir(dir)
-        .args(connection_args())
-        .args(args)
-        .env_remove("WARREN_URL")
-        .env_remove("WARREN_USERNAME")
-        .env_remove("WARREN_PASSWORD")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("warren starts");
-    Spawned(Some(child))
+/// `warren` in `dir` against the test broker, stdin closed, for a test
+/// that [`spawn`](Test::spawn)s it and acts while it runs.
+fn spawn_warren(dir: &Path, args: &[&str]) -> Test {
+    Test::broker().current_dir(dir).args(args)
 }
 
 /// A temporary directory for topology files and saved plans.

@@ -79,12 +79,14 @@ pub fn run_bounded(command: Command, limit: Duration) -> Run {
 }
 
 /// A command started with its output read as it comes, so that a full pipe
-/// never stalls it while the test does something else.
+/// never stalls it while the test does something else. Killed if the test
+/// ends (or panics) before waiting for it, so it never outlives the vhost
+/// it works in.
 pub struct Running {
-    child: Child,
+    child: Option<Child>,
     started: Instant,
-    stdout: JoinHandle<String>,
-    stderr: JoinHandle<String>,
+    stdout: Option<JoinHandle<String>>,
+    stderr: Option<JoinHandle<String>>,
 }
 
 impl Running {
@@ -119,35 +121,50 @@ impl Running {
         let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
         let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
         Running {
-            child,
+            child: Some(child),
             started,
-            stdout,
-            stderr,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
         }
     }
 
     /// Waits for the command to end; kills it as soon as `give_up` (asked
     /// every 10 ms while it runs) says so.
     pub fn wait_or_kill(mut self, mut give_up: impl FnMut() -> bool) -> Run {
+        let mut child = self.child.take().expect("not waited for yet");
         let mut killed = false;
         let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait for the command") {
+            if let Some(status) = child.try_wait().expect("wait for the command") {
                 break status;
             }
             if give_up() {
-                let _ = self.child.kill();
+                let _ = child.kill();
                 killed = true;
-                break self.child.wait().expect("wait for the killed command");
+                break child.wait().expect("wait for the killed command");
             }
             std::thread::sleep(Duration::from_millis(10));
         };
         let elapsed = self.started.elapsed();
         Run {
             code: if killed { None } else { status.code() },
-            stdout: self.stdout.join().expect("stdout reader"),
-            stderr: self.stderr.join().expect("stderr reader"),
+            stdout: join(self.stdout.take()),
+            stderr: join(self.stderr.take()),
             elapsed,
             killed,
         }
     }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What a reader thread read.
+fn join(reader: Option<JoinHandle<String>>) -> String {
+    reader.expect("read once").join().expect("an output reader")
 }

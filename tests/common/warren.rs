@@ -19,7 +19,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use similar::TextDiff;
 
@@ -253,16 +253,21 @@ impl Test {
         command
     }
 
-    /// Starts warren with its output read as it comes; nothing is checked.
-    pub fn spawn(&self) -> Running {
-        Running::start(self.command(), self.stdin.clone())
+    /// Starts warren with its output read as it comes, for a test that
+    /// acts while it runs; [`Spawned::finish`] checks what it did.
+    pub fn spawn(self) -> Spawned {
+        Spawned {
+            running: Running::start(self.command(), self.stdin.clone()),
+            started: Instant::now(),
+            test: self,
+        }
     }
 
     /// Runs warren to its end (or its limit); nothing is checked.
     pub fn output(&self) -> Output {
         let limit = self.limit;
-        let running = self.spawn();
-        let started = std::time::Instant::now();
+        let running = Running::start(self.command(), self.stdin.clone());
+        let started = Instant::now();
         running.wait_or_kill(|| started.elapsed() > limit)
     }
 
@@ -271,6 +276,11 @@ impl Test {
     #[track_caller]
     pub fn run(self) -> Output {
         let output = self.output();
+        self.check(output)
+    }
+
+    #[track_caller]
+    fn check(&self, output: Output) -> Output {
         let mut wrong = Vec::new();
         if output.killed {
             wrong.push(format!(
@@ -297,6 +307,31 @@ impl Test {
             );
         }
         output
+    }
+}
+
+/// A [`Test`] started and still running.
+pub struct Spawned {
+    running: Running,
+    started: Instant,
+    test: Test,
+}
+
+impl Spawned {
+    /// Waits for warren to end (killing it at the test's limit) and checks
+    /// what it did, as [`Test::run`] does.
+    #[track_caller]
+    pub fn finish(self) -> Output {
+        let limit = self.test.limit;
+        let started = self.started;
+        let output = self.running.wait_or_kill(|| started.elapsed() > limit);
+        self.test.check(output)
+    }
+
+    /// Waits for warren to end, killing it as soon as `give_up` (asked
+    /// every 10 ms) says so; nothing is checked.
+    pub fn wait_or_kill(self, give_up: impl FnMut() -> bool) -> Output {
+        self.running.wait_or_kill(give_up)
     }
 }
 

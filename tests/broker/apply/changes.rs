@@ -51,8 +51,9 @@ fn create_update_replace_and_prune_in_one_apply() {
     let before = files.write("before.yaml", &yaml(BEFORE, &[("V", &v.name)]));
     let after = files.write("after.yaml", &yaml(AFTER, &[("V", &v.name)]));
     warren(files.dir(), &["apply", "--auto-approve", &before])
-        .expect_code(0)
-        .stdout_line("Applied 12 changes, 0 failed, 0 not started.");
+        .stdout_line("Applied 12 changes, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
 
     warren(
         files.dir(),
@@ -64,10 +65,8 @@ fn create_update_replace_and_prune_in_one_apply() {
             &after,
         ],
     )
-    .expect(
-        0,
-        &format!(
-            "vhost {v}
+    .stdout(format!(
+        "vhost {v}
   ~ vhost {v}
       description: before → after
       tags: [\"a\"] → [\"a\",\"b\"]
@@ -98,12 +97,15 @@ fn create_update_replace_and_prune_in_one_apply() {
 Plan: 3 to create, 2 to update, 2 to replace, 4 to delete.
 Applied 11 changes, 0 failed, 0 not started.
 ",
-            v = v.name
-        ),
-    );
+        v = v.name
+    ))
+    .stderr_any()
+    .run();
 
     warren(files.dir(), &["plan", "--prune", &after])
-        .expect(0, "No changes. The broker matches the files.\n");
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
 
     // update: the vhost's description and tags, the policy's definition.
     let vhost = broker()
@@ -177,7 +179,10 @@ fn a_replaced_queue_gets_every_binding_back() {
     let files = Files::new();
     let before = files.write("before.yaml", &feeds(&v, "topic", "1"));
     let after = files.write("after.yaml", &feeds(&v, "topic", "2"));
-    warren(files.dir(), &["apply", "--auto-approve", &before]).expect_code(0);
+    warren(files.dir(), &["apply", "--auto-approve", &before])
+        .stdout_any()
+        .stderr_any()
+        .run();
     // Not in the files: left alone, so a replace must not lose it either.
     v.bind("amq.direct", "q", "q", "by-hand", json!({}));
     let bindings = binding_set(&v);
@@ -187,10 +192,8 @@ fn a_replaced_queue_gets_every_binding_back() {
         files.dir(),
         &["apply", "--auto-approve", "--allow-recreate", &after],
     )
-    .expect(
-        0,
-        &format!(
-            "vhost {}
+    .stdout(format!(
+        "vhost {}
   -/+ queue q
       must be replaced: x-max-priority cannot change in place
       arguments:
@@ -206,9 +209,10 @@ fn a_replaced_queue_gets_every_binding_back() {
 Plan: 4 to create, 0 to update, 1 to replace, 0 to delete.
 Applied 5 changes, 0 failed, 0 not started.
 ",
-            v.name
-        ),
-    );
+        v.name
+    ))
+    .stderr_any()
+    .run();
 
     assert_eq!(binding_set(&v), bindings, "the bindings after the replace");
     let q = v
@@ -217,17 +221,17 @@ Applied 5 changes, 0 failed, 0 not started.
         .find(|q| q["name"] == "q")
         .unwrap();
     assert_eq!(q["arguments"], json!({"x-max-priority": 2}));
-    warren(files.dir(), &["plan", &after]).expect(
-        0,
-        &format!(
+    warren(files.dir(), &["plan", &after])
+        .stdout(format!(
             "vhost {}
   ? binding amq.direct -> q [by-hand] (not in the files; --prune would delete it)
 
 No changes. The broker matches the files; 1 unmanaged.
 ",
             v.name
-        ),
-    );
+        ))
+        .stderr_any()
+        .run();
 }
 
 #[test]
@@ -236,7 +240,10 @@ fn a_replaced_exchange_gets_its_incoming_and_outgoing_bindings_back() {
     let files = Files::new();
     let before = files.write("before.yaml", &feeds(&v, "topic", "1"));
     let after = files.write("after.yaml", &feeds(&v, "direct", "1"));
-    warren(files.dir(), &["apply", "--auto-approve", &before]).expect_code(0);
+    warren(files.dir(), &["apply", "--auto-approve", &before])
+        .stdout_any()
+        .stderr_any()
+        .run();
     let bindings = binding_set(&v);
     assert_eq!(bindings.len(), 4);
 
@@ -244,10 +251,8 @@ fn a_replaced_exchange_gets_its_incoming_and_outgoing_bindings_back() {
         files.dir(),
         &["apply", "--auto-approve", "--allow-recreate", &after],
     )
-    .expect(
-        0,
-        &format!(
-            "vhost {}
+    .stdout(format!(
+        "vhost {}
   -/+ exchange a
       must be replaced: type cannot change in place
       type: topic → direct
@@ -258,9 +263,10 @@ fn a_replaced_exchange_gets_its_incoming_and_outgoing_bindings_back() {
 Plan: 2 to create, 0 to update, 1 to replace, 0 to delete.
 Applied 3 changes, 0 failed, 0 not started.
 ",
-            v.name
-        ),
-    );
+        v.name
+    ))
+    .stderr_any()
+    .run();
 
     assert_eq!(binding_set(&v), bindings, "the bindings after the replace");
     let a = v
@@ -269,5 +275,8 @@ Applied 3 changes, 0 failed, 0 not started.
         .find(|e| e["name"] == "a")
         .unwrap();
     assert_eq!(a["type"], "direct");
-    warren(files.dir(), &["plan", &after]).expect(0, "No changes. The broker matches the files.\n");
+    warren(files.dir(), &["plan", &after])
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
 }

@@ -40,14 +40,20 @@ fn two_applies_at_once_both_succeed_and_converge() {
     let topology = files.write("race.yaml", &text);
 
     let args = ["apply", "--auto-approve", topology.as_str()];
-    let first = spawn_warren(files.dir(), &args);
-    let second = spawn_warren(files.dir(), &args);
-    let (first, second) = (first.finish(), second.finish());
-    first.expect_code(0);
-    second.expect_code(0);
+    let start = || {
+        spawn_warren(files.dir(), &args)
+            .stdout_any()
+            .stderr_any()
+            .spawn()
+    };
+    let (first, second) = (start(), start());
+    first.finish();
+    second.finish();
 
     warren(files.dir(), &["plan", &topology])
-        .expect(0, "No changes. The broker matches the files.\n");
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
     assert_eq!(v.list("queues").len(), 40);
     assert_eq!(v.explicit_bindings().len(), 41);
 }
@@ -71,10 +77,7 @@ fn a_change_the_broker_refuses_fails_the_apply_and_the_next_one_converges() {
     let broken = yaml(REFUSED, &[("V", &v.name)]).replace("$TYPE", "x-no-such-plugin");
     let topology = files.write("t.yaml", &broken);
 
-    let run = warren(files.dir(), &["apply", "--auto-approve", &topology]);
-    run.expect(
-        1,
-        &format!(
+    warren(files.dir(), &["apply", "--auto-approve", &topology]).status(1).stdout(format!(
             "vhost {v}
   + vhost {v}
   + policy limit (pattern: ^jobs$, apply_to: queues, max-length: 100)
@@ -90,17 +93,18 @@ Applied 3 changes, 1 failed, 1 not started.
             v = v.name,
             url = broker().url,
             encoded = enc(&v.name),
-        ),
-    );
-    run.stderr_line("error: apply did not finish (1 failed, 1 not started); fix the cause and run apply again: it plans from the live state and finishes the work");
+        )).stderr_line("error: apply did not finish (1 failed, 1 not started); fix the cause and run apply again: it plans from the live state and finishes the work").run();
 
     let fixed = yaml(REFUSED, &[("V", &v.name)]).replace("$TYPE", "direct");
     files.write("t.yaml", &fixed);
     warren(files.dir(), &["apply", "--auto-approve", &topology])
-        .expect_code(0)
-        .stdout_line("Applied 2 changes, 0 failed, 0 not started.");
+        .stdout_line("Applied 2 changes, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
     warren(files.dir(), &["plan", &topology])
-        .expect(0, "No changes. The broker matches the files.\n");
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
 }
 
 #[test]
@@ -124,31 +128,35 @@ fn an_apply_killed_half_way_is_finished_by_the_next_one() {
     }
     let topology = files.write("many.yaml", &text);
 
-    let mut child = spawn_warren(files.dir(), &["apply", "--auto-approve", &topology]);
+    let child = spawn_warren(files.dir(), &["apply", "--auto-approve", &topology]).spawn();
     // Kill it once it has started creating queues.
     let deadline = Instant::now() + Duration::from_secs(60);
     while v.list("queues").is_empty() {
         assert!(Instant::now() < deadline, "the apply created no queue");
         std::thread::sleep(Duration::from_millis(20));
     }
-    child.kill();
-    let killed = child.finish();
-    assert_eq!(killed.code, -1, "killed, not finished: {killed:?}");
+    // SIGKILL: no chance to finish anything.
+    let killed = child.wait_or_kill(|| true);
+    assert_eq!(killed.code, None, "killed, not finished: {killed}");
     let created = v.list("queues").len();
     assert!(
         created < QUEUES || v.explicit_bindings().len() < QUEUES,
         "the apply was killed before it finished ({created} queues)"
     );
 
-    let rerun = warren(files.dir(), &["apply", "--auto-approve", &topology]);
-    rerun.expect_code(0);
+    let rerun = warren(files.dir(), &["apply", "--auto-approve", &topology])
+        .stdout_any()
+        .stderr_any()
+        .run();
     let summary = rerun.stdout.lines().last().unwrap_or_default();
     assert!(
         summary.starts_with("Applied ") && summary.ends_with(" changes, 0 failed, 0 not started."),
         "the second apply finishes the work: {summary}"
     );
     warren(files.dir(), &["plan", &topology])
-        .expect(0, "No changes. The broker matches the files.\n");
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
     assert_eq!(v.list("queues").len(), QUEUES);
     assert_eq!(v.explicit_bindings().len(), QUEUES);
 }
@@ -175,7 +183,10 @@ queues: [{vhost: $V, name: jobs}]
         ),
     );
 
-    let child = spawn_warren(files.dir(), &["apply", "--auto-approve", &topology]);
+    let child = spawn_warren(files.dir(), &["apply", "--auto-approve", &topology])
+        .stdout_line("Applied 2 changes, 0 failed, 0 not started.")
+        .stderr_any()
+        .spawn();
     // The policy needs no permissions on the vhost (the administrator tag
     // is enough) and comes before the queue: once it is there, the
     // permissions arrive.
@@ -190,10 +201,7 @@ queues: [{vhost: $V, name: jobs}]
         Some(&serde_json::json!({"configure": ".*", "write": ".*", "read": ".*"})),
     );
 
-    child
-        .finish()
-        .expect_code(0)
-        .stdout_line("Applied 2 changes, 0 failed, 0 not started.");
+    child.finish();
     assert!(v.exists("queues", "jobs"));
 }
 
@@ -220,22 +228,23 @@ fn a_queue_declared_by_someone_else_during_an_apply_does_not_fail_it() {
     }
     let topology = files.write("many.yaml", &text);
 
-    let child = spawn_warren(files.dir(), &["apply", "--auto-approve", &topology]);
+    let child = spawn_warren(files.dir(), &["apply", "--auto-approve", &topology])
+        .stdout_line(format!(
+            "Applied {} changes, 0 failed, 0 not started.",
+            2 * QUEUES + 1
+        ))
+        .stderr_any()
+        .spawn();
     let deadline = Instant::now() + Duration::from_secs(60);
     while v.list("queues").is_empty() {
         assert!(Instant::now() < deadline, "the apply created no queue");
         std::thread::sleep(Duration::from_millis(10));
     }
     v.put_queue("app-reply-queue", serde_json::json!({"durable": true}));
-    let run = child.finish();
+    child.finish();
     assert!(
         v.explicit_bindings().len() == QUEUES,
         "the apply was still running when the queue was declared"
     );
-
-    run.expect_code(0).stdout_line(&format!(
-        "Applied {} changes, 0 failed, 0 not started.",
-        2 * QUEUES + 1
-    ));
     assert!(v.exists("queues", "app-reply-queue"));
 }

@@ -11,9 +11,8 @@ fn the_default_topology_is_applied_to_an_empty_vhost_and_then_matches() {
     let files = Files::new();
     let topology = files.write("default.yaml", &default_topology_in(&v.name));
 
-    warren(files.dir(), &["apply", "--auto-approve", &topology]).expect(
-        0,
-        &format!(
+    warren(files.dir(), &["apply", "--auto-approve", &topology])
+        .stdout(format!(
             "vhost {}
   + exchange events (topic)
   + queue jobs
@@ -24,13 +23,18 @@ Plan: 4 to create, 0 to update, 0 to replace, 0 to delete.
 Applied 4 changes, 0 failed, 0 not started.
 ",
             v.name
-        ),
-    );
+        ))
+        .stderr_any()
+        .run();
 
     warren(files.dir(), &["plan", &topology])
-        .expect(0, "No changes. The broker matches the files.\n");
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
     warren(files.dir(), &["apply", "--auto-approve", &topology])
-        .expect(0, "No changes. The broker matches the files.\n");
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
 
     assert_eq!(
         names(&v.list("queues")),
@@ -52,7 +56,10 @@ fn after_apply_order_events_and_jobs_are_routed_as_the_file_says() {
     let v = TestVhost::new("apply-seed");
     let files = Files::new();
     let topology = files.write("default.yaml", &default_topology_in(&v.name));
-    warren(files.dir(), &["apply", "--auto-approve", &topology]).expect_code(0);
+    warren(files.dir(), &["apply", "--auto-approve", &topology])
+        .stdout_any()
+        .stderr_any()
+        .run();
 
     assert!(
         v.publish("events", "order.created", "order 1 created"),

@@ -15,8 +15,10 @@ fn apply_in_json_prints_one_document_with_the_plan_and_the_outcome() {
     let run = warren(
         files.dir(),
         &["--format", "json", "apply", "--auto-approve", &topology],
-    );
-    run.expect_code(0);
+    )
+    .stdout_any()
+    .stderr_any()
+    .run();
     let doc = run.json();
     assert_eq!(doc["format_version"], 1);
     assert_eq!(doc["plan"]["format_version"], 1);
@@ -55,8 +57,10 @@ fn apply_in_json_prints_one_document_with_the_plan_and_the_outcome() {
     let again = warren(
         files.dir(),
         &["--format", "json", "apply", "--auto-approve", &topology],
-    );
-    again.expect_code(0);
+    )
+    .stdout_any()
+    .stderr_any()
+    .run();
     let doc = again.json();
     assert_eq!(doc["plan"]["changes"], json!([]));
     assert_eq!(doc["applied"], json!([]));
@@ -83,8 +87,11 @@ bindings: [{vhost: $V, source: delayed, destination: jobs}]
     let run = warren(
         files.dir(),
         &["--format", "json", "apply", "--auto-approve", &topology],
-    );
-    run.expect_code(1);
+    )
+    .status(1)
+    .stdout_any()
+    .stderr_any()
+    .run();
     let doc = run.json();
     // The queue does not wait for the exchange; the binding does.
     assert_eq!(
@@ -124,16 +131,18 @@ fn a_refused_apply_in_json_still_prints_the_document_with_nothing_started() {
     };
     let before = files.write("before.yaml", &topology("direct"));
     let after = files.write("after.yaml", &topology("fanout"));
-    warren(files.dir(), &["apply", "--auto-approve", &before]).expect_code(0);
+    warren(files.dir(), &["apply", "--auto-approve", &before])
+        .stdout_any()
+        .stderr_any()
+        .run();
 
     let run = warren(
         files.dir(),
         &["--format", "json", "apply", "--auto-approve", &after],
-    );
-    run.expect_code(1).stderr_line(&format!(
+    ).status(1).stderr_line(format!(
         "  exchange x in vhost '{}' is replaced (deleted and created again, with its bindings): needs --allow-recreate",
         v.name
-    ));
+    )).stdout_any().run();
     let doc = run.json();
     assert_eq!(doc["plan"]["summary"]["replace"], 1);
     assert_eq!(doc["applied"], json!([]));
@@ -150,8 +159,11 @@ fn a_refused_apply_in_json_still_prints_the_document_with_nothing_started() {
     let run = warren(
         files.dir(),
         &["--format", "json", "apply", "--allow-recreate", &after],
-    );
-    run.expect_code(1);
+    )
+    .status(1)
+    .stdout_any()
+    .stderr_any()
+    .run();
     assert_eq!(run.json()["not_started"].as_array().unwrap().len(), 2);
     assert_eq!(
         v.list("exchanges")

@@ -70,13 +70,16 @@ fn two_new_vhosts_with_awkward_names_are_created_and_then_match() {
         &yaml(TOPOLOGY, &[("A", &a.name), ("B", &b.name)]),
     );
 
-    let run = warren(files.dir(), &["apply", "--auto-approve", &topology]);
-    run.expect_code(0)
+    warren(files.dir(), &["apply", "--auto-approve", &topology])
         .stdout_line("Plan: 23 to create, 0 to update, 0 to replace, 0 to delete.")
-        .stdout_line("Applied 23 changes, 0 failed, 0 not started.");
+        .stdout_line("Applied 23 changes, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
 
     warren(files.dir(), &["plan", &topology])
-        .expect(0, "No changes. The broker matches the files.\n");
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
 
     // The broker holds what the file says, read back raw.
     let vhost_b = broker()
@@ -154,7 +157,10 @@ fn a_saved_plan_over_awkward_names_is_not_stale_until_the_broker_changes() {
     let files = Files::new();
     let vhosts = [("A", a.name.as_str()), ("B", b.name.as_str())];
     let topology = files.write("multi.yaml", &yaml(TOPOLOGY, &vhosts));
-    warren(files.dir(), &["apply", "--auto-approve", &topology]).expect_code(0);
+    warren(files.dir(), &["apply", "--auto-approve", &topology])
+        .stdout_any()
+        .stderr_any()
+        .run();
 
     // Quorum queues, headers bindings with arguments, encoded keys: the
     // live state reads the same twice, so the plan is not stale.
@@ -163,11 +169,15 @@ fn a_saved_plan_over_awkward_names_is_not_stale_until_the_broker_changes() {
     let saved = files.path("p.json");
     let saved = saved.to_str().unwrap();
     warren(files.dir(), &["plan", "--out", saved, &topology])
-        .expect_code(0)
-        .stdout_line("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.");
+        .stdout_line("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.")
+        .stderr_any()
+        .run();
     warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"])
-        .expect_code(0)
-        .stdout_line("Applied 1 change, 0 failed, 0 not started.");
+        .stdout_line("Applied 1 change, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
     warren(files.dir(), &["plan", &topology])
-        .expect(0, "No changes. The broker matches the files.\n");
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
 }

@@ -28,16 +28,16 @@ fn a_replace_without_allow_recreate_is_refused_and_changes_nothing() {
     let files = Files::new();
     let before = queue_with_priority(&files, &v, "before.yaml", 1);
     let after = queue_with_priority(&files, &v, "after.yaml", 2);
-    warren(files.dir(), &["apply", "--auto-approve", &before]).expect_code(0);
+    warren(files.dir(), &["apply", "--auto-approve", &before])
+        .stdout_any()
+        .stderr_any()
+        .run();
     let state = raw_state(&v);
 
-    warren(files.dir(), &["apply", "--auto-approve", &after])
-        .expect_code(1)
-        .stderr_line("error: apply refused, nothing was changed:")
-        .stderr_line(&format!(
+    warren(files.dir(), &["apply", "--auto-approve", &after]).status(1).stderr_line("error: apply refused, nothing was changed:").stderr_line(format!(
             "  queue q in vhost '{}' is replaced (deleted and created again, with its bindings): needs --allow-recreate",
             v.name
-        ));
+        )).stdout_any().run();
 
     assert_eq!(raw_state(&v), state, "the broker is unchanged");
 }
@@ -48,7 +48,10 @@ fn a_replace_of_a_queue_holding_messages_needs_allow_data_loss_as_well() {
     let files = Files::new();
     let before = queue_with_priority(&files, &v, "before.yaml", 1);
     let after = queue_with_priority(&files, &v, "after.yaml", 2);
-    warren(files.dir(), &["apply", "--auto-approve", &before]).expect_code(0);
+    warren(files.dir(), &["apply", "--auto-approve", &before])
+        .stdout_any()
+        .stderr_any()
+        .run();
     assert!(v.publish("x", "k", "one"));
     assert!(v.publish("x", "k", "two"));
     assert_eq!(v.message_count("q"), Some(2));
@@ -58,12 +61,14 @@ fn a_replace_of_a_queue_holding_messages_needs_allow_data_loss_as_well() {
         files.dir(),
         &["apply", "--auto-approve", "--allow-recreate", &after],
     )
-    .expect_code(1)
+    .status(1)
     .stderr_line("error: apply refused, nothing was changed:")
-    .stderr_line(&format!(
+    .stderr_line(format!(
         "  queue q in vhost '{}' holds 2 messages that would be lost: needs --allow-data-loss",
         v.name
-    ));
+    ))
+    .stdout_any()
+    .run();
     assert_eq!(
         v.message_count("q"),
         Some(2),
@@ -81,8 +86,9 @@ fn a_replace_of_a_queue_holding_messages_needs_allow_data_loss_as_well() {
             &after,
         ],
     )
-    .expect_code(0)
-    .stdout_line("Applied 2 changes, 0 failed, 0 not started.");
+    .stdout_line("Applied 2 changes, 0 failed, 0 not started.")
+    .stderr_any()
+    .run();
     assert_eq!(v.message_count("q"), Some(0), "the replace dropped them");
     let q = v
         .list("queues")
@@ -106,12 +112,14 @@ fn pruning_a_queue_holding_messages_needs_allow_data_loss() {
         files.dir(),
         &["apply", "--auto-approve", "--prune", &topology],
     )
-    .expect_code(1)
+    .status(1)
     .stderr_line("error: apply refused, nothing was changed:")
-    .stderr_line(&format!(
+    .stderr_line(format!(
         "  queue full in vhost '{}' holds 1 message that would be lost: needs --allow-data-loss",
         v.name
-    ));
+    ))
+    .stdout_any()
+    .run();
     assert_eq!(
         v.message_count("full"),
         Some(1),
@@ -129,8 +137,9 @@ fn pruning_a_queue_holding_messages_needs_allow_data_loss() {
             &topology,
         ],
     )
-    .expect_code(0)
-    .stdout_line("Applied 1 change, 0 failed, 0 not started.");
+    .stdout_line("Applied 1 change, 0 failed, 0 not started.")
+    .stderr_any()
+    .run();
     assert!(!v.exists("queues", "full"));
 }
 
@@ -157,10 +166,8 @@ fn prune_leaves_the_broker_s_exchanges_and_undeclared_vhosts_alone() {
         files.dir(),
         &["apply", "--auto-approve", "--prune", &topology],
     )
-    .expect(
-        0,
-        &format!(
-            "vhost {}
+    .stdout(format!(
+        "vhost {}
   - binding amq.topic -> stray [#] [goes with queue stray]
   - queue stray
       holds 0 messages
@@ -168,9 +175,10 @@ fn prune_leaves_the_broker_s_exchanges_and_undeclared_vhosts_alone() {
 Plan: 0 to create, 0 to update, 0 to replace, 2 to delete.
 Applied 2 changes, 0 failed, 0 not started.
 ",
-            v.name
-        ),
-    );
+        v.name
+    ))
+    .stderr_any()
+    .run();
 
     assert_eq!(
         names(&v.list("exchanges")),
@@ -185,7 +193,9 @@ Applied 2 changes, 0 failed, 0 not started.
     );
     assert_eq!(other.message_count("theirs"), Some(1));
     warren(files.dir(), &["plan", "--prune", &topology])
-        .expect(0, "No changes. The broker matches the files.\n");
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
 }
 
 #[test]
@@ -196,10 +206,7 @@ fn without_a_terminal_and_without_auto_approve_apply_refuses() {
     let state = raw_state(&v);
 
     // stdin is a pipe that says "yes": still not a terminal.
-    let run = warren(files.dir(), &["apply", &topology]);
-    run.expect_code(1).stderr_line(
-        "error: apply needs confirmation and there is no terminal to ask on; review the plan and pass --auto-approve. Nothing was changed.",
-    );
+    let run = warren(files.dir(), &["apply", &topology]).status(1).stderr_line("error: apply needs confirmation and there is no terminal to ask on; review the plan and pass --auto-approve. Nothing was changed.").stdout_any().run();
     assert!(
         run.stdout
             .ends_with("Plan: 4 to create, 0 to update, 0 to replace, 0 to delete.\n"),
@@ -224,12 +231,10 @@ fn pruning_a_quorum_queue_needs_allow_data_loss_even_when_its_count_reads_0() {
     assert!(v.publish("", "orders", "just arrived"));
     assert_eq!(v.message_count("orders"), Some(0), "the count lags");
 
-    warren(files.dir(), &["apply", "--auto-approve", "--prune", &topology])
-        .expect_code(1)
-        .stderr_line(&format!(
+    warren(files.dir(), &["apply", "--auto-approve", "--prune", &topology]).status(1).stderr_line(format!(
             "  queue orders in vhost '{}' may hold messages that would be lost (a quorum queue counts them up to 5 s late): needs --allow-data-loss",
             v.name
-        ));
+        )).stdout_any().run();
     assert!(
         v.exists("queues", "orders"),
         "the queue and its message are still there"
@@ -245,8 +250,9 @@ fn pruning_a_quorum_queue_needs_allow_data_loss_even_when_its_count_reads_0() {
             &topology,
         ],
     )
-    .expect_code(0)
-    .stdout_line("Applied 1 change, 0 failed, 0 not started.");
+    .stdout_line("Applied 1 change, 0 failed, 0 not started.")
+    .stderr_any()
+    .run();
     assert!(!v.exists("queues", "orders"));
 }
 
@@ -258,7 +264,7 @@ fn warren_on_a_terminal(dir: &std::path::Path, args: &[&str], answer: &str) -> (
 
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let b = crate::common::broker::broker();
-    let mut words = vec![assert_cmd::cargo::cargo_bin("warren").display().to_string()];
+    let mut words = vec![env!("CARGO_BIN_EXE_warren").to_string()];
     words.extend(
         [
             "--url",

@@ -14,28 +14,33 @@ fn a_saved_plan_is_applied() {
     let saved = files.path("p.json");
     let saved = saved.to_str().unwrap();
 
-    let plan = warren(files.dir(), &["plan", "--out", saved, &topology]);
-    plan.expect_code(0).stderr_line(&format!(
-        "plan saved to {saved}; carry it out with: warren apply --plan {saved}"
-    ));
+    let plan = warren(files.dir(), &["plan", "--out", saved, &topology])
+        .stderr_line(format!(
+            "plan saved to {saved}; carry it out with: warren apply --plan {saved}"
+        ))
+        .stdout_any()
+        .run();
 
-    let run = warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"]);
-    run.expect(
-        0,
-        &format!(
+    warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"])
+        .stdout(format!(
             "{}Applied 4 changes, 0 failed, 0 not started.\n",
             plan.stdout
-        ),
-    );
+        ))
+        .stderr_any()
+        .run();
     warren(files.dir(), &["plan", &topology])
-        .expect(0, "No changes. The broker matches the files.\n");
+        .stdout("No changes. The broker matches the files.\n")
+        .stderr_any()
+        .run();
 
     // Carried out, it describes a broker that is gone.
     warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"])
-        .expect(1, "")
-        .stderr_line(&format!(
+        .status(1)
+        .stdout("")
+        .stderr_line(format!(
             "error: the plan {saved} is stale: the broker changed since it was made; plan again"
-        ));
+        ))
+        .run();
 }
 
 #[test]
@@ -45,16 +50,21 @@ fn a_saved_plan_is_refused_when_the_broker_changed_since() {
     let topology = files.write("default.yaml", &default_topology_in(&v.name));
     let saved = files.path("p.json");
     let saved = saved.to_str().unwrap();
-    warren(files.dir(), &["plan", "--out", saved, &topology]).expect_code(0);
+    warren(files.dir(), &["plan", "--out", saved, &topology])
+        .stdout_any()
+        .stderr_any()
+        .run();
 
     v.put_queue("by-hand", json!({"durable": true}));
     let state = raw_state(&v);
 
     warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"])
-        .expect(1, "")
-        .stderr_line(&format!(
+        .status(1)
+        .stdout("")
+        .stderr_line(format!(
             "error: the plan {saved} is stale: the broker changed since it was made; plan again"
-        ));
+        ))
+        .run();
     assert_eq!(raw_state(&v), state, "the broker is unchanged");
 }
 
@@ -65,17 +75,18 @@ fn a_saved_plan_is_refused_when_its_files_changed_since() {
     let topology = files.write("default.yaml", &default_topology_in(&v.name));
     let saved = files.path("p.json");
     let saved = saved.to_str().unwrap();
-    warren(files.dir(), &["plan", "--out", saved, &topology]).expect_code(0);
+    warren(files.dir(), &["plan", "--out", saved, &topology])
+        .stdout_any()
+        .stderr_any()
+        .run();
 
     let changed = default_topology_in(&v.name).replace("order.*", "order.#");
     files.write("default.yaml", &changed);
     let state = raw_state(&v);
 
-    warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"])
-        .expect(1, "")
-        .stderr_line(&format!(
+    warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"]).status(1).stdout("").stderr_line(format!(
             "error: the plan {saved} was made from other files: {topology} changed since; plan again"
-        ));
+        )).run();
     assert_eq!(raw_state(&v), state, "the broker is unchanged");
 }
 
@@ -91,19 +102,18 @@ fn a_saved_plan_counts_messages_again_before_it_drops_a_queue() {
     let saved = files.path("p.json");
     let saved = saved.to_str().unwrap();
     warren(files.dir(), &["plan", "--prune", "--out", saved, &topology])
-        .expect_code(0)
-        .stdout_line("      holds 0 messages");
+        .stdout_line("      holds 0 messages")
+        .stderr_any()
+        .run();
 
     // A message arrives after the plan was made: not a change of topology,
     // so the plan is not stale, but dropping the queue now loses it.
     assert!(v.publish("", "late", "arrived after the plan"));
 
-    warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"])
-        .expect_code(1)
-        .stderr_line(&format!(
+    warren(files.dir(), &["apply", "--plan", saved, "--auto-approve"]).status(1).stderr_line(format!(
             "  queue late in vhost '{}' holds 1 message that would be lost: needs --allow-data-loss",
             v.name
-        ));
+        )).stdout_any().run();
     assert_eq!(
         v.message_count("late"),
         Some(1),
