@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use serde_yaml::{Mapping, Value};
 
 use common::broker::{TestVhost, broker, enc};
+use common::warren::Test;
 
 /// How long any one step may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -133,26 +134,12 @@ fn apply_default_topology(v: &TestVhost) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let file = dir.path().join("default.yaml");
     std::fs::write(&file, default_topology_in(&v.name)).expect("write the topology");
-    let b = broker();
-    let output = Command::new(env!("CARGO_BIN_EXE_warren"))
-        .args([
-            "--url",
-            &b.url,
-            "--username",
-            &b.username,
-            "--password",
-            &b.password,
-        ])
+    Test::broker()
         .args(["apply", "--auto-approve"])
         .arg(&file)
-        .output()
-        .expect("run warren");
-    assert!(
-        output.status.success(),
-        "warren apply failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .stdout_any()
+        .stderr_any()
+        .run();
 }
 
 /// The examples' `AMQP_URL` for a vhost. `WARREN_TEST_AMQP_URL` (without a
