@@ -18,8 +18,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::broker::{TestVhost, broker};
-use common::process::{Running, run_bounded, warren};
 use common::warren::Files;
+use common::warren::Test;
 
 const QUEUES: usize = 1_000;
 /// The exchange, the queues, a binding per queue.
@@ -139,15 +139,12 @@ fn topology(files: &Files, vhost: &str) -> PathBuf {
     files.topology("topology.yaml", vhost, &yaml)
 }
 
-/// `warren --url … <args> FILE` against the broker, as a command.
-fn command(args: &[&str], file: &Path) -> Command {
-    let b = broker();
-    let mut command = warren(["--url", &b.url, "--username", &b.username]);
-    command
-        .args(["--password", &b.password, "--timeout", "10"])
+/// `warren --url … --timeout 10 <args> FILE` against the broker.
+fn warren(args: &[&str], file: &Path) -> Test {
+    Test::broker()
+        .args(["--timeout", "10"])
         .args(args)
-        .arg(file);
-    command
+        .arg(file)
 }
 
 fn queue_count(vhost: &TestVhost) -> usize {
@@ -173,10 +170,7 @@ fn an_apply_interrupted_by_a_broker_stop_fails_cleanly_and_the_next_converges() 
 
     // A low concurrency keeps the apply running for several seconds, long
     // enough for rabbitmqctl to start and stop the broker in its middle.
-    let running = Running::start(
-        command(&["apply", "--auto-approve", "--concurrency", "2"], &file),
-        None,
-    );
+    let running = warren(&["apply", "--auto-approve", "--concurrency", "2"], &file).spawn();
     let deadline = Instant::now() + Duration::from_secs(60);
     while queue_count(&vhost) < 50 {
         if Instant::now() > deadline {
@@ -264,19 +258,15 @@ fn an_apply_interrupted_by_a_broker_stop_fails_cleanly_and_the_next_converges() 
         .unwrap_or_default()
         .to_string();
 
-    let again = run_bounded(
-        command(&["apply", "--auto-approve"], &file),
-        Duration::from_secs(120),
-    );
-    assert_eq!(again.code, Some(0), "{}", again.output());
-    let plan = run_bounded(command(&["plan"], &file), Duration::from_secs(60));
-    assert_eq!(plan.code, Some(0), "{}", plan.output());
-    assert_eq!(
-        plan.stdout,
-        "No changes. The broker matches the files.\n",
-        "{}",
-        plan.output()
-    );
+    warren(&["apply", "--auto-approve"], &file)
+        .limit(Duration::from_secs(120))
+        .stdout_any()
+        .stderr_any()
+        .run();
+    warren(&["plan"], &file)
+        .limit(Duration::from_secs(60))
+        .stdout("No changes. The broker matches the files.\n")
+        .run();
     assert_eq!(queue_count(&vhost), QUEUES);
     println!(
         "broker restart: stopped after {existing} queues existed (stop_app took {:.1} s); \

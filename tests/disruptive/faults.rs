@@ -36,8 +36,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use common::broker::{TestVhost, broker, enc};
-use common::process::{Run, run_bounded, warren};
+use common::process::Run;
 use common::proxy::{Fault, FaultProxy};
+use common::warren::Test;
 
 /// The queues that keep their messages through the apply, and how many
 /// each holds.
@@ -185,12 +186,13 @@ impl Prepared {
     /// `warren [--timeout T] <args> FILE` against `url`.
     fn warren(&self, url: &str, timeout: u64, args: &[&str]) -> Run {
         let b = broker();
-        let mut command = warren(["--url", url, "--username", &b.username]);
-        command
+        Test::new()
+            .args(["--url", url, "--username", &b.username])
             .args(["--password", &b.password, "--timeout", &timeout.to_string()])
             .args(args)
-            .arg(&self.file);
-        run_bounded(command, RUN_LIMIT)
+            .arg(&self.file)
+            .limit(RUN_LIMIT)
+            .output()
     }
 }
 
