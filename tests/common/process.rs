@@ -54,30 +54,6 @@ impl std::fmt::Display for Run {
     }
 }
 
-/// `warren` with these arguments, colour off and no `WARREN_*` settings
-/// from the environment of whoever runs the tests.
-pub fn warren<I, S>(args: I) -> Command
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    let mut command = Command::new(env!("CARGO_BIN_EXE_warren"));
-    command.args(args).env("NO_COLOR", "1");
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("WARREN_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
-
-/// Runs `command` (stdin closed) and kills it once `limit` has passed.
-pub fn run_bounded(command: Command, limit: Duration) -> Run {
-    let running = Running::start(command, None);
-    let started = running.started;
-    running.wait_or_kill(|| started.elapsed() > limit)
-}
-
 /// A command started with its output read as it comes, so that a full pipe
 /// never stalls it while the test does something else. Killed if the test
 /// ends (or panics) before waiting for it, so it never outlives the vhost
