@@ -31,7 +31,7 @@
 //! | export version keys accepted, users & co refused  | export-with-users.json, export-with-plain-password.json   |
 //! | type errors, with line and column                 | wrong-field-type, missing-exchange-type, destination-type-typo, one-bad-item-hides-nothing |
 //! | every object's vhost is listed under vhosts       | vhost-not-listed, vhost-did-you-mean                      |
-//! | duplicates, both places named (across files: tests/cli_offline.rs) | duplicate-vhost, duplicate-exchange, duplicate-queue-in-one-file, duplicate-binding, duplicate-policy |
+//! | duplicates, both places named (across files: cli_offline.rs) | duplicate-vhost, duplicate-exchange, duplicate-queue-in-one-file, duplicate-binding, duplicate-policy |
 //! | a duplicate key in one mapping                    | duplicate-keys, duplicate-argument-key, duplicate-top-level-key |
 //! | binding source and destination declared           | binding-unknown-source, binding-unknown-destination, binding-destination-exchange-is-a-queue, binding-destination-queue-is-an-exchange |
 //! | the default exchange takes no explicit bindings   | binding-from-default-exchange                             |

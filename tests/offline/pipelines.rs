@@ -584,7 +584,9 @@ fn all_commands() -> BTreeMap<String, Vec<Found>> {
             } else if name == "crontab" {
                 crontab_commands(&name, &text)
             } else {
-                panic!("examples/ci/{name}: a kind of file tests/pipelines.rs does not check")
+                panic!(
+                    "examples/ci/{name}: a kind of file tests/offline/pipelines.rs does not check"
+                )
             };
             (name, found)
         })
