@@ -1,8 +1,10 @@
-//! Running the `warren` binary from a test with a bound on its run time,
-//! so a hang fails the test instead of blocking the suite; the run's exit
-//! code, output and duration come back for the test to check.
+//! A command run with its output read as it comes and a bound on its run
+//! time, so a full pipe never stalls it and a hang fails the test instead
+//! of blocking the suite; the run's exit code, output and duration come
+//! back for the test to check. [`Test`](super::warren::Test) runs warren
+//! this way.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -20,6 +22,19 @@ pub struct Run {
 }
 
 impl Run {
+    /// stdout as one JSON document; panics with both streams when it is
+    /// not.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{self}"))
+    }
+
+    /// The last line of stderr: the error, after any `-v` request log.
+    pub fn last_stderr_line(&self) -> &str {
+        self.stderr.lines().last().unwrap_or("")
+    }
+
     /// Both streams, for assertion messages.
     pub fn output(&self) -> String {
         format!(
@@ -33,49 +48,45 @@ impl Run {
     }
 }
 
-/// `warren` with these arguments, colour off and no `WARREN_*` settings
-/// from the environment of whoever runs the tests.
-pub fn warren<I, S>(args: I) -> Command
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    let mut command = Command::new(env!("CARGO_BIN_EXE_warren"));
-    command.args(args).env("NO_COLOR", "1");
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("WARREN_") {
-            command.env_remove(name);
-        }
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.output())
     }
-    command
-}
-
-/// Runs `command` (stdin closed) and kills it once `limit` has passed.
-pub fn run_bounded(command: Command, limit: Duration) -> Run {
-    let running = Running::start(command);
-    let started = running.started;
-    running.wait_or_kill(|| started.elapsed() > limit)
 }
 
 /// A command started with its output read as it comes, so that a full pipe
-/// never stalls it while the test does something else.
+/// never stalls it while the test does something else. Killed if the test
+/// ends (or panics) before waiting for it, so it never outlives the vhost
+/// it works in.
 pub struct Running {
-    child: Child,
+    child: Option<Child>,
     started: Instant,
-    stdout: JoinHandle<String>,
-    stderr: JoinHandle<String>,
+    stdout: Option<JoinHandle<String>>,
+    stderr: Option<JoinHandle<String>>,
 }
 
 impl Running {
-    /// Starts `command` with stdin closed and both outputs piped.
-    pub fn start(mut command: Command) -> Running {
+    /// Starts `command` with both outputs piped, and stdin a pipe that
+    /// holds `stdin` (closed when `None`).
+    pub fn start(mut command: Command, stdin: Option<Vec<u8>>) -> Running {
         let started = Instant::now();
         let mut child = command
-            .stdin(Stdio::null())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start the command");
+        if let Some(text) = stdin {
+            let mut pipe = child.stdin.take().expect("piped stdin");
+            // A command that exits without reading it all closes the pipe.
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&text);
+            });
+        }
         let drain = |mut pipe: Box<dyn Read + Send>| {
             std::thread::spawn(move || {
                 let mut text = Vec::new();
@@ -86,35 +97,50 @@ impl Running {
         let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
         let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
         Running {
-            child,
+            child: Some(child),
             started,
-            stdout,
-            stderr,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
         }
     }
 
     /// Waits for the command to end; kills it as soon as `give_up` (asked
     /// every 10 ms while it runs) says so.
     pub fn wait_or_kill(mut self, mut give_up: impl FnMut() -> bool) -> Run {
+        let mut child = self.child.take().expect("not waited for yet");
         let mut killed = false;
         let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait for the command") {
+            if let Some(status) = child.try_wait().expect("wait for the command") {
                 break status;
             }
             if give_up() {
-                let _ = self.child.kill();
+                let _ = child.kill();
                 killed = true;
-                break self.child.wait().expect("wait for the killed command");
+                break child.wait().expect("wait for the killed command");
             }
             std::thread::sleep(Duration::from_millis(10));
         };
         let elapsed = self.started.elapsed();
         Run {
             code: if killed { None } else { status.code() },
-            stdout: self.stdout.join().expect("stdout reader"),
-            stderr: self.stderr.join().expect("stderr reader"),
+            stdout: join(self.stdout.take()),
+            stderr: join(self.stderr.take()),
             elapsed,
             killed,
         }
     }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What a reader thread read.
+fn join(reader: Option<JoinHandle<String>>) -> String {
+    reader.expect("read once").join().expect("an output reader")
 }

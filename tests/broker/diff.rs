@@ -1,0 +1,203 @@
+//! `warren diff OLD NEW`: two versions of the files compared offline (no
+//! broker is contacted: the URL given points nowhere), including a
+//! RabbitMQ definitions export taken from the real broker as OLD.
+
+use crate::common;
+
+use serde_json::{Value, json};
+
+use common::broker::{TestVhost, broker, enc};
+use common::every_kind::{EVERY_KIND_YAML, make_every_kind};
+use common::warren::{Files, Test, arg, with_vhost};
+
+/// Offline: a URL where nothing listens, so any request would fail.
+fn diff(args: &[&str]) -> Test {
+    let mut all = vec!["--url", "http://127.0.0.1:1"];
+    all.extend_from_slice(args);
+    Test::new().args(all)
+}
+
+const OLD: &str = r##"vhosts: [{name: shop}]
+exchanges:
+  - {vhost: shop, name: events, type: topic}
+queues:
+  - {vhost: shop, name: orders, arguments: {x-message-ttl: 60000}}
+  - {vhost: shop, name: legacy}
+bindings:
+  - {vhost: shop, source: events, destination: orders, routing_key: "order.*"}
+  - {vhost: shop, source: events, destination: legacy, routing_key: "#"}
+policies:
+  - {vhost: shop, name: limit, pattern: "^orders$", apply_to: queues, definition: {max-length: 1000}}
+"##;
+
+const NEW: &str = r##"vhosts: [{name: shop}]
+exchanges:
+  - {vhost: shop, name: events, type: topic}
+  - {vhost: shop, name: audit, type: fanout}
+queues:
+  - {vhost: shop, name: orders, arguments: {x-message-ttl: 30000}}
+bindings:
+  - {vhost: shop, source: events, destination: orders, routing_key: "order.*"}
+  - {vhost: shop, source: events, destination: audit, destination_type: exchange, routing_key: "#"}
+policies:
+  - {vhost: shop, name: limit, pattern: "^orders$", apply_to: queues, definition: {max-length: 2000}}
+"##;
+
+#[test]
+fn the_same_version_twice_is_no_changes() {
+    let files = Files::new();
+    let old = files.write("old.yaml", OLD);
+    let same = files.write("same.yaml", OLD);
+    const MATCH: &str = "No changes. The two versions match.\n";
+    diff(&["diff", arg(&old), arg(&old)]).stdout(MATCH).run();
+    diff(&["diff", arg(&old), arg(&same)]).stdout(MATCH).run();
+    let run = diff(&["--format", "json", "diff", arg(&old), arg(&same)])
+        .stdout_any()
+        .run();
+    assert_eq!(run.json()["changes"], json!([]));
+    assert_eq!(run.json()["broker"], Value::Null);
+}
+
+#[test]
+fn two_different_versions_exit_2_with_the_changes() {
+    let files = Files::new();
+    let old = files.write("old.yaml", OLD);
+    let new = files.write("new.yaml", NEW);
+    diff(&["diff", arg(&old), arg(&new)]).status(2).stdout("vhost shop
+  ~ policy limit
+      definition:
+        - max-length: 1000
+        + max-length: 2000
+  + exchange audit (fanout)
+  -/+ queue orders
+      must be replaced: x-message-ttl cannot change in place (a policy can set it without a replace: message-ttl)
+      arguments:
+        - x-message-ttl: 60000
+        + x-message-ttl: 30000
+      message count unknown offline
+      needs --allow-recreate and --allow-data-loss
+  + binding events -> orders [order.*] [again: queue orders is replaced]
+  + binding events -> exchange audit [#]
+  - binding events -> legacy [#] [goes with queue legacy]
+  - queue legacy
+      message count unknown offline
+      needs --allow-data-loss
+
+Message counts are unknown offline: check the queues before applying.
+Plan: 3 to create, 1 to update, 1 to replace, 2 to delete.
+").run();
+
+    let run = diff(&["--format", "json", "diff", arg(&old), arg(&new)])
+        .status(2)
+        .stdout_any()
+        .run();
+    assert_eq!(
+        run.json()["summary"],
+        json!({"create": 3, "update": 1, "replace": 1, "delete": 2, "unmanaged": 0, "unsupported": 0})
+    );
+    assert_eq!(run.json()["messages_known"], false);
+
+    let md = diff(&["--format", "markdown", "diff", arg(&old), arg(&new)])
+        .status(2)
+        .stdout_any()
+        .run();
+    assert!(
+        md.stdout
+            .starts_with("### warren diff: ⚠️ 7 changes, 2 destructive\n\n"),
+        "{md}"
+    );
+    assert!(
+        md.stdout.contains(
+            "- `queue orders` in vhost `shop` is replaced (deleted and re-created): message count unknown offline (needs `--allow-recreate`, `--allow-data-loss`)\n\
+             - `queue legacy` in vhost `shop` is deleted: message count unknown offline (needs `--allow-data-loss`)\n"
+        ),
+        "{md}"
+    );
+
+    // The other way round: what NEW adds, OLD deletes.
+    let back = diff(&["--format", "json", "diff", arg(&new), arg(&old)])
+        .status(2)
+        .stdout_any()
+        .run();
+    assert_eq!(
+        back.json()["summary"],
+        json!({"create": 3, "update": 1, "replace": 1, "delete": 2, "unmanaged": 0, "unsupported": 0})
+    );
+}
+
+/// `GET /api/definitions/{vhost}` restricted to what warren manages, with
+/// the `vhost` the per-vhost export leaves out of queues, exchanges and
+/// bindings, and the vhost listed with its description and tags (which
+/// RabbitMQ exports only from 3.13; taken from `GET /api/vhosts/{vhost}`).
+fn definitions_export(vhost: &str) -> Value {
+    let live_vhost = broker()
+        .get(&format!("/api/vhosts/{}", enc(vhost)))
+        .expect("the vhost");
+    let defs = broker()
+        .get(&format!("/api/definitions/{}", enc(vhost)))
+        .expect("the vhost's definitions");
+    let with_vhost = |kind: &str| -> Value {
+        let mut list = defs[kind].as_array().expect("a list").clone();
+        for object in &mut list {
+            object["vhost"] = json!(vhost);
+        }
+        Value::Array(list)
+    };
+    assert!(
+        defs["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["vhost"] == vhost)
+    );
+    json!({
+        "rabbit_version": defs["rabbit_version"],
+        "vhosts": [{"name": vhost, "description": live_vhost["description"], "tags": live_vhost["tags"]}],
+        "policies": defs["policies"],
+        "exchanges": with_vhost("exchanges"),
+        "queues": with_vhost("queues"),
+        "bindings": with_vhost("bindings"),
+    })
+}
+
+#[test]
+fn a_definitions_export_as_old_compares_with_the_files() {
+    let v = TestVhost::new("diff-defs");
+    make_every_kind(&v);
+    let files = Files::new();
+    let export = files.write(
+        "definitions.json",
+        &serde_json::to_string_pretty(&definitions_export(&v.name)).unwrap(),
+    );
+    let same = files.topology("every.yaml", &v.name, EVERY_KIND_YAML);
+    // Both versions hold a transient queue: stderr warns of it.
+    diff(&["diff", arg(&export), arg(&same)])
+        .stdout("No changes. The two versions match.\n")
+        .stderr_any()
+        .run();
+    // And the other way round.
+    diff(&["diff", arg(&same), arg(&export)])
+        .stdout("No changes. The two versions match.\n")
+        .stderr_any()
+        .run();
+
+    let changed = EVERY_KIND_YAML
+        .replace("x-message-ttl: 60000", "x-message-ttl: 120000")
+        .replace(
+            "  - {vhost: $V, name: dead-letters}\n",
+            "  - {vhost: $V, name: dead-letters}\n  - {vhost: $V, name: added}\n",
+        );
+    let new = files.write("new.yaml", &with_vhost(&changed, &v.name));
+    let run = diff(&["diff", arg(&export), arg(&new)])
+        .status(2)
+        .stdout_contains(
+            "  + queue added\n  -/+ queue dlx-source\n      must be replaced: x-message-ttl cannot change in place (a policy can set it without a replace: message-ttl)\n",
+        )
+        .stderr_any()
+        .run();
+    assert!(
+        run.stdout
+            .ends_with("Plan: 1 to create, 0 to update, 1 to replace, 0 to delete.\n"),
+        "{run}"
+    );
+}

@@ -1,0 +1,18 @@
+//! Every test against the real RabbitMQ (see `common::broker` for how the
+//! tests find it), each in vhosts of its own, so they run in parallel and
+//! leave nothing behind.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod apply;
+mod client;
+mod diff;
+mod drift;
+mod errors;
+mod examples_use_case;
+mod export;
+mod least_privilege;
+mod plan;
+mod secrets;
+mod tls;

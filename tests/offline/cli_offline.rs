@@ -1,0 +1,318 @@
+//! The commands that need no broker: `validate`, `init` and `schema`.
+//!
+//! Each test states the command line, the whole expected output and the
+//! exit status, and runs in a temporary directory of its own unless it
+//! reads the repository's files.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::common::warren::Test;
+
+/// `warren` in `dir`, with `NO_COLOR` unset: stdout is not a terminal, so
+/// there is no colour either way.
+fn warren(dir: &Path) -> Test {
+    Test::new().current_dir(dir).env_remove("NO_COLOR")
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary directory holding `files` (name, content).
+fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    dir
+}
+
+const DEFAULT_SUMMARY: &str = "1 vhost, 1 exchange, 2 queues, 1 binding, 0 policies; 4 routes hold";
+
+#[test]
+fn validate_the_default_topology() {
+    warren(repo())
+        .args(["validate", "topologies/default.yaml"])
+        .stdout(format!("topologies/default.yaml: {DEFAULT_SUMMARY}\n"))
+        .run();
+}
+
+#[test]
+fn validate_without_paths_reads_the_topologies_directory() {
+    let dir = dir_with(&[(
+        "topologies/default.yaml",
+        include_str!("../../topologies/default.yaml"),
+    )]);
+    warren(dir.path())
+        .args(["validate"])
+        .stdout(format!("topologies/: {DEFAULT_SUMMARY}\n"))
+        .run();
+}
+
+#[test]
+fn validate_without_paths_and_without_a_topologies_directory_says_what_to_do() {
+    let dir = dir_with(&[]);
+    warren(dir.path())
+        .args(["validate"])
+        .status(1)
+        .stderr("error: topologies: no such file or directory (give the files to read, or run `warren init`)\n\
+             1 error in 1 file\n")
+        .run();
+}
+
+#[test]
+fn validate_a_directory_merges_its_files() {
+    warren(repo())
+        .args(["validate", "tests/good/merge"])
+        .stdout("tests/good/merge: 1 vhost, 2 exchanges, 2 queues, 3 bindings, 0 policies; 1 route holds\n")
+        .run();
+}
+
+#[test]
+fn validate_several_files_names_them_all() {
+    let dir = dir_with(&[
+        (
+            "a.yaml",
+            "vhosts: [{name: /}]\nexchanges: [{name: e, type: fanout}]\n",
+        ),
+        (
+            "b.yaml",
+            "queues: [{name: q}]\nbindings: [{source: e, destination: q}]\n",
+        ),
+    ]);
+    warren(dir.path())
+        .args(["validate", "a.yaml", "b.yaml"])
+        .stdout(
+            "a.yaml, b.yaml: 1 vhost, 1 exchange, 1 queue, 1 binding, 0 policies; 0 routes hold\n",
+        )
+        .run();
+}
+
+#[test]
+fn a_duplicate_across_two_files_names_both_places() {
+    let dir = dir_with(&[
+        (
+            "topologies/a.yaml",
+            "vhosts: [{name: /}]\nqueues:\n  - name: jobs\n",
+        ),
+        (
+            "topologies/b.yaml",
+            "queues:\n  - name: other\n  - name: jobs\n",
+        ),
+    ]);
+    warren(dir.path())
+        .args(["validate", "topologies"])
+        .status(1)
+        .stderr(
+            "error: topologies/b.yaml:3:5: queues[1] jobs: duplicate queue 'jobs' in vhost '/' \
+             (first declared at topologies/a.yaml:3:5, queues[0] jobs)\n\
+             1 error in 1 file\n",
+        )
+        .run();
+}
+
+#[test]
+fn every_error_of_every_file_is_listed_then_counted() {
+    let dir = dir_with(&[
+        (
+            "a.yaml",
+            "vhosts: [{name: /}]\nexchanges:\n  - name: events\n    type: topik\n",
+        ),
+        (
+            "b.yaml",
+            "queues:\n  - name: jobs\n    durabel: true\nbindings:\n  - source: events\n    destination: jbos\n",
+        ),
+    ]);
+    warren(dir.path())
+        .args(["validate", "a.yaml", "b.yaml"])
+        .status(1)
+        .stderr(
+            "error: a.yaml:4:11: exchanges[0] events: exchange type 'topik' is not one of direct, \
+             fanout, topic, headers, nor a plugin type starting 'x-' (did you mean 'topic'?)\n\
+             error: b.yaml:3:5: queues[0] jobs: unknown key 'durabel' (did you mean 'durable'?); \
+             expected one of: name, vhost, durable, auto_delete, arguments\n\
+             error: b.yaml:6:18: bindings[0] events -> jbos: destination queue 'jbos' is not \
+             declared in vhost '/'\n\
+             3 errors in 2 files\n",
+        )
+        .run();
+}
+
+#[test]
+fn warnings_go_to_stderr_and_do_not_fail() {
+    let dir = dir_with(&[(
+        "t.yaml",
+        "vhosts: [{name: /}]\nqueues:\n  - name: scratch\n    durable: false\n",
+    )]);
+    warren(dir.path())
+        .args(["validate", "t.yaml"])
+        .stdout("t.yaml: 1 vhost, 0 exchanges, 1 queue, 0 bindings, 0 policies; 0 routes hold\n")
+        .stderr("warning: t.yaml:4:14: queues[0] scratch: non-durable queues are deprecated since \
+             RabbitMQ 3.13 and refused by default from 4.3 (transient_nonexcl_queues); make it durable\n")
+        .run();
+}
+
+#[test]
+fn an_empty_file_is_valid_but_says_it_declares_nothing() {
+    let dir = dir_with(&[("empty.yaml", "")]);
+    warren(dir.path())
+        .args(["validate", "empty.yaml"])
+        .stdout(
+            "empty.yaml: 0 vhosts, 0 exchanges, 0 queues, 0 bindings, 0 policies; 0 routes hold\n",
+        )
+        .stderr(
+            "warning: empty.yaml: the file declares nothing (no vhosts, exchanges, queues, \
+             bindings, policies or routes)\n",
+        )
+        .run();
+}
+
+#[test]
+fn a_directory_without_topology_files_is_an_error() {
+    let dir = dir_with(&[("topologies/README.md", "# notes\n")]);
+    warren(dir.path())
+        .args(["validate", "topologies"])
+        .status(1)
+        .stderr(
+            "error: topologies: the directory holds no *.yaml, *.yml or *.json file\n\
+             1 error in 1 file\n",
+        )
+        .run();
+}
+
+#[test]
+fn json_output_of_a_valid_topology() {
+    let report = warren(repo())
+        .args(["--format", "json", "validate", "topologies/default.yaml"])
+        .stdout_any()
+        .run()
+        .json();
+    assert_eq!(
+        report,
+        json!({
+            "format_version": 1,
+            "valid": true,
+            "files": ["topologies/default.yaml"],
+            "counts": {"vhosts": 1, "exchanges": 1, "queues": 2, "bindings": 1, "policies": 0, "routes": 4},
+            "errors": [],
+            "warnings": [],
+        })
+    );
+}
+
+#[test]
+fn json_output_of_an_invalid_topology() {
+    let dir = dir_with(&[(
+        "t.yaml",
+        "vhosts: [{name: /}]\nqueues:\n  - name: q\n    durable: false\n    arguments:\n      x-message-ttl: 6e4\n",
+    )]);
+    let report = warren(dir.path())
+        .args(["--format", "json", "validate", "t.yaml"])
+        .status(1)
+        .stdout_any()
+        .run()
+        .json();
+    assert_eq!(
+        report,
+        json!({
+            "format_version": 1,
+            "valid": false,
+            "files": ["t.yaml"],
+            "counts": {"vhosts": 1, "exchanges": 0, "queues": 1, "bindings": 0, "policies": 0, "routes": 0},
+            "errors": [{
+                "file": "t.yaml",
+                "object": "queues[0] q",
+                "line": 6,
+                "column": 22,
+                "message": "x-message-ttl must be a non-negative integer: 60000.0 is a float, which \
+                            the broker refuses or keeps as a different value (a double); write 60000 \
+                            (without a decimal point or exponent)",
+            }],
+            "warnings": [{
+                "file": "t.yaml",
+                "object": "queues[0] q",
+                "line": 4,
+                "column": 14,
+                "message": "non-durable queues are deprecated since RabbitMQ 3.13 and refused by \
+                            default from 4.3 (transient_nonexcl_queues); make it durable",
+            }],
+        })
+    );
+}
+
+#[test]
+fn markdown_format_reads_like_text_for_validate() {
+    warren(repo())
+        .args([
+            "--format",
+            "markdown",
+            "validate",
+            "topologies/default.yaml",
+        ])
+        .stdout(format!("topologies/default.yaml: {DEFAULT_SUMMARY}\n"))
+        .run();
+}
+
+#[test]
+fn every_good_fixture_is_valid_without_warnings() {
+    for fixture in [
+        "tests/good/merge",
+        "tests/good/everything.yaml",
+        "tests/good/vhost-export.json",
+    ] {
+        warren(repo())
+            .args(["validate", fixture])
+            .stdout_any()
+            .run();
+    }
+}
+
+#[test]
+fn init_writes_the_default_topology_once() {
+    let dir = dir_with(&[]);
+    warren(dir.path())
+        .args(["init"])
+        .stderr("wrote topologies/default.yaml\n")
+        .run();
+    let written = std::fs::read_to_string(dir.path().join("topologies/default.yaml")).unwrap();
+    assert_eq!(written, include_str!("../../topologies/default.yaml"));
+
+    warren(dir.path())
+        .args(["init"])
+        .status(1)
+        .stderr("error: topologies/default.yaml already exists; use --force to overwrite it\n")
+        .run();
+
+    std::fs::write(dir.path().join("topologies/default.yaml"), "changed\n").unwrap();
+    warren(dir.path())
+        .args(["init", "--force"])
+        .stderr("wrote topologies/default.yaml\n")
+        .run();
+    let written = std::fs::read_to_string(dir.path().join("topologies/default.yaml")).unwrap();
+    assert_eq!(written, include_str!("../../topologies/default.yaml"));
+}
+
+#[test]
+fn init_then_validate_is_clean() {
+    let dir = dir_with(&[]);
+    warren(dir.path())
+        .arg("init")
+        .stderr("wrote topologies/default.yaml\n")
+        .run();
+    warren(dir.path())
+        .args(["validate"])
+        .stdout(format!("topologies/: {DEFAULT_SUMMARY}\n"))
+        .run();
+}
+
+#[test]
+fn schema_prints_the_checked_in_schema() {
+    warren(repo())
+        .args(["schema"])
+        .stdout(include_str!("../../schemas/topology.schema.json"))
+        .run();
+}
