@@ -13,6 +13,7 @@ mod cli_route;
 mod core_properties;
 mod core_scale;
 mod pipelines;
+mod placement;
 mod render_snapshots;
 mod schema_sync;
 mod stuck_servers;
