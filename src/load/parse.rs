@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use super::de::{self, DeError};
+use super::de::{self, DeError, Problem, Seg};
 use super::yaml::{self, FileVisitor, Node, Position, ReadError, Value};
 use super::{Diagnostic, FieldPositions, Origin, Origins, Section};
 use crate::model::{Binding, Exchange, Policy, Queue, RouteAssertion, Topology, Vhost};
@@ -357,34 +357,60 @@ impl<'a> FileParser<'_, 'a> {
             self.unreported += 1;
             return;
         }
+        let label = || section.label(index, &item_label(section, node));
+        // Each refused field is reported and left out, and the rest tried
+        // again: the object keeps its identity for the checks that follow
+        // (a queue refused for one key is not then "not declared" by every
+        // binding to it), and a second bad field is reported too.
+        let mut attempt = std::borrow::Cow::Borrowed(node);
+        let mut removed: Vec<String> = Vec::new();
+        loop {
+            let err = match self.adopt_node(section, &attempt) {
+                Ok(()) => break,
+                Err(err) => err,
+            };
+            if let Problem::MissingKey(key) = &err.problem {
+                if removed.iter().any(|r| r == key) {
+                    // Required, and refused above: that error says it all.
+                    return;
+                }
+            }
+            if self.parsed.errors.len() >= MAX_ITEM_ERRORS {
+                self.unreported += 1;
+                return;
+            }
+            self.error(Some(label()), err.at.or(Some(node.at)), err.to_string());
+            match refused_key(&err) {
+                Some(key) if removed.len() < MAX_FIELDS_LEFT_OUT => {
+                    attempt = std::borrow::Cow::Owned(without_key(&attempt, &key));
+                    removed.push(key);
+                }
+                _ => return,
+            }
+        }
+        let start = self.origins.fields.len();
+        record_field_positions(node, &mut self.origins.fields);
+        let fields = start..self.origins.fields.len();
+        self.origins.get_mut(section).push(Origin {
+            file: self.file,
+            index,
+            document,
+            item,
+            at: node.at,
+            fields,
+        });
+    }
+
+    /// Deserialises `node` as an object of `section` into the topology.
+    fn adopt_node(&mut self, section: Section, node: &Node<'_>) -> Result<(), DeError> {
         let topology = &mut self.parsed.topology;
-        let parsed = match section {
+        match section {
             Section::Vhosts => adopt::<Vhost>(node, &mut topology.vhosts),
             Section::Exchanges => adopt::<Exchange>(node, &mut topology.exchanges),
             Section::Queues => adopt::<Queue>(node, &mut topology.queues),
             Section::Bindings => adopt::<Binding>(node, &mut topology.bindings),
             Section::Policies => adopt::<Policy>(node, &mut topology.policies),
             Section::Routes => adopt::<RouteAssertion>(node, &mut topology.routes),
-        };
-        match parsed {
-            Ok(()) => {
-                let start = self.origins.fields.len();
-                record_field_positions(node, &mut self.origins.fields);
-                let fields = start..self.origins.fields.len();
-                self.origins.get_mut(section).push(Origin {
-                    file: self.file,
-                    index,
-                    document,
-                    item,
-                    at: node.at,
-                    fields,
-                });
-            }
-            Err(_) if self.parsed.errors.len() >= MAX_ITEM_ERRORS => self.unreported += 1,
-            Err(err) => {
-                let label = section.label(index, &item_label(section, node));
-                self.error(Some(label), err.at.or(Some(node.at)), err.to_string());
-            }
         }
     }
 
@@ -396,6 +422,36 @@ impl<'a> FileParser<'_, 'a> {
             column: at.map(|p| p.column),
             message: super::shorten(&message),
         });
+    }
+}
+
+/// The most fields of one object left out after errors before it is given
+/// up: a mapping of a thousand bad keys is one object's problem.
+const MAX_FIELDS_LEFT_OUT: usize = 16;
+
+/// The field of an object an error is about, when leaving it out could
+/// let the rest of the object be read: an unknown key, or a bad value.
+fn refused_key(err: &DeError) -> Option<String> {
+    match (&err.problem, err.path.as_slice()) {
+        (Problem::UnknownKey { key, .. }, []) => Some(key.clone()),
+        (Problem::DuplicateKey(_), []) => None,
+        (_, [Seg::Key(key), ..]) => Some(key.clone()),
+        _ => None,
+    }
+}
+
+/// A mapping node without the entry `key` (every entry of it, if twice).
+fn without_key<'a>(node: &Node<'a>, key: &str) -> Node<'a> {
+    let entries = node
+        .entries()
+        .unwrap_or_default()
+        .iter()
+        .filter(|(k, _)| k.as_str() != Some(key))
+        .cloned()
+        .collect();
+    Node {
+        at: node.resolved().at,
+        value: Value::Mapping(entries),
     }
 }
 
@@ -584,10 +640,37 @@ bindings:
                  (did you mean 'queue'?); expected one of: queue, exchange",
             ]
         );
+        // Both queues are kept, the bad key left out, so that no check
+        // that follows reports the first queue missing.
+        assert_eq!(parse(text).topology.queues.len(), 2);
+    }
+
+    #[test]
+    fn one_cause_gives_one_error_and_each_bad_field_its_own() {
+        // The queue keeps its identity: the binding to it is not reported.
+        let text = "\
+vhosts: [{name: /, limits: {max-queues: 5}}]
+exchanges: [{name: e, type: direct}]
+queues:
+  - {name: q, durabel: true, auto_delete: maybe}
+bindings:
+  - {source: e, destination: q}
+";
         assert_eq!(
-            parse(text).topology.queues.len(),
-            1,
-            "the good queue is kept"
+            errors(text),
+            [
+                "t.yaml:1:20: vhosts[0] /: unknown key 'limits'; expected one of: name, \
+                 description, tags, default_queue_type",
+                "t.yaml:4:15: queues[0] q: unknown key 'durabel' (did you mean 'durable'?); \
+                 expected one of: name, vhost, durable, auto_delete, arguments",
+                "t.yaml:4:43: queues[0] q: auto_delete: invalid type: string \"maybe\", \
+                 expected a boolean",
+            ]
+        );
+        // A required field refused is one error, not also a missing key.
+        assert_eq!(
+            errors("queues: [{name: [a]}]"),
+            ["t.yaml:1:17: queues[0]: name: invalid type: sequence, expected a string"]
         );
     }
 
@@ -597,7 +680,8 @@ bindings:
         // own deserialiser refuses as a string; the text does not.
         let text = "vhosts: [{name: '2024'}]\nqueues:\n  - name: 2024\n    vhost: 2024\n  - name: 007\n    vhost: 2024\n    durable: maybe\n";
         let parsed = parse(text);
-        assert_eq!(parsed.topology.queues.len(), 1, "{:?}", parsed.errors);
+        // The queue refused for `durable: maybe` is kept without it.
+        assert_eq!(parsed.topology.queues.len(), 2, "{:?}", parsed.errors);
         assert_eq!(parsed.topology.queues[0].name, "2024");
         assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
         let clean = parse("queues: [{name: 007, vhost: 1e3}]\n");
@@ -687,7 +771,7 @@ bindings:
         let (parsed, origins) = parse_with_origins(
             "queues: [{name: a}]\n---\nqueues: [{name: b}, {name: c, bad: 1}]\n",
         );
-        assert_eq!(parsed.topology.queues.len(), 2);
+        assert_eq!(parsed.topology.queues.len(), 3);
         assert_eq!(origins.queues[1].index, 1);
         assert_eq!(origins.queues[1].document, 1);
         let errors: Vec<String> = parsed.errors.iter().map(Diagnostic::to_string).collect();

@@ -136,7 +136,7 @@ fn every_error_of_every_file_is_listed_then_counted() {
              error: b.yaml:3:5: queues[0] jobs: unknown key 'durabel' (did you mean 'durable'?); \
              expected one of: name, vhost, durable, auto_delete, arguments\n\
              error: b.yaml:6:18: bindings[0] events -> jbos: destination queue 'jbos' is not \
-             declared in vhost '/'\n\
+             declared in vhost '/' (did you mean 'jobs'?)\n\
              3 errors in 2 files\n",
         )
         .run();
