@@ -3,7 +3,7 @@
 //! validating the result. Every error names the file and the object.
 //!
 //! Only this module and its `parse` step read files; the rules in
-//! [`validate`] are pure functions of a parsed topology, and their findings
+//! [`rules`] are pure functions of a parsed topology, and their findings
 //! are given a file, an object label and a position here, from the
 //! [`Origins`] kept while merging.
 
@@ -19,14 +19,14 @@ mod events;
 mod limits;
 mod locate;
 mod parse;
+pub mod rules;
 mod scan;
 mod suggest;
-pub mod validate;
 
 pub use limits::{MAX_FILE_BYTES, MAX_NODES};
 pub use locate::Seg;
+use rules::{Finding, ObjectRef, Severity};
 pub use suggest::{did_you_mean, edit_distance};
-use validate::{Finding, ObjectRef, Severity};
 
 /// The result of loading and validating files.
 #[derive(Debug, Clone)]
@@ -357,7 +357,7 @@ fn load_contents(
         names: &names,
         texts: &texts,
     };
-    for finding in validate::validate(&topology) {
+    for finding in rules::validate(&topology) {
         let severity = finding.severity;
         let diagnostic = placer.diagnostic(finding, &mut budget);
         match severity {
@@ -508,7 +508,7 @@ impl Placer<'_> {
         let file = self.names[origin.file].clone();
         let label = object
             .section
-            .label(origin.index, &validate::object_name(self.topology, object));
+            .label(origin.index, &rules::object_name(self.topology, object));
         let position = self.texts[origin.file].as_deref().and_then(|text| {
             let text = text.strip_prefix('\u{feff}').unwrap_or(text);
             let mut path = vec![Seg::key(object.section.key()), Seg::Index(origin.item)];

@@ -10,10 +10,10 @@ use serde::Serialize;
 
 use super::live::{block_on, connect, free_in_background, load_and_plan};
 use super::{Failure, Outcome, Status, load_files, print_stdout, stdout_is_colour};
-use crate::apply::{Progress, Report, StepResult, execute};
 use crate::broker::Client;
 use crate::cli::{Format, GlobalArgs};
 use crate::diff::{Action, Change};
+use crate::execute::{Progress, Report, StepResult, execute};
 use crate::model::{ObjectId, plural};
 use crate::plan::{
     Allow, FORMAT_VERSION, Operation, Plan, PlanInputs, Step, fingerprint, plan_changes, schedule,

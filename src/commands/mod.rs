@@ -8,13 +8,13 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 mod apply;
-mod diff;
 mod docs;
 mod export;
+mod file_diff;
 mod init;
 mod live;
-mod plan;
-mod route;
+mod live_plan;
+mod route_message;
 mod schema;
 mod validate;
 
@@ -69,18 +69,18 @@ pub fn run(cli: Cli) -> ExitCode {
             routing_key,
             vhost,
             headers,
-        } => route::run(global, paths, vhost, exchange, routing_key, headers),
+        } => route_message::run(global, paths, vhost, exchange, routing_key, headers),
         Command::Schema => schema::run(),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man => docs::man(),
-        Command::Diff { old, new } => diff::run(global, old, new),
+        Command::Diff { old, new } => file_diff::run(global, old, new),
         Command::Plan {
             paths,
             prune,
             detailed_exitcode,
             out,
-        } => plan::run_plan(global, paths, *prune, *detailed_exitcode, out.as_deref()),
-        Command::Drift { paths } => plan::run_drift(global, paths),
+        } => live_plan::run_plan(global, paths, *prune, *detailed_exitcode, out.as_deref()),
+        Command::Drift { paths } => live_plan::run_drift(global, paths),
         Command::Export { vhosts, out } => export::run(global, vhosts, out.as_deref()),
         Command::Apply {
             paths,

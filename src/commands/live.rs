@@ -54,7 +54,7 @@ pub fn free_in_background<T: Send + 'static>(value: T) {
 /// A client for the connection options, after printing their warnings
 /// (an insecure connection says so on every run).
 pub fn connect(global: &GlobalArgs) -> Result<Client, Failure> {
-    let connection = Connection::from_args(&global.connection)?;
+    let connection = Connection::from_options(&global.connection.options())?;
     for warning in connection.warnings() {
         eprintln!("warning: {warning}");
     }
