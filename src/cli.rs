@@ -123,6 +123,16 @@ pub enum Format {
     Markdown,
 }
 
+impl From<Format> for crate::render::Format {
+    fn from(format: Format) -> crate::render::Format {
+        match format {
+            Format::Text => crate::render::Format::Text,
+            Format::Json => crate::render::Format::Json,
+            Format::Markdown => crate::render::Format::Markdown,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write topologies/default.yaml (the embedded default) into the current directory.

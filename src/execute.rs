@@ -1,7 +1,8 @@
 //! Carrying a plan out against the broker: its steps concurrently
 //! (bounded), each as soon as what it waits for is done (see
-//! [`crate::plan::schedule`]), and a report of what was done, what failed
-//! and what was not started.
+//! [`crate::plan::schedule`]), a report of what was done, what failed and
+//! what was not started, and the verification against a fresh read. It
+//! prints nothing: progress goes to a [`Progress`] the caller gives.
 //!
 //! It decides nothing: the plan says what to do and in which order, and
 //! the safety checks ran before this module is called. On the first
@@ -19,8 +20,78 @@ use tokio::task::JoinSet;
 
 use crate::broker::{Client, DeleteQueue, Error as BrokerError};
 use crate::diff::{Action, Change};
-use crate::model::ObjectId;
-use crate::plan::{Operation, Plan, Schedule, Step};
+use crate::model::{ObjectId, Topology};
+use crate::plan::{Operation, Plan, PlanInputs, Schedule, Step, plan_changes};
+
+/// An apply that did not end as planned, after its report was shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyFailed {
+    #[error(
+        "apply did not finish ({failed} failed, {not_started} not started); fix the cause and run apply again: it plans from the live state and finishes the work"
+    )]
+    Unfinished { failed: usize, not_started: usize },
+    #[error(
+        "every change was applied, but reading the broker back to verify them failed: {0}; run warren plan to check"
+    )]
+    Unverified(BrokerError),
+    #[error(
+        "the broker accepted every change but still differs from the plan (it keeps old values of arguments it does not compare):{}",
+        difference_lines(.0)
+    )]
+    StillDiffers(Vec<Change>),
+}
+
+/// Each remaining difference: the object, then each field the broker kept.
+fn difference_lines(remaining: &[Change]) -> String {
+    let show =
+        |value: Option<&serde_json::Value>| value.map_or("(none)".to_string(), |v| v.to_string());
+    let mut out = String::new();
+    for change in remaining {
+        out.push_str(&format!(
+            "\n  {} in vhost '{}'",
+            change.id,
+            change.id.vhost()
+        ));
+        for reason in &change.reasons {
+            out.push_str(&format!(
+                "\n    {}: broker has {}, plan wants {}",
+                reason.field,
+                show(reason.before.as_ref()),
+                show(reason.after.as_ref())
+            ));
+        }
+    }
+    out
+}
+
+/// What a fresh read of the broker still finds different from `expected`
+/// (the live state simulated after `plan`) once every step succeeded. The
+/// broker answers 204 to a PUT it did not carry out (arguments it does not
+/// compare), so only a fresh read says whether it matches. Objects that
+/// others declared meanwhile (applications declare their own queues) are
+/// no difference; an object this plan deleted is.
+pub async fn verify(
+    client: &Client,
+    plan: &Plan,
+    expected: &Topology,
+) -> Result<Vec<Change>, BrokerError> {
+    let after = client.inspect(&plan.vhosts).await?;
+    let deleted: BTreeSet<&ObjectId> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| &c.id)
+        .collect();
+    Ok(
+        plan_changes(expected, &after.topology, PlanInputs::default())
+            .changes
+            .into_iter()
+            .filter(|c| {
+                c.action.is_change() || (c.action == Action::Unmanaged && deleted.contains(&c.id))
+            })
+            .collect(),
+    )
+}
 
 /// The outcome of one step.
 #[derive(Debug, Clone)]

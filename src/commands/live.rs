@@ -1,5 +1,5 @@
 //! What the broker commands share: connecting (with the connection's
-//! warnings printed), a runtime, and planning the files against the live
+//! warnings shown), a runtime, and planning the files against the live
 //! state.
 
 use std::collections::BTreeSet;
@@ -14,12 +14,7 @@ use crate::load::Loaded;
 use crate::model::Topology;
 use crate::normalize::normalize_owned;
 use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, plan_against_normal};
-
-impl From<crate::broker::Error> for Failure {
-    fn from(error: crate::broker::Error) -> Failure {
-        Failure::new(error.to_string())
-    }
-}
+use crate::render::notices;
 
 /// Runs `future` on a fresh multi-threaded runtime.
 pub fn block_on<T, E, F: Future<Output = Result<T, E>>>(future: F) -> Result<T, E> {
@@ -55,15 +50,11 @@ pub fn free_in_background<T: Send + 'static>(value: T) {
 /// (an insecure connection says so on every run).
 pub fn connect(global: &GlobalArgs) -> Result<Client, Failure> {
     let connection = Connection::from_options(&global.connection.options())?;
-    for warning in connection.warnings() {
-        eprintln!("warning: {warning}");
-    }
-    if connection.insecure() {
-        eprintln!(
-            "warning: --insecure: TLS certificates are NOT verified for {}; anyone in the path can read and change this traffic",
-            connection.display_url()
-        );
-    }
+    notices::connection_warnings(
+        connection.warnings(),
+        connection.insecure(),
+        connection.display_url(),
+    );
     Ok(Client::new(&connection)?.with_verbose(global.verbose))
 }
 

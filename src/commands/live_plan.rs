@@ -1,13 +1,14 @@
-//! `warren plan` and `warren drift`: the files against the live broker.
+//! `warren plan`: the files planned against the live broker, shown, and
+//! saved for `warren apply --plan` with `--out`.
 
 use std::path::{Path, PathBuf};
 
 use super::live::{block_on, connect_after_files, free_in_background, load_and_plan};
-use super::{Failure, Outcome, Status, print_stdout, stdout_is_colour};
-use crate::cli::{Format, GlobalArgs};
-use crate::render::{Subject, render_drift_json, render_markdown, render_plan_json, render_text};
+use super::{Failure, Outcome, Status};
+use crate::cli::GlobalArgs;
+use crate::render::{self, Subject, notices, render_plan_json};
 
-pub fn run_plan(
+pub fn run(
     global: &GlobalArgs,
     paths: &[PathBuf],
     prune: bool,
@@ -21,37 +22,12 @@ pub fn run_plan(
         std::fs::write(out, render_plan_json(&plan)).map_err(|e| {
             Failure::new(format!("cannot write the plan to {}: {e}", out.display()))
         })?;
-        eprintln!(
-            "plan saved to {}; carry it out with: warren apply --plan {}",
-            out.display(),
-            out.display()
-        );
+        notices::plan_saved(out);
     }
-    print_stdout(&match global.format {
-        Format::Text => render_text(&plan, Subject::Plan, stdout_is_colour()),
-        Format::Json => render_plan_json(&plan),
-        Format::Markdown => render_markdown(&plan, Subject::Plan),
-    });
+    render::show_plan(&plan, Subject::Plan, global.format.into());
     Ok(if detailed_exitcode && !plan.is_empty() {
         Status::Changes
     } else {
         Status::Clean
-    })
-}
-
-pub fn run_drift(global: &GlobalArgs, paths: &[PathBuf]) -> Outcome {
-    let client = connect_after_files(global, paths)?;
-    // Every object of the managed vhosts counts: undeclared ones are drift.
-    let (plan, live) = block_on(load_and_plan(&client, paths, false))?;
-    free_in_background(live);
-    print_stdout(&match global.format {
-        Format::Text => render_text(&plan, Subject::Drift, stdout_is_colour()),
-        Format::Json => render_drift_json(&plan),
-        Format::Markdown => render_markdown(&plan, Subject::Drift),
-    });
-    Ok(if plan.summary.differences() == 0 {
-        Status::Clean
-    } else {
-        Status::Changes
     })
 }

@@ -1,145 +1,19 @@
-//! `warren validate`: load and check files offline, then report.
-//!
-//! Text (and Markdown, which reads the same here): a one-line summary on
-//! stdout when the files are valid; warnings and errors on stderr, one per
-//! line, `error: FILE:LINE:COL: OBJECT: MESSAGE`, ending with a count.
-//! JSON: one versioned document on stdout and nothing else.
-//! It only formats what `load` found; it decides nothing itself.
+//! `warren validate`: load and check files offline, then show the report
+//! (`render`'s diagnostics view). It decides nothing itself: the rules are
+//! `load`'s.
 
-use std::io::Write;
 use std::path::PathBuf;
 
-use serde::Serialize;
-
-use super::{Failure, Outcome, Status, print_stdout};
-use crate::cli::{Format, GlobalArgs};
-use crate::load::{self, Diagnostic, LoadFailed, Loaded};
-use crate::model::{Counts, plural};
-
-/// The version of the JSON document; bumped when its shape changes.
-pub const FORMAT_VERSION: u32 = 1;
+use super::{Failure, Outcome, Status};
+use crate::cli::GlobalArgs;
+use crate::load;
+use crate::render::{self, error_count_line};
 
 pub fn run(global: &GlobalArgs, paths: &[PathBuf]) -> Outcome {
     let result = load::load(paths);
-    match global.format {
-        Format::Json => {
-            print_stdout(&render_json(&result));
-            match result {
-                Ok(_) => Ok(Status::Clean),
-                Err(failed) => Err(Failure::reported(error_count_line(&failed.errors))),
-            }
-        }
-        Format::Text | Format::Markdown => match result {
-            Ok(loaded) => {
-                print_stderr(&render_warnings(&loaded.warnings));
-                print_stdout(&format!("{}\n", summary_line(paths, &loaded)));
-                Ok(Status::Clean)
-            }
-            Err(failed) => {
-                let count = error_count_line(&failed.errors);
-                print_stderr(&render_warnings(&failed.warnings));
-                print_stderr(&render_errors(&failed.errors));
-                print_stderr(&format!("{count}\n"));
-                Err(Failure::reported(count))
-            }
-        },
-    }
-}
-
-/// `topologies/default.yaml: 1 vhost, 1 exchange, 2 queues, 1 binding,
-/// 0 policies; 4 routes hold`, naming the paths as given.
-pub fn summary_line(paths: &[PathBuf], loaded: &Loaded) -> String {
-    let subject = if paths.is_empty() {
-        format!("{}/", load::DEFAULT_DIRECTORY)
-    } else {
-        paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let counts = loaded.topology.counts();
-    format!(
-        "{subject}: {counts}; {}",
-        plural(counts.routes, "route holds", "routes hold")
-    )
-}
-
-/// `3 errors in 2 files`.
-pub fn error_count_line(errors: &[Diagnostic]) -> String {
-    let mut files: Vec<&str> = errors.iter().filter_map(|e| e.file.as_deref()).collect();
-    files.sort_unstable();
-    files.dedup();
-    format!(
-        "{} in {}",
-        plural(errors.len(), "error", "errors"),
-        plural(files.len(), "file", "files")
-    )
-}
-
-fn render_errors(errors: &[Diagnostic]) -> String {
-    errors.iter().map(|e| format!("error: {e}\n")).collect()
-}
-
-fn render_warnings(warnings: &[Diagnostic]) -> String {
-    warnings.iter().map(|w| format!("warning: {w}\n")).collect()
-}
-
-/// The JSON document: serialize-only wire type, kept apart from the model.
-#[derive(Serialize)]
-struct Report<'a> {
-    format_version: u32,
-    valid: bool,
-    files: Vec<String>,
-    counts: Counts,
-    errors: &'a [Diagnostic],
-    warnings: &'a [Diagnostic],
-}
-
-fn render_json(result: &Result<Loaded, LoadFailed>) -> String {
-    let names = |files: &[PathBuf]| files.iter().map(|f| f.display().to_string()).collect();
-    let report = match result {
-        Ok(loaded) => Report {
-            format_version: FORMAT_VERSION,
-            valid: true,
-            files: names(&loaded.files),
-            counts: loaded.topology.counts(),
-            errors: &[],
-            warnings: &loaded.warnings,
-        },
-        Err(failed) => Report {
-            format_version: FORMAT_VERSION,
-            valid: false,
-            files: names(&failed.files),
-            counts: failed.counts,
-            errors: &failed.errors,
-            warnings: &failed.warnings,
-        },
-    };
-    let mut text = serde_json::to_string_pretty(&report).expect("reports serialise");
-    text.push('\n');
-    text
-}
-
-fn print_stderr(text: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(text.as_bytes());
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn error(file: &str) -> Diagnostic {
-        Diagnostic::in_file(file, "bad")
-    }
-
-    #[test]
-    fn the_count_line_counts_errors_and_distinct_files() {
-        assert_eq!(error_count_line(&[error("a.yaml")]), "1 error in 1 file");
-        assert_eq!(
-            error_count_line(&[error("a.yaml"), error("b.yaml"), error("a.yaml")]),
-            "3 errors in 2 files"
-        );
+    render::show_validation(paths, &result, global.format.into());
+    match result {
+        Ok(_) => Ok(Status::Clean),
+        Err(failed) => Err(Failure::reported(error_count_line(&failed.errors))),
     }
 }

@@ -22,13 +22,15 @@ use crate::normalize::normalize;
 mod fingerprint;
 mod order;
 mod safety;
+mod saved;
 mod simulate;
 
 pub use fingerprint::fingerprint;
 use fingerprint::fingerprint_of_normal;
 pub use order::{Operation, Schedule, Step, order_changes, phases, schedule};
 use safety::is_quorum_queue;
-pub use safety::{Allow, Flag, Refusal};
+pub use safety::{Allow, ApplyRefusal, Flag, Refusal};
+pub use saved::{SavedPlanRefusal, check_files, check_live, read_saved};
 pub use simulate::simulate;
 
 /// The version of the plan's JSON document.

@@ -10,6 +10,16 @@ use crate::model::ObjectId;
 use crate::normalize::queue_type;
 
 impl Plan {
+    /// `Ok` when the flags allow every change, else every change they do not.
+    pub fn check_allowed(&self, allow: Allow) -> Result<(), ApplyRefusal> {
+        let refusals = self.refusals(allow);
+        if refusals.is_empty() {
+            Ok(())
+        } else {
+            Err(ApplyRefusal::NeedsFlags(refusals))
+        }
+    }
+
     /// Every change the flags do not allow, with the flag that would.
     pub fn refusals(&self, allow: Allow) -> Vec<Refusal> {
         self.changes
@@ -60,6 +70,38 @@ impl Flag {
             Flag::AllowDataLoss => "--allow-data-loss",
         }
     }
+}
+
+/// Why `apply` changes nothing: changes the flags do not allow, or no
+/// "yes" to its question.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyRefusal {
+    #[error("apply refused, nothing was changed:{}", refusal_lines(.0))]
+    NeedsFlags(Vec<Refusal>),
+    #[error(
+        "apply needs confirmation and there is no terminal to ask on; review the plan and pass --auto-approve. Nothing was changed."
+    )]
+    NoTerminal,
+    #[error("cannot read the answer: {0}")]
+    AnswerUnreadable(String),
+    #[error("apply cancelled; nothing was changed")]
+    Cancelled,
+}
+
+/// One line per refused change: `queue q in vhost '/' is replaced (…): needs --allow-recreate`.
+fn refusal_lines(refusals: &[Refusal]) -> String {
+    refusals
+        .iter()
+        .map(|r| {
+            format!(
+                "\n  {} in vhost '{}' {}: needs {}",
+                r.id,
+                r.id.vhost(),
+                r.why,
+                r.flag.as_str()
+            )
+        })
+        .collect()
 }
 
 /// A change `apply` refuses without a flag.

@@ -92,7 +92,8 @@ impl TestBroker {
 
     /// warren's client for this broker.
     pub fn client(&self) -> Client {
-        let connection = Connection::from_options(&self.connection_args()).expect("test connection");
+        let connection =
+            Connection::from_options(&self.connection_args()).expect("test connection");
         Client::new(&connection).expect("test client")
     }
 
