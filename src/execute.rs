@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::broker::{Client, DeleteQueue, Error as BrokerError};
 use crate::diff::{Action, Change};
-use crate::model::{ObjectId, Topology};
+use crate::model::{BrokerVersion, ObjectId, Topology};
 use crate::plan::{Operation, Plan, PlanInputs, Schedule, Step, plan_changes};
 
 /// An apply that did not end as planned, after its report was shown.
@@ -217,7 +217,7 @@ pub const PERMISSION_RETRY_DELAYS: [Duration; 6] = [
 /// as not started.
 pub async fn execute(
     client: &Client,
-    version: &str,
+    version: &BrokerVersion,
     schedule: Schedule,
     concurrency: usize,
     progress: Arc<dyn Progress>,
@@ -257,7 +257,7 @@ pub async fn execute(
             };
             let step = steps[index].take().expect("each step runs once");
             let client = client.clone();
-            let version = version.to_string();
+            let version = version.clone();
             let progress = progress.clone();
             let recreated = recreated.contains(&step.id);
             tasks.spawn(async move {
@@ -333,7 +333,7 @@ fn recreated_objects(steps: &[Step]) -> BTreeSet<ObjectId> {
 /// in that moment meets the old queue (seen once on 3.10.8, under load).
 async fn run_step(
     client: &Client,
-    version: &str,
+    version: &BrokerVersion,
     step: &Step,
     recreated: bool,
 ) -> Result<(), String> {
@@ -372,9 +372,9 @@ enum Failed {
 }
 
 /// The step's one request.
-async fn send(client: &Client, version: &str, step: &Step) -> Result<(), Failed> {
+async fn send(client: &Client, version: &BrokerVersion, step: &Step) -> Result<(), Failed> {
     let result = match &step.operation {
-        Operation::PutVhost(v) => client.put_vhost(v, version).await,
+        Operation::PutVhost(v) => client.put_vhost(v, version.clone()).await,
         Operation::PutPolicy(p) => client.put_policy(p).await,
         Operation::PutExchange(e) => client.put_exchange(e).await,
         Operation::PutQueue(q) => client.put_queue(q).await,

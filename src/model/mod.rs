@@ -13,6 +13,10 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod broker_version;
+
+pub use broker_version::BrokerVersion;
+
 /// Argument and definition maps: JSON values, keys sorted.
 ///
 /// Values keep the types they were written with: an integer stays an

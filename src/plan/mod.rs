@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::diff::{Action, Change, DiffOptions, desired_against, diff_normal};
-use crate::model::{ObjectId, Topology};
+use crate::model::{BrokerVersion, ObjectId, Topology};
 use crate::normalize::normalize;
 
 mod fingerprint;
@@ -41,7 +41,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub struct BrokerInfo {
     /// The management API URL, without credentials.
     pub url: String,
-    pub version: String,
+    pub version: BrokerVersion,
 }
 
 /// A plan: every change, in execution order, with what it was computed from.
@@ -148,7 +148,7 @@ pub fn plan_against_normal(desired: Desired<'_>, live: &Topology, inputs: PlanIn
     let default_queue_type_mutable = inputs
         .broker
         .as_ref()
-        .is_none_or(|b| version_at_least(&b.version, (3, 11, 17)));
+        .is_none_or(|b| b.version.at_least(3, 11, 17));
     let Desired {
         files,
         normal,
@@ -239,19 +239,6 @@ pub fn messages(n: u64) -> String {
     }
 }
 
-/// True when `version` (`3.10.8`, `4.0.1-beta.2`) is at least `min`.
-pub fn version_at_least(version: &str, min: (u32, u32, u32)) -> bool {
-    let mut parts = version
-        .split(|c: char| !c.is_ascii_digit())
-        .map(|p| p.parse::<u32>().unwrap_or(0));
-    let v = (
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-    );
-    v >= min
-}
-
 #[cfg(test)]
 pub(crate) mod fixtures {
     use super::*;
@@ -297,17 +284,4 @@ exchanges: [{name: x, type: topic}]
 queues: [{name: q}]
 bindings: [{source: x, destination: q, routing_key: 'a.*'}]
 ";
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert!(!version_at_least("3.10.8", (3, 11, 17)));
-        assert!(version_at_least("3.11.17", (3, 11, 17)));
-        assert!(version_at_least("3.13.0", (3, 11, 17)));
-        assert!(version_at_least("4.0.1-rc.1", (3, 11, 17)));
-    }
 }

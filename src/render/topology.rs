@@ -4,13 +4,18 @@
 //! Whether it goes to stdout or to a file is the command's business.
 
 use super::{Format, print_stdout};
-use crate::model::Topology;
+use crate::model::{BrokerVersion, Topology};
 use crate::normalize::normalize;
 
 /// The export of `topology`, read from the broker at `url` running
 /// RabbitMQ `version`: JSON, or YAML under a header naming its origin and
 /// the schema (editors then check the file).
-pub fn render_export(topology: &Topology, url: &str, version: &str, format: Format) -> String {
+pub fn render_export(
+    topology: &Topology,
+    url: &str,
+    version: &BrokerVersion,
+    format: Format,
+) -> String {
     match format {
         Format::Json => render_topology_json(topology),
         Format::Text | Format::Markdown => {
