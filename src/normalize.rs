@@ -9,10 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Queue, Topology};
+use crate::model::{Queue, QueueType, Topology, effective_type_name, implied_type_name};
 
 /// Key of the queue type argument.
-pub const QUEUE_TYPE: &str = "x-queue-type";
+pub use crate::model::QUEUE_TYPE_ARGUMENT as QUEUE_TYPE;
 
 /// The canonical form of `topology`. Idempotent.
 pub fn normalize(topology: &Topology) -> Topology {
@@ -43,26 +43,19 @@ pub fn normalize_owned(mut t: Topology) -> Topology {
     t
 }
 
-/// The type a queue has on the broker: its `x-queue-type` argument, else
-/// the vhost's default queue type for durable, non-auto-delete queues (the
-/// broker declares a non-durable or auto-delete queue as classic, whatever
-/// the vhost's default), else classic. A queue's type is written as no
-/// argument only where no argument means that type, which is how the broker
-/// reports a classic queue; elsewhere it is explicit, so normalising twice
-/// changes nothing and `x-queue-type: classic` survives in a vhost whose
-/// default type is quorum.
+/// Writes a queue's type the way the broker reports it, by the model's
+/// effective-type rule ([`effective_type_name`]): as no argument only where
+/// no argument means that type, which is how the broker reports a classic
+/// queue; elsewhere explicit, so normalising twice changes nothing and
+/// `x-queue-type: classic` survives in a vhost whose default type is quorum.
 fn resolve_queue_type(queue: &mut Queue, vhost_default: Option<&str>) {
-    let explicit = queue
-        .arguments
-        .get(QUEUE_TYPE)
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
-    let implicit = match vhost_default {
-        Some(default) if queue.durable && !queue.auto_delete => default,
-        _ => "classic",
-    };
-    let resolved = explicit.unwrap_or_else(|| implicit.to_string());
-    if resolved == "classic" && implicit == "classic" {
+    let implicit = implied_type_name(queue, vhost_default);
+    // A non-string argument is read as absent here, for validation to report.
+    let resolved = effective_type_name(queue, vhost_default)
+        .map_or(implicit, |(name, _)| name)
+        .to_string();
+    let classic = QueueType::Classic.as_str();
+    if resolved == classic && implicit == classic {
         // A non-string value is left in place for validation to report.
         if queue
             .arguments
@@ -80,11 +73,7 @@ fn resolve_queue_type(queue: &mut Queue, vhost_default: Option<&str>) {
 
 /// The type of a normalised queue: `classic`, `quorum`, `stream`, ….
 pub fn queue_type(queue: &Queue) -> &str {
-    queue
-        .arguments
-        .get(QUEUE_TYPE)
-        .and_then(|v| v.as_str())
-        .unwrap_or("classic")
+    effective_type_name(queue, None).map_or(QueueType::Classic.as_str(), |(name, _)| name)
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Allow, Plan};
 use crate::diff::{Action, Change, Object};
-use crate::model::{Binding, Exchange, Kind, ObjectId, Policy, Queue, Topology, Vhost};
-use crate::normalize::{normalize, queue_type};
+use crate::model::{Binding, Exchange, Kind, ObjectId, Policy, Queue, QueueType, Vhost};
 
 /// Execution order: replaced objects are dropped first; then creates and
 /// updates by phase (vhosts, policies, exchanges, queues, bindings), so
@@ -217,7 +216,7 @@ fn drop_operation(change: &Change, allow: Allow) -> Option<Operation> {
             vhost: q.vhost.clone(),
             name: q.name.clone(),
             // Without --allow-data-loss a queue is only deleted if empty.
-            if_empty: !allow.data_loss && queue_type(&normalize_queue(q)) == "classic",
+            if_empty: !allow.data_loss && QueueType::of_normal(q) == Some(QueueType::Classic),
         },
         Object::Exchange(e) => Operation::DeleteExchange {
             vhost: e.vhost.clone(),
@@ -235,17 +234,10 @@ fn drop_operation(change: &Change, allow: Allow) -> Option<Operation> {
     })
 }
 
-pub(super) fn normalize_queue(queue: &Queue) -> Queue {
-    let t = Topology {
-        queues: vec![queue.clone()],
-        ..Topology::default()
-    };
-    normalize(&t).queues.remove(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Topology;
     use crate::plan::fixtures::{FULL, broker, labels, topology};
     use crate::plan::plan_changes;
 

@@ -3,11 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::order::normalize_queue;
 use super::{Plan, messages};
 use crate::diff::{Action, Change, Object};
-use crate::model::ObjectId;
-use crate::normalize::queue_type;
+use crate::model::{ObjectId, QueueType};
 
 impl Plan {
     /// `Ok` when the flags allow every change, else every change they do not.
@@ -132,7 +130,7 @@ fn refusal_reason(change: &Change, flag: Flag) -> String {
 
 /// True when `change` is about a live quorum queue.
 pub(super) fn is_quorum_queue(change: &Change) -> bool {
-    matches!(&change.before, Some(Object::Queue(q)) if queue_type(&normalize_queue(q)) == "quorum")
+    matches!(&change.before, Some(Object::Queue(q)) if QueueType::of_normal(q) == Some(QueueType::Quorum))
 }
 
 impl Change {
