@@ -20,7 +20,8 @@ use tokio::task::JoinSet;
 
 use crate::broker::{Client, DeleteQueue, Error as BrokerError};
 use crate::diff::{Action, Change};
-use crate::model::{BrokerVersion, ObjectId, Topology};
+use crate::model::{BrokerVersion, ObjectId};
+use crate::normalize::Normal;
 use crate::plan::{Operation, Plan, PlanInputs, Schedule, Step, plan_changes};
 
 /// An apply that did not end as planned, after its report was shown.
@@ -73,7 +74,7 @@ fn difference_lines(remaining: &[Change]) -> String {
 pub async fn verify(
     client: &Client,
     plan: &Plan,
-    expected: &Topology,
+    expected: &Normal,
 ) -> Result<Vec<Change>, BrokerError> {
     let after = client.inspect(&plan.vhosts).await?;
     let deleted: BTreeSet<&ObjectId> = plan

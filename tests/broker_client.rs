@@ -23,7 +23,7 @@ fn topology(value: Value) -> Topology {
 /// A topology as sorted YAML, in normal form: the broker reports every
 /// queue's type, which a file may leave out for classic queues.
 fn yaml(t: Topology) -> String {
-    let mut t = warren::normalize::normalize(&t);
+    let mut t = warren::normalize::normalize(&t).into_topology();
     fn sort<T: serde::Serialize>(v: &mut [T]) {
         v.sort_by_key(model::canonical_json);
     }

@@ -9,7 +9,7 @@ use super::{Failure, Outcome, Status, load_files};
 use crate::broker::Client;
 use crate::cli::GlobalArgs;
 use crate::execute::{ApplyFailed, Report, execute, verify};
-use crate::model::Topology;
+use crate::normalize::{Normal, normalize};
 use crate::plan::{
     Allow, ApplyRefusal, Plan, SavedPlanRefusal, check_files, check_live, read_saved, schedule,
     simulate,
@@ -123,7 +123,7 @@ fn unstarted(plan: &Plan, allow: Allow) -> Report {
 
 /// Reads a plan saved by `plan --out` and checks it still applies: same
 /// broker, same files, and a live state unchanged since it was made.
-async fn saved_plan(client: &Client, path: &Path) -> Result<(Plan, Topology), Failure> {
+async fn saved_plan(client: &Client, path: &Path) -> Result<(Plan, Normal), Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| SavedPlanRefusal::Unreadable {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -131,14 +131,15 @@ async fn saved_plan(client: &Client, path: &Path) -> Result<(Plan, Topology), Fa
     let mut plan = read_saved(path, &text, client.display_url())?;
     check_saved_files(&plan, path)?;
     let live = client.inspect(&plan.vhosts).await?;
-    check_live(&plan, path, &live.topology, &live.binding_keys)?;
+    let topology = normalize(live.topology);
+    check_live(&plan, path, &topology, &live.binding_keys)?;
     // Counts move all the time and are not part of the fingerprint.
     let dropped = plan.queues_dropped();
     if !dropped.is_empty() {
         let counts = client.queue_message_counts(&dropped).await?;
         plan.set_message_counts(&counts);
     }
-    Ok((plan, live.topology))
+    Ok((plan, topology))
 }
 
 /// A saved plan is for the files it was made from: when they are here and

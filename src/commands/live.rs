@@ -11,9 +11,8 @@ use super::{Failure, load_files, report_load};
 use crate::broker::{Client, Connection, Error as BrokerError, Live};
 use crate::cli::GlobalArgs;
 use crate::load::Loaded;
-use crate::model::Topology;
-use crate::normalize::normalize_owned;
-use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, plan_against_normal};
+use crate::normalize::{Normal, normalize};
+use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, plan_changes};
 use crate::render::notices;
 
 /// Runs `future` on a fresh multi-threaded runtime.
@@ -87,7 +86,7 @@ pub async fn load_and_plan(
     client: &Client,
     paths: &[PathBuf],
     prune: bool,
-) -> Result<(Plan, Topology), Failure> {
+) -> Result<(Plan, Normal), Failure> {
     let sources = crate::load::read(paths);
     let guess = sources.declared_vhosts();
     let early_read = guess.clone().map(|vhosts| {
@@ -153,15 +152,15 @@ async fn plan_from_live(
     live: Live,
     files: Vec<String>,
     prune: bool,
-) -> Result<(Plan, Topology), Failure> {
+) -> Result<(Plan, Normal), Failure> {
     let Live {
         topology,
         binding_keys,
         version,
         message_counts,
     } = live;
-    let topology = normalize_owned(topology);
-    let mut plan = plan_against_normal(
+    let topology = normalize(topology);
+    let mut plan = plan_changes(
         desired,
         &topology,
         PlanInputs {

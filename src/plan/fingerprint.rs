@@ -6,22 +6,16 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::model::{ObjectId, Topology};
-use crate::normalize::normalize;
+use crate::model::ObjectId;
+use crate::normalize::AsNormal;
 
-/// A short digest of a topology's normal form (and binding keys).
-pub fn fingerprint(topology: &Topology, binding_keys: &BTreeMap<ObjectId, String>) -> String {
-    fingerprint_of_normal(&normalize(topology), binding_keys)
-}
-
-/// [`fingerprint`] of a topology already in normal form. The JSON is
-/// streamed into the hash: the objects' fields serialise in a fixed order
-/// and their maps are sorted, so the same topology always hashes the same.
-/// Route assertions are checks of the files, not state, and are left out.
-pub(super) fn fingerprint_of_normal(
-    normal: &Topology,
-    binding_keys: &BTreeMap<ObjectId, String>,
-) -> String {
+/// A short digest of a topology's normal form (and binding keys). The JSON
+/// is streamed into the hash: the objects' fields serialise in a fixed
+/// order and their maps are sorted, so the same topology always hashes the
+/// same. Route assertions are checks of the files, not state, and are left
+/// out.
+pub fn fingerprint(topology: &impl AsNormal, binding_keys: &BTreeMap<ObjectId, String>) -> String {
+    let normal = topology.as_normal();
     struct Hashing(Sha256);
     impl std::io::Write for Hashing {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {

@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diff::{Action, Change, DiffOptions, desired_against, diff_normal};
+use crate::diff::{Action, Change, DiffOptions, desired_against, diff};
 use crate::model::{BrokerVersion, ObjectId, Topology};
-use crate::normalize::normalize;
+use crate::normalize::{AsNormal, Normal, normalize};
 
 mod fingerprint;
 mod order;
@@ -26,7 +26,6 @@ mod saved;
 mod simulate;
 
 pub use fingerprint::fingerprint;
-use fingerprint::fingerprint_of_normal;
 pub use order::{Operation, Schedule, Step, order_changes, phases, schedule};
 use safety::is_quorum_queue;
 pub use safety::{Allow, ApplyRefusal, Flag, Refusal};
@@ -115,25 +114,23 @@ pub struct PlanInputs {
     pub binding_keys: BTreeMap<ObjectId, String>,
 }
 
-/// Computes the plan that turns `live` into `desired`.
-pub fn plan_changes(desired: &Topology, live: &Topology, inputs: PlanInputs) -> Plan {
-    plan_against_normal(Desired::new(desired), &normalize(live), inputs)
-}
-
 /// The desired side of a plan, computed before the live side is known
 /// (while the broker is read): the files' topology, its normal form and
 /// its fingerprint.
 #[derive(Debug, Clone)]
 pub struct Desired<'a> {
     files: &'a Topology,
-    normal: Topology,
+    normal: Normal,
     fingerprint: String,
 }
 
 impl<'a> Desired<'a> {
     pub fn new(files: &'a Topology) -> Desired<'a> {
-        let normal = normalize(files);
-        let fingerprint = fingerprint_of_normal(&normal, &BTreeMap::new());
+        Desired::of_normal(files, normalize(files))
+    }
+
+    fn of_normal(files: &'a Topology, normal: Normal) -> Desired<'a> {
+        let fingerprint = fingerprint(&normal, &BTreeMap::new());
         Desired {
             files,
             normal,
@@ -142,9 +139,30 @@ impl<'a> Desired<'a> {
     }
 }
 
-/// [`plan_changes`] from a prepared desired side and a live topology
-/// already in normal form.
-pub fn plan_against_normal(desired: Desired<'_>, live: &Topology, inputs: PlanInputs) -> Plan {
+impl<'a> From<&'a Topology> for Desired<'a> {
+    fn from(files: &'a Topology) -> Desired<'a> {
+        Desired::new(files)
+    }
+}
+
+/// A topology already in normal form (a simulated one) as the desired side.
+impl<'a> From<&'a Normal> for Desired<'a> {
+    fn from(normal: &'a Normal) -> Desired<'a> {
+        Desired::of_normal(normal, normal.clone())
+    }
+}
+
+/// Computes the plan that turns `live` into `desired`. `desired` is the
+/// files' topology, or its side prepared with [`Desired::new`] while the
+/// broker was read; `live` is normalised unless it is [`Normal`] already.
+pub fn plan_changes<'a>(
+    desired: impl Into<Desired<'a>>,
+    live: &impl AsNormal,
+    inputs: PlanInputs,
+) -> Plan {
+    let desired = desired.into();
+    let live = live.as_normal();
+    let live: &Normal = &live;
     let default_queue_type_mutable = inputs
         .broker
         .as_ref()
@@ -160,9 +178,9 @@ pub fn plan_against_normal(desired: Desired<'_>, live: &Topology, inputs: PlanIn
         let live_fingerprint = inputs
             .broker
             .is_some()
-            .then(|| scope.spawn(|| fingerprint_of_normal(live, &inputs.binding_keys)));
+            .then(|| scope.spawn(|| fingerprint(live, &inputs.binding_keys)));
         let compared = desired_against(files, normal, live);
-        let changes = diff_normal(
+        let changes = diff(
             &compared,
             live,
             &inputs.binding_keys,

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{FORMAT_VERSION, Plan, fingerprint};
-use crate::model::{ObjectId, Topology};
+use crate::model::ObjectId;
+use crate::normalize::AsNormal;
 
 /// Why a saved plan is not applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,7 +81,11 @@ pub fn read_saved(path: &Path, text: &str, url: &str) -> Result<Plan, SavedPlanR
 
 /// A saved plan is for the files it was made from: `files` is their
 /// topology as it reads now.
-pub fn check_files(plan: &Plan, path: &Path, files: &Topology) -> Result<(), SavedPlanRefusal> {
+pub fn check_files(
+    plan: &Plan,
+    path: &Path,
+    files: &impl AsNormal,
+) -> Result<(), SavedPlanRefusal> {
     if fingerprint(files, &BTreeMap::new()) != plan.desired_fingerprint {
         return Err(SavedPlanRefusal::OtherFiles {
             path: path.to_path_buf(),
@@ -95,7 +100,7 @@ pub fn check_files(plan: &Plan, path: &Path, files: &Topology) -> Result<(), Sav
 pub fn check_live(
     plan: &Plan,
     path: &Path,
-    live: &Topology,
+    live: &impl AsNormal,
     binding_keys: &BTreeMap<ObjectId, String>,
 ) -> Result<(), SavedPlanRefusal> {
     if plan.live_fingerprint.as_deref() != Some(&fingerprint(live, binding_keys)) {
@@ -109,6 +114,7 @@ pub fn check_live(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Topology;
     use crate::plan::fixtures::{FULL, broker, topology};
     use crate::plan::plan_changes;
 

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use super::{Allow, Operation, Plan, phases};
 use crate::diff::Object;
 use crate::model::{Binding, ObjectId, Topology};
-use crate::normalize::normalize;
+use crate::normalize::{AsNormal, Normal, normalize};
 
 /// The live topology after the plan's changes, computed without a broker:
 /// what `apply` should leave behind. Used to test the planner.
-pub fn simulate(live: &Topology, plan: &Plan) -> Topology {
+pub fn simulate(live: &impl AsNormal, plan: &Plan) -> Normal {
     let mut objects: BTreeMap<ObjectId, Object> = BTreeMap::new();
-    let t = normalize(live);
+    let t = live.as_normal().into_owned().into_topology();
     for v in t.vhosts {
         objects.insert(v.id(), Object::Vhost(v));
     }
@@ -98,5 +98,5 @@ pub fn simulate(live: &Topology, plan: &Plan) -> Topology {
             Object::Binding(b) => out.bindings.push(b),
         }
     }
-    normalize(&out)
+    normalize(out)
 }

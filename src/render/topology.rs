@@ -37,7 +37,7 @@ pub fn show_export(text: &str) {
 /// Normalising writes x-queue-type wherever its absence would mean another
 /// type, so the file reads back as the same queues.
 fn exported(topology: &Topology) -> Topology {
-    let mut t = normalize(topology);
+    let mut t = normalize(topology).into_topology();
     t.routes.clear();
     t
 }
