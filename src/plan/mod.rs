@@ -26,7 +26,7 @@ mod saved;
 mod simulate;
 
 pub use fingerprint::fingerprint;
-pub use order::{Operation, Schedule, Step, order_changes, phases, schedule};
+pub use order::{Operation, Phase, Schedule, Step, order_changes, phases, schedule};
 use safety::is_quorum_queue;
 pub use safety::{Allow, ApplyRefusal, Flag, Refusal};
 pub use saved::{SavedPlanRefusal, check_files, check_live, read_saved};
