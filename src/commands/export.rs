@@ -1,4 +1,5 @@
-//! `warren export`: the live topology of vhosts as a topology file.
+//! `warren export`: the live topology of vhosts as a topology file, on
+//! stdout or written to `--out`. The file's form is `render`'s.
 
 use std::path::Path;
 

@@ -1,5 +1,6 @@
 //! The version of RabbitMQ a broker runs, and the one rule for comparing
 //! it: what warren sends, and what it plans as changeable, depends on it.
+//! Nothing else compares versions; it never asks a broker for one.
 
 use std::fmt;
 

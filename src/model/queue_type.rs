@@ -1,5 +1,6 @@
 //! Queue types, and the one rule for the type a queue gets on the broker
 //! (which the normaliser writes out and the validation rules check).
+//! Nothing else decides a queue's type. Pure: no I/O.
 
 use std::fmt;
 
