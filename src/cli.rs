@@ -1,11 +1,13 @@
 //! The command line: clap definitions, environment variables and flag
-//! conflicts. Nothing here does any work; `app` takes the parsed values.
+//! conflicts. Nothing here does any work; `commands` takes the parsed values.
 
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::broker::ConnectionOptions;
 
 /// RabbitMQ topology as code: plan, apply, drift and diff for exchanges,
 /// queues, bindings and policies.
@@ -99,11 +101,36 @@ pub struct ConnectionArgs {
     pub timeout: u64,
 }
 
+impl ConnectionArgs {
+    /// The options as the broker client takes them.
+    pub fn options(&self) -> ConnectionOptions {
+        ConnectionOptions {
+            url: self.url.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            password_file: self.password_file.clone(),
+            ca_cert: self.ca_cert.clone(),
+            insecure: self.insecure,
+            timeout: self.timeout,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
     Markdown,
+}
+
+impl From<Format> for crate::render::Format {
+    fn from(format: Format) -> crate::render::Format {
+        match format {
+            Format::Text => crate::render::Format::Text,
+            Format::Json => crate::render::Format::Json,
+            Format::Markdown => crate::render::Format::Markdown,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::{Binding, Exchange, ObjectId, Policy, Queue, Topology, Vhost};
-use crate::normalize::{normalize, normalize_owned};
+use crate::normalize::{Normal, normalize};
 
 /// What a change does to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -190,26 +190,12 @@ pub fn policy_key_for_queue_argument(argument: &str) -> Option<&'static str> {
         .map(|(_, p)| *p)
 }
 
-/// The changes that turn `live` into `desired`, unordered but
-/// deterministic (sorted by identity). `binding_keys` maps live bindings
-/// to the `properties_key` the broker reported for them.
-pub fn diff(
-    desired: &Topology,
-    live: &Topology,
-    binding_keys: &BTreeMap<ObjectId, String>,
-    options: DiffOptions,
-) -> Vec<Change> {
-    let live = normalize(live);
-    let desired = desired_against(desired, normalize(desired), &live);
-    diff_normal(&desired, &live, binding_keys, options)
-}
-
-/// The desired side of a comparison with `live` (in normal form): the
-/// files' topology in normal form, with the vhost fields the files leave
-/// unset taken from the broker. `normal` is `normalize(files)`, reused
-/// when no default queue type is taken over (which could change the type
-/// a queue resolves to); else the files are normalised again, filled.
-pub fn desired_against(files: &Topology, mut normal: Topology, live: &Topology) -> Topology {
+/// The desired side of a comparison with `live`: the files' topology in
+/// normal form, with the vhost fields the files leave unset taken from the
+/// broker. `normal` is `normalize(files)`, reused when no default queue
+/// type is taken over (which could change the type a queue resolves to);
+/// else the files are normalised again, filled.
+pub fn desired_against(files: &Topology, mut normal: Normal, live: &Normal) -> Normal {
     let live_vhosts: BTreeMap<&str, &Vhost> =
         live.vhosts.iter().map(|v| (v.name.as_str(), v)).collect();
     let takes_a_queue_type = files.vhosts.iter().any(|v| {
@@ -225,11 +211,11 @@ pub fn desired_against(files: &Topology, mut normal: Topology, live: &Topology) 
                 fill_unmanaged_vhost_fields(vhost, current);
             }
         }
-        return normalize_owned(filled);
+        return normalize(filled);
     }
     // No queue type is taken over, so only descriptions and tags (already
     // normal on the live side) are filled in.
-    for vhost in &mut normal.vhosts {
+    for vhost in normal.vhosts_mut() {
         if let Some(current) = live_vhosts.get(vhost.name.as_str()) {
             let default_queue_type = vhost.default_queue_type.take();
             fill_unmanaged_vhost_fields(vhost, current);
@@ -239,11 +225,13 @@ pub fn desired_against(files: &Topology, mut normal: Topology, live: &Topology) 
     normal
 }
 
-/// [`diff`] of two topologies in normal form, the desired one from
-/// [`desired_against`] the live one.
-pub fn diff_normal(
-    desired: &Topology,
-    live: &Topology,
+/// The changes that turn `live` into `desired`, unordered but
+/// deterministic (sorted by identity). `desired` is the files' side from
+/// [`desired_against`] `live`. `binding_keys` maps live bindings to the
+/// `properties_key` the broker reported for them.
+pub fn diff(
+    desired: &Normal,
+    live: &Normal,
     binding_keys: &BTreeMap<ObjectId, String>,
     options: DiffOptions,
 ) -> Vec<Change> {
@@ -637,6 +625,18 @@ mod tests {
 
     fn topology(yaml: &str) -> Topology {
         serde_yaml::from_str(yaml).unwrap()
+    }
+
+    /// [`diff`] of two topologies as they are read, each normalised.
+    fn diff(
+        desired: &Topology,
+        live: &Topology,
+        binding_keys: &BTreeMap<ObjectId, String>,
+        options: DiffOptions,
+    ) -> Vec<Change> {
+        let live = normalize(live);
+        let desired = desired_against(desired, normalize(desired), &live);
+        super::diff(&desired, &live, binding_keys, options)
     }
 
     fn summary(changes: &[Change]) -> Vec<String> {

@@ -2,15 +2,16 @@
 //!
 //! Data flows one way: files are loaded into a desired [`model::Topology`],
 //! the broker is inspected into a live one, both are normalised and diffed
-//! into a plan, and the plan is rendered or applied. The pure core (model,
-//! normalise, diff, plan, route, render) does no I/O; `load`, `broker` and
-//! `apply` touch the world; `cli` and `app` wire it together.
+//! into a plan, and the plan is rendered or executed. The pure core (model,
+//! normalize, diff, plan, route, render's formatting) does no I/O; `load`,
+//! `broker` and `execute` touch the world; `cli` owns the command line and
+//! `commands` wires the stages together, one handler per command.
 
-pub mod app;
-pub mod apply;
 pub mod broker;
 pub mod cli;
+pub mod commands;
 pub mod diff;
+pub mod execute;
 pub mod load;
 pub mod model;
 pub mod normalize;

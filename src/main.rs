@@ -16,5 +16,5 @@ fn main() -> ExitCode {
             };
         }
     };
-    warren::app::run(cli)
+    warren::commands::run(cli)
 }

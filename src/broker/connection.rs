@@ -1,6 +1,7 @@
-//! How to reach the management API: `cli::ConnectionArgs` resolved into a
+//! How to reach the management API: [`ConnectionOptions`] (what the user
+//! gave, however it came: flags, environment) resolved into a
 //! [`Connection`] (base URL without credentials, user, password, TLS
-//! settings, timeout).
+//! settings, timeout). It knows nothing of the command line.
 //!
 //! Precedence for the user: `--username`/`WARREN_USERNAME`, then the URL's
 //! userinfo, then `guest`. For the password: `--password-file`, then
@@ -10,14 +11,45 @@
 //! opens no connection.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 use reqwest::Url;
 
 use super::error::{Error, scrub};
-use crate::cli::ConnectionArgs;
+
+/// The connection options as given, before they are resolved: the
+/// command line fills them, and so can a test.
+#[derive(Clone)]
+pub struct ConnectionOptions {
+    /// The management API base URL, perhaps with credentials in it.
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Read the password from this file's first line; wins over `password`.
+    pub password_file: Option<PathBuf>,
+    /// A PEM CA certificate to trust for https URLs.
+    pub ca_cert: Option<PathBuf>,
+    /// Do not verify TLS certificates.
+    pub insecure: bool,
+    /// Seconds to wait for each request; 0 for no limit.
+    pub timeout: u64,
+}
+
+impl fmt::Debug for ConnectionOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptions")
+            .field("url", &redact_unparsed(&self.url))
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "****"))
+            .field("password_file", &self.password_file)
+            .field("ca_cert", &self.ca_cert)
+            .field("insecure", &self.insecure)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
 
 /// A resolved connection to the management API. Its `Debug` never shows the
 /// password, and [`Connection::display_url`] never holds credentials.
@@ -42,9 +74,9 @@ pub(crate) struct CaCert {
 }
 
 impl Connection {
-    /// Resolves the command line's connection options. Reads the password
-    /// file and the CA certificate; opens no connection.
-    pub fn from_args(args: &ConnectionArgs) -> Result<Connection, Error> {
+    /// Resolves the connection options. Reads the password file and the CA
+    /// certificate; opens no connection.
+    pub fn from_options(args: &ConnectionOptions) -> Result<Connection, Error> {
         let parsed = parse_url(&args.url)?;
         let mut warnings = Vec::new();
 
@@ -102,7 +134,7 @@ impl Connection {
     /// A connection to `url` as `username`/`password`, default TLS settings
     /// and a 30 s timeout.
     pub fn new(url: &str, username: &str, password: &str) -> Result<Connection, Error> {
-        Connection::from_args(&ConnectionArgs {
+        Connection::from_options(&ConnectionOptions {
             url: url.to_string(),
             username: Some(username.to_string()),
             password: Some(password.to_string()),
@@ -284,8 +316,8 @@ fn loose_permissions(_path: &Path) -> Option<u32> {
 mod tests {
     use super::*;
 
-    fn args(url: &str) -> ConnectionArgs {
-        ConnectionArgs {
+    fn args(url: &str) -> ConnectionOptions {
+        ConnectionOptions {
             url: url.to_string(),
             username: None,
             password: None,
@@ -311,14 +343,14 @@ mod tests {
         let mut a = args("http://localhost:15672");
         a.password = Some("from-env".into());
         a.password_file = Some(file);
-        let c = Connection::from_args(&a).unwrap();
+        let c = Connection::from_options(&a).unwrap();
         assert_eq!(c.password(), "from-file");
         assert!(c.warnings().is_empty(), "{:?}", c.warnings());
     }
 
     #[test]
     fn defaults_are_guest_on_localhost() {
-        let c = Connection::from_args(&args("http://localhost:15672")).unwrap();
+        let c = Connection::from_options(&args("http://localhost:15672")).unwrap();
         assert_eq!(c.display_url(), "http://localhost:15672");
         assert_eq!((c.username(), c.password()), ("guest", "guest"));
         assert_eq!(c.timeout(), Some(Duration::from_secs(30)));
@@ -327,7 +359,7 @@ mod tests {
 
     #[test]
     fn loopback_hosts_are_told_from_others() {
-        let loopback = |url: &str| Connection::from_args(&args(url)).unwrap().is_loopback();
+        let loopback = |url: &str| Connection::from_options(&args(url)).unwrap().is_loopback();
         assert!(loopback("http://localhost:15672"));
         assert!(loopback("http://LOCALHOST:15672/api"));
         assert!(loopback("https://127.0.0.1:15671"));
@@ -337,12 +369,12 @@ mod tests {
         assert!(!loopback("http://10.0.0.7:15672"));
         assert!(!loopback("http://localhost.example:15672"));
         assert!(
-            !Connection::from_args(&args("http://x:1"))
+            !Connection::from_options(&args("http://x:1"))
                 .unwrap()
                 .is_https()
         );
         assert!(
-            Connection::from_args(&args("https://x:1"))
+            Connection::from_options(&args("https://x:1"))
                 .unwrap()
                 .is_https()
         );
@@ -350,7 +382,7 @@ mod tests {
 
     #[test]
     fn url_credentials_are_taken_and_stripped() {
-        let c = Connection::from_args(&args(
+        let c = Connection::from_options(&args(
             "https://ad%40min:s%3Acret%2F@rabbit.example:15671/mgmt/",
         ))
         .unwrap();
@@ -364,14 +396,14 @@ mod tests {
         let mut a = args("http://u:p@h:15672");
         a.username = Some("flag-user".into());
         a.password = Some("flag-pw".into());
-        let c = Connection::from_args(&a).unwrap();
+        let c = Connection::from_options(&a).unwrap();
         assert_eq!((c.username(), c.password()), ("flag-user", "flag-pw"));
         assert_eq!(c.display_url(), "http://h:15672");
     }
 
     #[test]
     fn a_trailing_api_is_dropped() {
-        let c = Connection::from_args(&args("http://h:15672/api/")).unwrap();
+        let c = Connection::from_options(&args("http://h:15672/api/")).unwrap();
         assert_eq!(c.display_url(), "http://h:15672");
     }
 
@@ -383,7 +415,7 @@ mod tests {
             "u:hunter2@h:15672",
             "http://u:hunter2@h/?x=1",
         ] {
-            let err = Connection::from_args(&args(raw)).unwrap_err();
+            let err = Connection::from_options(&args(raw)).unwrap_err();
             assert!(matches!(err, Error::InvalidUrl { .. }), "{raw}: {err}");
             assert!(!err.to_string().contains("hunter2"), "{err}");
         }
@@ -401,7 +433,7 @@ mod tests {
         }
         let mut a = args("http://h:15672");
         a.password_file = Some(path.clone());
-        let c = Connection::from_args(&a).unwrap();
+        let c = Connection::from_options(&a).unwrap();
         assert_eq!(c.password(), "s3cret");
         #[cfg(unix)]
         {
@@ -409,7 +441,7 @@ mod tests {
             assert!(c.warnings()[0].contains("chmod 600"));
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-            let c = Connection::from_args(&a).unwrap();
+            let c = Connection::from_options(&a).unwrap();
             assert!(c.warnings().is_empty(), "{:?}", c.warnings());
         }
     }
@@ -420,14 +452,14 @@ mod tests {
         let mut a = args("http://h:15672");
         a.password_file = Some(dir.path().join("absent"));
         assert!(matches!(
-            Connection::from_args(&a),
+            Connection::from_options(&a),
             Err(Error::PasswordFile { .. })
         ));
         let empty = dir.path().join("empty");
         std::fs::write(&empty, "\n").unwrap();
         a.password_file = Some(empty);
         assert!(matches!(
-            Connection::from_args(&a),
+            Connection::from_options(&a),
             Err(Error::PasswordFile { .. })
         ));
     }
@@ -436,6 +468,6 @@ mod tests {
     fn zero_timeout_means_no_limit() {
         let mut a = args("http://h:15672");
         a.timeout = 0;
-        assert_eq!(Connection::from_args(&a).unwrap().timeout(), None);
+        assert_eq!(Connection::from_options(&a).unwrap().timeout(), None);
     }
 }

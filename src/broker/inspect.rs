@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use super::client::{Client, Request, encode};
 use super::error::Error;
 use super::wire;
-use crate::model::{self, DestinationType, ObjectId, Topology};
+use crate::model::{self, BrokerVersion, DestinationType, ObjectId, Topology};
 
 /// What the broker reports about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub struct Live {
     /// key that deletes it (never compute one).
     pub binding_keys: BTreeMap<ObjectId, String>,
     /// The broker's version (`rabbitmq_version`).
-    pub version: String,
+    pub version: BrokerVersion,
     /// The live message count of every managed queue (`None` for a
     /// stream), when the read was asked to count them
     /// ([`Client::inspect_counting`]).
@@ -143,7 +143,7 @@ impl Client {
         let mut live = Live {
             topology: Topology::default(),
             binding_keys: BTreeMap::new(),
-            version: overview.rabbitmq_version,
+            version: overview.rabbitmq_version.into(),
             message_counts: counting.then(BTreeMap::new),
         };
         for vhost in chosen {

@@ -1,13 +1,14 @@
 //! The RabbitMQ management API client: connecting, reading the live
 //! topology of vhosts into the [`model`](crate::model), and the individual
-//! writes.
+//! writes. It takes its own [`ConnectionOptions`] and imports nothing of
+//! the command line.
 //!
 //! It knows nothing of plans: it reads and writes objects when asked. The
 //! management API's JSON ([`wire`]) never leaves this module; what comes
 //! out is the model, [`Live`], [`Overview`] and [`Error`]. It prints nothing
 //! but the `--verbose` request log, and never a password.
 //!
-//! - `connection`: command-line options to a [`Connection`].
+//! - `connection`: [`ConnectionOptions`] to a [`Connection`].
 //! - `client`: HTTP, retries, the mapping of failures to [`Error`].
 //! - `inspect`: reading. `write`: writing.
 
@@ -19,7 +20,7 @@ mod wire;
 mod write;
 
 pub use client::Client;
-pub use connection::Connection;
+pub use connection::{Connection, ConnectionOptions};
 pub use error::Error;
 pub use inspect::{Live, Overview};
 pub use write::DeleteQueue;

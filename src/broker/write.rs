@@ -13,7 +13,9 @@ use reqwest::Method;
 use super::client::{Client, Request, encode};
 use super::error::Error;
 use super::wire;
-use crate::model::{Arguments, Binding, DestinationType, Exchange, Policy, Queue, Vhost};
+use crate::model::{
+    Arguments, Binding, BrokerVersion, DestinationType, Exchange, Policy, Queue, Vhost,
+};
 
 /// How a queue is deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +34,14 @@ impl Client {
     /// and `default_queue_type`; a broker before 3.11.17 ignores a change of
     /// it on an existing vhost. `broker_version` picks how tags are sent: a
     /// list from 3.10 on (verified on 3.10.8; keeps a tag holding a comma),
-    /// the older comma-separated string before.
-    pub async fn put_vhost(&self, vhost: &Vhost, broker_version: &str) -> Result<(), Error> {
-        let tags = if version_at_least(broker_version, (3, 10)) {
+    /// the older comma-separated string before, and for a version that
+    /// cannot be read (see [`BrokerVersion`]).
+    pub async fn put_vhost(
+        &self,
+        vhost: &Vhost,
+        broker_version: impl Into<BrokerVersion>,
+    ) -> Result<(), Error> {
+        let tags = if broker_version.into().at_least(3, 10, 0) {
             wire::Tags::List(&vhost.tags)
         } else {
             wire::Tags::Text(vhost.tags.join(","))
@@ -298,28 +305,9 @@ fn binding_label(binding: &Binding) -> String {
     label
 }
 
-/// Compares a `major.minor[.patch…]` version with `(major, minor)`; an
-/// unreadable version counts as recent.
-fn version_at_least(version: &str, (major, minor): (u64, u64)) -> bool {
-    let mut parts = version.split(['.', '-', '+']).map(|p| p.parse::<u64>());
-    match (parts.next(), parts.next()) {
-        (Some(Ok(a)), Some(Ok(b))) => (a, b) >= (major, minor),
-        (Some(Ok(a)), _) => a >= major,
-        _ => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert!(version_at_least("3.10.8", (3, 10)));
-        assert!(version_at_least("4.0.1", (3, 10)));
-        assert!(!version_at_least("3.9.29", (3, 10)));
-        assert!(version_at_least("", (3, 10)));
-    }
 
     #[test]
     fn binding_paths_encode_every_name() {

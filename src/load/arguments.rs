@@ -1,6 +1,6 @@
 //! What RabbitMQ knows about arguments and policy keys, as data: the value
 //! each one takes and the queue types that accept it. The rules in
-//! `validate` read these tables; changing what warren accepts means
+//! `rules` read these tables; changing what warren accepts means
 //! changing a row here.
 //!
 //! Sources: `rabbit_amqqueue:declare_args/0` (value checks) and the
@@ -10,34 +10,7 @@
 
 use serde_json::Value;
 
-/// The three queue types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueueType {
-    Classic,
-    Quorum,
-    Stream,
-}
-
-impl QueueType {
-    pub const NAMES: &'static [&'static str] = &["classic", "quorum", "stream"];
-
-    pub fn parse(name: &str) -> Option<QueueType> {
-        match name {
-            "classic" => Some(QueueType::Classic),
-            "quorum" => Some(QueueType::Quorum),
-            "stream" => Some(QueueType::Stream),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QueueType::Classic => "classic",
-            QueueType::Quorum => "quorum",
-            QueueType::Stream => "stream",
-        }
-    }
-}
+pub use crate::model::QueueType;
 
 /// The value an argument or policy key takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! validating the result. Every error names the file and the object.
 //!
 //! Only this module and its `parse` step read files, each once; the rules
-//! in [`validate`] are pure functions of a parsed topology, and their
+//! in [`rules`] are pure functions of a parsed topology, and their
 //! findings are given a file, an object label and a position here, from
 //! the [`Origins`] (with the positions of every object and field) kept
 //! while reading and merging.
@@ -18,12 +18,12 @@ mod arguments;
 mod de;
 mod parse;
 mod suggest;
-pub mod validate;
+pub mod rules;
 mod yaml;
 
 pub use de::Seg;
 pub use suggest::{did_you_mean, edit_distance};
-use validate::{Finding, ObjectRef, Severity};
+use rules::{Finding, ObjectRef, Severity};
 pub use yaml::{MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, Position};
 
 /// The result of loading and validating files.
@@ -365,7 +365,7 @@ fn load_contents(
         origins: &origins,
         names: &names,
     };
-    for finding in validate::validate(&topology) {
+    for finding in rules::validate(&topology) {
         let severity = finding.severity;
         let diagnostic = placer.diagnostic(finding);
         match severity {
@@ -513,7 +513,7 @@ impl Placer<'_> {
         let file = self.names[origin.file].clone();
         let label = object
             .section
-            .label(origin.index, &validate::object_name(self.topology, object));
+            .label(origin.index, &rules::object_name(self.topology, object));
         let position = self.origins.field(origin, field).unwrap_or(origin.at);
         (file, label, position)
     }

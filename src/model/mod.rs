@@ -13,6 +13,12 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod broker_version;
+mod queue_type;
+
+pub use broker_version::BrokerVersion;
+pub use queue_type::{QUEUE_TYPE_ARGUMENT, QueueType, effective_type_name, implied_type_name};
+
 /// Argument and definition maps: JSON values, keys sorted.
 ///
 /// Values keep the types they were written with: an integer stays an

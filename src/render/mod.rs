@@ -1,18 +1,96 @@
-//! Plan rendering: text (for terminals and logs), JSON (a versioned
-//! document for scripts) and Markdown (for a pull-request comment).
+//! Output: one view per command's result, and the only place that writes
+//! to stdout and stderr (the broker's `--verbose` request log aside).
 //!
-//! Renderers only format what the plan says; they never recompute it.
-//! Each returns a `String` ending in a newline; printing is the caller's.
+//! The `render_*` functions only format: they take a result and return a
+//! `String` ending in a newline, never recompute it, and are tested as
+//! values. The views (`show_*`, and the progress of an apply) choose the
+//! format and write the text where it belongs; command handlers call them
+//! and print nothing themselves.
+//!
+//! - `text`, `markdown`, `json`: the plan, for `plan`, `drift`, `diff` and
+//!   `apply` ([`show_plan`]); `json` also holds the drift report.
+//! - `apply_report`: what an apply did; `progress`: its bar or lines.
+//! - `diagnostics`: the validate report, and a load's warnings and errors
+//!   for every command that reads files.
+//! - `routing`: where a message goes (`warren route`).
+//! - `topology`: the export file (`warren export`).
+//! - `notices`: one-line notes on stderr that are no command's main output
+//!   (connection warnings, files written, apply's question, the error).
 
+use std::io::Write;
+
+use serde_json::Value;
+
+use crate::diff::Object;
+use crate::model::Arguments;
+use crate::plan::Plan;
+
+mod apply_report;
+mod diagnostics;
 mod json;
 mod markdown;
+pub mod notices;
+mod progress;
+mod routing;
 mod text;
 mod topology;
 
+pub use apply_report::{describe_step, render_apply_json, render_apply_text, show_apply_report};
+pub use diagnostics::{
+    VALIDATE_FORMAT_VERSION, error_count_line, render_validate_json, show_load_failure,
+    show_load_warnings, show_validation,
+};
 pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;
+pub use progress::progress_view;
+pub use routing::{render_route_json, show_route};
 pub use text::{render_text, summary_line};
-pub use topology::{render_topology_json, render_topology_yaml};
+pub use topology::{render_export, render_topology_json, render_topology_yaml, show_export};
+
+/// The output format a command was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// The view of `plan`, `drift` and `diff`, and of the plan `apply` shows
+/// before it asks: the plan in `format`, on stdout. A drift in JSON is the
+/// drift report; text is coloured on a terminal only.
+pub fn show_plan(plan: &Plan, subject: Subject, format: Format) {
+    print_stdout(&match format {
+        Format::Text => render_text(plan, subject, stdout_is_colour()),
+        Format::Json if subject == Subject::Drift => render_drift_json(plan),
+        Format::Json => render_plan_json(plan),
+        Format::Markdown => render_markdown(plan, subject),
+    });
+}
+
+/// A document generated elsewhere (the schema, a completion script, the
+/// man page), as it is, on stdout.
+pub fn show_document(text: &str) {
+    print_stdout(text);
+}
+
+/// Writes `text` to stdout; a closed pipe (`warren plan | head`) is not an error.
+fn print_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Writes `text` to stderr, which nothing can stop a command for.
+fn print_stderr(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+}
+
+/// Colour on stdout: only on a terminal, and never with `NO_COLOR` set.
+fn stdout_is_colour() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
 
 /// What a rendered plan is about, which changes its wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,10 +102,6 @@ pub enum Subject {
     /// `warren diff`: two versions of the files, offline.
     Diff,
 }
-
-use crate::diff::Object;
-use crate::model::Arguments;
-use serde_json::Value;
 
 /// A value as it reads in a plan: strings bare, everything else as JSON.
 pub(crate) fn show_value(value: Option<&Value>) -> String {

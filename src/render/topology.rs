@@ -1,15 +1,43 @@
 //! The live topology as a topology file (`warren export`), in YAML or in
 //! JSON: objects sorted, defaults left out, so the file reads like one
 //! written by hand and plans as no changes against the broker it came from.
+//! Whether it goes to stdout or to a file is the command's business.
 
-use crate::model::Topology;
+use super::{Format, print_stdout};
+use crate::model::{BrokerVersion, Topology};
 use crate::normalize::normalize;
+
+/// The export of `topology`, read from the broker at `url` running
+/// RabbitMQ `version`: JSON, or YAML under a header naming its origin and
+/// the schema (editors then check the file).
+pub fn render_export(
+    topology: &Topology,
+    url: &str,
+    version: &BrokerVersion,
+    format: Format,
+) -> String {
+    match format {
+        Format::Json => render_topology_json(topology),
+        Format::Text | Format::Markdown => {
+            let header = [
+                "yaml-language-server: $schema=../schemas/topology.schema.json".to_string(),
+                format!("Exported by warren from {url} (RabbitMQ {version})."),
+            ];
+            render_topology_yaml(topology, &header)
+        }
+    }
+}
+
+/// The view of `warren export` without `--out`: the file on stdout.
+pub fn show_export(text: &str) {
+    print_stdout(text);
+}
 
 /// The topology as it is written to a file: normalised, without routes.
 /// Normalising writes x-queue-type wherever its absence would mean another
 /// type, so the file reads back as the same queues.
 fn exported(topology: &Topology) -> Topology {
-    let mut t = normalize(topology);
+    let mut t = normalize(topology).into_topology();
     t.routes.clear();
     t
 }

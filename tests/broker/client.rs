@@ -23,7 +23,7 @@ fn topology(value: Value) -> Topology {
 /// A topology as sorted YAML, in normal form: the broker reports every
 /// queue's type, which a file may leave out for classic queues.
 fn yaml(t: Topology) -> String {
-    let mut t = warren::normalize::normalize(&t);
+    let mut t = warren::normalize::normalize(&t).into_topology();
     fn sort<T: serde::Serialize>(v: &mut [T]) {
         v.sort_by_key(model::canonical_json);
     }
@@ -703,13 +703,13 @@ async fn a_password_in_the_url_is_used_and_never_shown() {
     args.username = None;
     args.password = None;
     args.url = url_with_userinfo(&b.username, &b.password);
-    let connection = Connection::from_args(&args).unwrap();
+    let connection = Connection::from_options(&args).unwrap();
     assert_eq!(connection.display_url(), b.url);
     let client = Client::new(&connection).unwrap();
     client.overview().await.unwrap();
 
     args.url = url_with_userinfo(&b.username, "Url-Secret-4242");
-    let connection = Connection::from_args(&args).unwrap();
+    let connection = Connection::from_options(&args).unwrap();
     assert!(!connection.display_url().contains("Url-Secret"));
     assert!(!format!("{connection:?}").contains("Url-Secret"));
     let client = Client::new(&connection).unwrap();
@@ -722,7 +722,7 @@ async fn a_password_in_the_url_is_used_and_never_shown() {
     );
 
     args.url = "http://someone:Url-Secret-4242@127.0.0.1:1".to_string();
-    let connection = Connection::from_args(&args).unwrap();
+    let connection = Connection::from_options(&args).unwrap();
     let err = Client::new(&connection)
         .unwrap()
         .overview()
@@ -874,7 +874,7 @@ async fn a_silent_server_times_out_naming_the_timeout() {
     let mut args = broker().connection_args();
     args.url = server.url.clone();
     args.timeout = 1;
-    let client = Client::new(&Connection::from_args(&args).unwrap()).unwrap();
+    let client = Client::new(&Connection::from_options(&args).unwrap()).unwrap();
     let err = client.overview().await.unwrap_err();
     assert!(
         matches!(

@@ -18,8 +18,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use warren::broker::{Client, Connection};
-use warren::cli::ConnectionArgs;
+use warren::broker::{Client, Connection, ConnectionOptions};
 
 /// Characters that need encoding in a URL path segment: a name made of them
 /// proves every segment is encoded.
@@ -79,8 +78,8 @@ pub fn enc(segment: &str) -> String {
 }
 
 impl TestBroker {
-    pub fn connection_args(&self) -> ConnectionArgs {
-        ConnectionArgs {
+    pub fn connection_args(&self) -> ConnectionOptions {
+        ConnectionOptions {
             url: self.url.clone(),
             username: Some(self.username.clone()),
             password: Some(self.password.clone()),
@@ -93,7 +92,8 @@ impl TestBroker {
 
     /// warren's client for this broker.
     pub fn client(&self) -> Client {
-        let connection = Connection::from_args(&self.connection_args()).expect("test connection");
+        let connection =
+            Connection::from_options(&self.connection_args()).expect("test connection");
         Client::new(&connection).expect("test client")
     }
 

@@ -1,49 +1,45 @@
-//! `warren validate`: load and check files offline, then report.
+//! The validate report, and the warnings and errors of a load for every
+//! command that reads files.
 //!
 //! Text (and Markdown, which reads the same here): a one-line summary on
 //! stdout when the files are valid; warnings and errors on stderr, one per
 //! line, `error: FILE:LINE:COL: OBJECT: MESSAGE`, ending with a count.
-//! JSON: one versioned document on stdout and nothing else.
-//! It only formats what `load` found; it decides nothing itself.
+//! JSON: one versioned document on stdout and nothing else. It only
+//! formats what `load` found; it decides nothing itself.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{Failure, Outcome, Status, print_stdout};
-use crate::cli::{Format, GlobalArgs};
+use super::{Format, print_stderr, print_stdout};
 use crate::load::{self, Diagnostic, LoadFailed, Loaded};
 use crate::model::{Counts, plural};
 
-/// The version of the JSON document; bumped when its shape changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the validate JSON document; bumped when its shape changes.
+pub const VALIDATE_FORMAT_VERSION: u32 = 1;
 
-pub fn run(global: &GlobalArgs, paths: &[PathBuf]) -> Outcome {
-    let result = load::load(paths);
-    match global.format {
-        Format::Json => {
-            print_stdout(&render_json(&result));
-            match result {
-                Ok(_) => Ok(Status::Clean),
-                Err(failed) => Err(Failure::reported(error_count_line(&failed.errors))),
-            }
+/// The view of `warren validate` over the files `paths` named.
+pub fn show_validation(paths: &[PathBuf], result: &Result<Loaded, LoadFailed>, format: Format) {
+    match (format, result) {
+        (Format::Json, _) => print_stdout(&render_validate_json(result)),
+        (Format::Text | Format::Markdown, Ok(loaded)) => {
+            print_stderr(&render_warnings(&loaded.warnings));
+            print_stdout(&format!("{}\n", summary_line(paths, loaded)));
         }
-        Format::Text | Format::Markdown => match result {
-            Ok(loaded) => {
-                print_stderr(&render_warnings(&loaded.warnings));
-                print_stdout(&format!("{}\n", summary_line(paths, &loaded)));
-                Ok(Status::Clean)
-            }
-            Err(failed) => {
-                let count = error_count_line(&failed.errors);
-                print_stderr(&render_warnings(&failed.warnings));
-                print_stderr(&render_errors(&failed.errors));
-                print_stderr(&format!("{count}\n"));
-                Err(Failure::reported(count))
-            }
-        },
+        (Format::Text | Format::Markdown, Err(failed)) => show_load_failure(failed),
     }
+}
+
+/// The warnings of a load that succeeded, on stderr.
+pub fn show_load_warnings(loaded: &Loaded) {
+    print_stderr(&render_warnings(&loaded.warnings));
+}
+
+/// The warnings and errors of a load that failed, and their count, on stderr.
+pub fn show_load_failure(failed: &LoadFailed) {
+    print_stderr(&render_warnings(&failed.warnings));
+    print_stderr(&render_errors(&failed.errors));
+    print_stderr(&format!("{}\n", error_count_line(&failed.errors)));
 }
 
 /// `topologies/default.yaml: 1 vhost, 1 exchange, 2 queues, 1 binding,
@@ -96,11 +92,12 @@ struct Report<'a> {
     warnings: &'a [Diagnostic],
 }
 
-fn render_json(result: &Result<Loaded, LoadFailed>) -> String {
+/// The validate report as JSON.
+pub fn render_validate_json(result: &Result<Loaded, LoadFailed>) -> String {
     let names = |files: &[PathBuf]| files.iter().map(|f| f.display().to_string()).collect();
     let report = match result {
         Ok(loaded) => Report {
-            format_version: FORMAT_VERSION,
+            format_version: VALIDATE_FORMAT_VERSION,
             valid: true,
             files: names(&loaded.files),
             counts: loaded.topology.counts(),
@@ -108,7 +105,7 @@ fn render_json(result: &Result<Loaded, LoadFailed>) -> String {
             warnings: &loaded.warnings,
         },
         Err(failed) => Report {
-            format_version: FORMAT_VERSION,
+            format_version: VALIDATE_FORMAT_VERSION,
             valid: false,
             files: names(&failed.files),
             counts: failed.counts,
@@ -119,11 +116,6 @@ fn render_json(result: &Result<Loaded, LoadFailed>) -> String {
     let mut text = serde_json::to_string_pretty(&report).expect("reports serialise");
     text.push('\n');
     text
-}
-
-fn print_stderr(text: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(text.as_bytes());
 }
 
 #[cfg(test)]

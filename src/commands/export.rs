@@ -1,11 +1,12 @@
-//! `warren export`: the live topology of vhosts as a topology file.
+//! `warren export`: the live topology of vhosts as a topology file, on
+//! stdout or written to `--out`. The file's form is `render`'s.
 
 use std::path::Path;
 
 use super::live::{block_on, connect};
-use super::{Failure, Outcome, Status, print_stdout};
+use super::{Failure, Outcome, Status};
 use crate::cli::{Format, GlobalArgs};
-use crate::render::{render_topology_json, render_topology_yaml};
+use crate::render::{notices, render_export, show_export};
 
 /// Vhosts RabbitMQ or its plugins create for their own use.
 fn is_system_vhost(name: &str) -> bool {
@@ -44,21 +45,14 @@ pub fn run(global: &GlobalArgs, vhosts: &[String], out: Option<&Path>) -> Outcom
         }
         Ok::<_, Failure>((live, client.display_url().to_string()))
     })?;
-    let header = [
-        "yaml-language-server: $schema=../schemas/topology.schema.json".to_string(),
-        format!("Exported by warren from {url} (RabbitMQ {}).", live.version),
-    ];
-    let yaml = match global.format {
-        Format::Json => render_topology_json(&live.topology),
-        _ => render_topology_yaml(&live.topology, &header),
-    };
+    let text = render_export(&live.topology, &url, &live.version, global.format.into());
     match out {
         Some(path) => {
-            std::fs::write(path, yaml)
+            std::fs::write(path, text)
                 .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!("wrote {}", path.display());
+            notices::wrote(path);
         }
-        None => print_stdout(&yaml),
+        None => show_export(&text),
     }
     Ok(Status::Clean)
 }

@@ -14,11 +14,11 @@ use serde_json::Value;
 
 use super::Section;
 use super::Seg;
-use super::arguments::{self, QueueType, ValueRule};
+use super::arguments::{self, ValueRule};
 use super::suggest::{HintBudget, hint, hint_within};
 use crate::model::{
-    Arguments, Binding, DestinationType, Exchange, ObjectId, Policy, Queue, RouteAssertion,
-    Topology, Vhost, builtin_exchange_type, is_reserved_name,
+    Arguments, Binding, DestinationType, Exchange, ObjectId, Policy, Queue, QueueType,
+    RouteAssertion, Topology, Vhost, builtin_exchange_type, effective_type_name, is_reserved_name,
 };
 use crate::route;
 
@@ -506,23 +506,17 @@ fn check_argument(key: &str, rule: ValueRule, value: &Value, at: ObjectRef, out:
     }
 }
 
-/// The type a queue gets: its `x-queue-type`, else its vhost's default
-/// (which the broker applies to durable, non-auto-delete queues only),
-/// else classic. `None` when `x-queue-type` is invalid (reported apart).
+/// The type a queue gets, by the model's effective-type rule
+/// ([`effective_type_name`]), with whether `x-queue-type` named it. A
+/// vhost default that is no known type counts as none (it is reported
+/// apart); `None` when `x-queue-type` is invalid (reported apart too).
 fn effective_queue_type(queue: &Queue, scope: &Scope) -> Option<(QueueType, bool)> {
-    match queue.arguments.get("x-queue-type") {
-        Some(Value::String(name)) => QueueType::parse(name).map(|t| (t, true)),
-        Some(_) => None,
-        None if queue.durable && !queue.auto_delete => Some((
-            scope
-                .default_queue_types
-                .get(queue.vhost.as_str())
-                .copied()
-                .unwrap_or(QueueType::Classic),
-            false,
-        )),
-        None => Some((QueueType::Classic, false)),
-    }
+    let vhost_default = scope
+        .default_queue_types
+        .get(queue.vhost.as_str())
+        .map(|t| t.as_str());
+    let (name, explicit) = effective_type_name(queue, vhost_default)?;
+    QueueType::parse(name).map(|t| (t, explicit))
 }
 
 /// Quorum queues and streams are durable and not auto-delete, and refuse

@@ -1,20 +1,23 @@
-//! The one place that wires the stages together: each command loads,
-//! inspects, plans, renders or applies by calling the modules that own
-//! those steps, prints the result, and returns an exit status.
+//! One handler per command, and the one place that wires the stages
+//! together: each handler loads, inspects, plans, executes and shows its
+//! result by calling the modules that own those steps, and returns an exit
+//! status, mapped to an exit code here. Handlers decide nothing the stages
+//! own and print nothing themselves: output goes through `render`'s views.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
+use crate::render;
 
 mod apply;
-mod diff;
 mod docs;
+mod drift;
 mod export;
+mod file_diff;
 mod init;
 mod live;
-mod plan;
-mod route;
+mod live_plan;
+mod route_message;
 mod schema;
 mod validate;
 
@@ -33,7 +36,7 @@ pub enum Status {
 #[derive(Debug)]
 pub struct Failure {
     pub message: String,
-    /// Set when the command already printed its own report (to stdout, in
+    /// Set when the command already showed its own report (to stdout, in
     /// the requested format) and `run` must only set the exit status.
     pub reported: bool,
 }
@@ -46,12 +49,20 @@ impl Failure {
         }
     }
 
-    /// A failure whose details the command has printed already.
+    /// A failure whose details the command has shown already.
     pub fn reported(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             reported: true,
         }
+    }
+}
+
+/// Every typed error of the stages (broker errors, refusals) fails a
+/// command with its message.
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(error: E) -> Failure {
+        Failure::new(error.to_string())
     }
 }
 
@@ -69,18 +80,18 @@ pub fn run(cli: Cli) -> ExitCode {
             routing_key,
             vhost,
             headers,
-        } => route::run(global, paths, vhost, exchange, routing_key, headers),
+        } => route_message::run(global, paths, vhost, exchange, routing_key, headers),
         Command::Schema => schema::run(),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man => docs::man(),
-        Command::Diff { old, new } => diff::run(global, old, new),
+        Command::Diff { old, new } => file_diff::run(global, old, new),
         Command::Plan {
             paths,
             prune,
             detailed_exitcode,
             out,
-        } => plan::run_plan(global, paths, *prune, *detailed_exitcode, out.as_deref()),
-        Command::Drift { paths } => plan::run_drift(global, paths),
+        } => live_plan::run(global, paths, *prune, *detailed_exitcode, out.as_deref()),
+        Command::Drift { paths } => drift::run(global, paths),
         Command::Export { vhosts, out } => export::run(global, vhosts, out.as_deref()),
         Command::Apply {
             paths,
@@ -110,56 +121,33 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Status::Changes) => ExitCode::from(2),
         Err(failure) => {
             if !failure.reported {
-                let mut stderr = std::io::stderr().lock();
-                let _ = writeln!(stderr, "error: {}", failure.message);
+                render::notices::error(&failure.message);
             }
             ExitCode::FAILURE
         }
     }
 }
 
-/// Writes `text` to stdout; a closed pipe (`warren plan | head`) is not an error.
-pub(crate) fn print_stdout(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
-}
-
 /// Loads and validates topology files for a command; warnings and errors
-/// go to stderr (as `warren validate` prints them), and any error fails
+/// go to stderr (as `warren validate` shows them), and any error fails
 /// the command before it reads or touches a broker.
 pub(crate) fn load_files(paths: &[std::path::PathBuf]) -> Result<crate::load::Loaded, Failure> {
     report_load(crate::load::load(paths))
 }
 
-/// [`load_files`] once the files are loaded: prints the warnings, and the
+/// [`load_files`] once the files are loaded: shows the warnings, and the
 /// errors of a failed load.
 pub(crate) fn report_load(
     result: Result<crate::load::Loaded, crate::load::LoadFailed>,
 ) -> Result<crate::load::Loaded, Failure> {
     match result {
         Ok(loaded) => {
-            for warning in &loaded.warnings {
-                eprintln!("warning: {warning}");
-            }
+            render::show_load_warnings(&loaded);
             Ok(loaded)
         }
         Err(failed) => {
-            for warning in &failed.warnings {
-                eprintln!("warning: {warning}");
-            }
-            for error in &failed.errors {
-                eprintln!("error: {error}");
-            }
-            let count = validate::error_count_line(&failed.errors);
-            eprintln!("{count}");
-            Err(Failure::reported(count))
+            render::show_load_failure(&failed);
+            Err(Failure::reported(render::error_count_line(&failed.errors)))
         }
     }
-}
-
-/// Colour on stdout: only on a terminal, and never with `NO_COLOR` set.
-pub(crate) fn stdout_is_colour() -> bool {
-    use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }

@@ -3,13 +3,14 @@
 
 use clap::CommandFactory;
 
-use super::{Failure, Outcome, Status, print_stdout};
+use super::{Failure, Outcome, Status};
 use crate::cli::Cli;
+use crate::render;
 
 pub fn completions(shell: clap_complete::Shell) -> Outcome {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "warren", &mut script);
-    print_stdout(&String::from_utf8_lossy(&script));
+    render::show_document(&String::from_utf8_lossy(&script));
     Ok(Status::Clean)
 }
 
@@ -18,6 +19,6 @@ pub fn man() -> Outcome {
     clap_mangen::Man::new(Cli::command())
         .render(&mut page)
         .map_err(|e| Failure::new(format!("cannot render the man page: {e}")))?;
-    print_stdout(&String::from_utf8_lossy(&page));
+    render::show_document(&String::from_utf8_lossy(&page));
     Ok(Status::Clean)
 }

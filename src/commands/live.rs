@@ -1,5 +1,5 @@
 //! What the broker commands share: connecting (with the connection's
-//! warnings printed), a runtime, and planning the files against the live
+//! warnings shown), a runtime, and planning the files against the live
 //! state.
 
 use std::collections::BTreeSet;
@@ -11,15 +11,9 @@ use super::{Failure, load_files, report_load};
 use crate::broker::{Client, Connection, Error as BrokerError, Live};
 use crate::cli::GlobalArgs;
 use crate::load::Loaded;
-use crate::model::Topology;
-use crate::normalize::normalize_owned;
-use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, plan_against_normal};
-
-impl From<crate::broker::Error> for Failure {
-    fn from(error: crate::broker::Error) -> Failure {
-        Failure::new(error.to_string())
-    }
-}
+use crate::normalize::{Normal, normalize};
+use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, plan_changes};
+use crate::render::notices;
 
 /// Runs `future` on a fresh multi-threaded runtime.
 pub fn block_on<T, E, F: Future<Output = Result<T, E>>>(future: F) -> Result<T, E> {
@@ -54,16 +48,12 @@ pub fn free_in_background<T: Send + 'static>(value: T) {
 /// A client for the connection options, after printing their warnings
 /// (an insecure connection says so on every run).
 pub fn connect(global: &GlobalArgs) -> Result<Client, Failure> {
-    let connection = Connection::from_args(&global.connection)?;
-    for warning in connection.warnings() {
-        eprintln!("warning: {warning}");
-    }
-    if connection.insecure() {
-        eprintln!(
-            "warning: --insecure: TLS certificates are NOT verified for {}; anyone in the path can read and change this traffic",
-            connection.display_url()
-        );
-    }
+    let connection = Connection::from_options(&global.connection.options())?;
+    notices::connection_warnings(
+        connection.warnings(),
+        connection.insecure(),
+        connection.display_url(),
+    );
     Ok(Client::new(&connection)?.with_verbose(global.verbose))
 }
 
@@ -94,7 +84,7 @@ pub async fn load_and_plan(
     client: &Client,
     paths: &[PathBuf],
     prune: bool,
-) -> Result<(Plan, Topology), Failure> {
+) -> Result<(Plan, Normal), Failure> {
     let paths = paths.to_vec();
     let loaded = tokio::task::spawn_blocking(move || report_load(crate::load::load(&paths)))
         .await
@@ -142,15 +132,15 @@ async fn plan_from_live(
     live: Live,
     files: Vec<String>,
     prune: bool,
-) -> Result<(Plan, Topology), Failure> {
+) -> Result<(Plan, Normal), Failure> {
     let Live {
         topology,
         binding_keys,
         version,
         message_counts,
     } = live;
-    let topology = normalize_owned(topology);
-    let mut plan = plan_against_normal(
+    let topology = normalize(topology);
+    let mut plan = plan_changes(
         desired,
         &topology,
         PlanInputs {

@@ -1,13 +1,15 @@
-//! `warren route`: which queues a message reaches, from the files.
+//! `warren route`: which queues a message reaches, from the files (the
+//! routing is `route`'s, the output `render`'s).
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Failure, Outcome, Status, load_files, print_stdout};
-use crate::cli::{Format, GlobalArgs};
+use super::{Failure, Outcome, Status, load_files};
+use crate::cli::GlobalArgs;
 use crate::load::did_you_mean;
 use crate::model::Arguments;
+use crate::render;
 use crate::route::{Message, RouteError, route};
 
 pub fn run(
@@ -43,47 +45,7 @@ pub fn run(
         };
         Failure::new(format!("{e}{hint}"))
     })?;
-    match global.format {
-        Format::Json => {
-            let doc = json!({
-                "format_version": 1,
-                "vhost": vhost,
-                "exchange": exchange,
-                "routing_key": routing_key,
-                "headers": headers,
-                "queues": routed.queues,
-                "exchanges": routed.exchanges,
-                "missing_exchanges": routed.missing_exchanges,
-            });
-            print_stdout(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&doc).unwrap()
-            ));
-        }
-        Format::Text | Format::Markdown => {
-            let mut out = String::new();
-            for queue in &routed.queues {
-                out.push_str(queue);
-                out.push('\n');
-            }
-            print_stdout(&out);
-            if routed.queues.is_empty() {
-                let name = if exchange.is_empty() {
-                    "the default exchange".to_string()
-                } else {
-                    format!("exchange '{exchange}'")
-                };
-                eprintln!(
-                    "no queue: {name} in vhost '{vhost}' routes '{routing_key}' nowhere (the message would be dropped, or returned if mandatory)"
-                );
-            }
-            for missing in &routed.missing_exchanges {
-                eprintln!(
-                    "warning: the message is sent on to exchange '{missing}', which is not declared"
-                );
-            }
-        }
-    }
+    render::show_route(&message, &routed, global.format.into());
     Ok(Status::Clean)
 }
 

@@ -1,7 +1,8 @@
 //! Carrying a plan out against the broker: its steps concurrently
 //! (bounded), each as soon as what it waits for is done (see
-//! [`crate::plan::schedule`]), and a report of what was done, what failed
-//! and what was not started.
+//! [`crate::plan::schedule`]), a report of what was done, what failed and
+//! what was not started, and the verification against a fresh read. It
+//! prints nothing: progress goes to a [`Progress`] the caller gives.
 //!
 //! It decides nothing: the plan says what to do and in which order, and
 //! the safety checks ran before this module is called. On the first
@@ -19,8 +20,79 @@ use tokio::task::JoinSet;
 
 use crate::broker::{Client, DeleteQueue, Error as BrokerError};
 use crate::diff::{Action, Change};
-use crate::model::ObjectId;
-use crate::plan::{Operation, Plan, Schedule, Step};
+use crate::model::{BrokerVersion, ObjectId};
+use crate::normalize::Normal;
+use crate::plan::{Operation, Plan, PlanInputs, Schedule, Step, plan_changes};
+
+/// An apply that did not end as planned, after its report was shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyFailed {
+    #[error(
+        "apply did not finish ({failed} failed, {not_started} not started); fix the cause and run apply again: it plans from the live state and finishes the work"
+    )]
+    Unfinished { failed: usize, not_started: usize },
+    #[error(
+        "every change was applied, but reading the broker back to verify them failed: {0}; run warren plan to check"
+    )]
+    Unverified(BrokerError),
+    #[error(
+        "the broker accepted every change but still differs from the plan (it keeps old values of arguments it does not compare):{}",
+        difference_lines(.0)
+    )]
+    StillDiffers(Vec<Change>),
+}
+
+/// Each remaining difference: the object, then each field the broker kept.
+fn difference_lines(remaining: &[Change]) -> String {
+    let show =
+        |value: Option<&serde_json::Value>| value.map_or("(none)".to_string(), |v| v.to_string());
+    let mut out = String::new();
+    for change in remaining {
+        out.push_str(&format!(
+            "\n  {} in vhost '{}'",
+            change.id,
+            change.id.vhost()
+        ));
+        for reason in &change.reasons {
+            out.push_str(&format!(
+                "\n    {}: broker has {}, plan wants {}",
+                reason.field,
+                show(reason.before.as_ref()),
+                show(reason.after.as_ref())
+            ));
+        }
+    }
+    out
+}
+
+/// What a fresh read of the broker still finds different from `expected`
+/// (the live state simulated after `plan`) once every step succeeded. The
+/// broker answers 204 to a PUT it did not carry out (arguments it does not
+/// compare), so only a fresh read says whether it matches. Objects that
+/// others declared meanwhile (applications declare their own queues) are
+/// no difference; an object this plan deleted is.
+pub async fn verify(
+    client: &Client,
+    plan: &Plan,
+    expected: &Normal,
+) -> Result<Vec<Change>, BrokerError> {
+    let after = client.inspect(&plan.vhosts).await?;
+    let deleted: BTreeSet<&ObjectId> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| &c.id)
+        .collect();
+    Ok(
+        plan_changes(expected, &after.topology, PlanInputs::default())
+            .changes
+            .into_iter()
+            .filter(|c| {
+                c.action.is_change() || (c.action == Action::Unmanaged && deleted.contains(&c.id))
+            })
+            .collect(),
+    )
+}
 
 /// The outcome of one step.
 #[derive(Debug, Clone)]
@@ -146,7 +218,7 @@ pub const PERMISSION_RETRY_DELAYS: [Duration; 6] = [
 /// as not started.
 pub async fn execute(
     client: &Client,
-    version: &str,
+    version: &BrokerVersion,
     schedule: Schedule,
     concurrency: usize,
     progress: Arc<dyn Progress>,
@@ -186,7 +258,7 @@ pub async fn execute(
             };
             let step = steps[index].take().expect("each step runs once");
             let client = client.clone();
-            let version = version.to_string();
+            let version = version.clone();
             let progress = progress.clone();
             let recreated = recreated.contains(&step.id);
             tasks.spawn(async move {
@@ -262,7 +334,7 @@ fn recreated_objects(steps: &[Step]) -> BTreeSet<ObjectId> {
 /// in that moment meets the old queue (seen once on 3.10.8, under load).
 async fn run_step(
     client: &Client,
-    version: &str,
+    version: &BrokerVersion,
     step: &Step,
     recreated: bool,
 ) -> Result<(), String> {
@@ -301,9 +373,9 @@ enum Failed {
 }
 
 /// The step's one request.
-async fn send(client: &Client, version: &str, step: &Step) -> Result<(), Failed> {
+async fn send(client: &Client, version: &BrokerVersion, step: &Step) -> Result<(), Failed> {
     let result = match &step.operation {
-        Operation::PutVhost(v) => client.put_vhost(v, version).await,
+        Operation::PutVhost(v) => client.put_vhost(v, version.clone()).await,
         Operation::PutPolicy(p) => client.put_policy(p).await,
         Operation::PutExchange(e) => client.put_exchange(e).await,
         Operation::PutQueue(q) => client.put_queue(q).await,

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::{Failure, Outcome, Status};
+use crate::render::notices;
 
 /// The shipped default topology, embedded in the binary.
 pub const DEFAULT_TOPOLOGY: &str = include_str!("../../topologies/default.yaml");
@@ -19,6 +20,6 @@ pub fn run(force: bool) -> Outcome {
     std::fs::create_dir_all("topologies")
         .and_then(|()| std::fs::write(path, DEFAULT_TOPOLOGY))
         .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))?;
-    eprintln!("wrote {}", path.display());
+    notices::wrote(path);
     Ok(Status::Clean)
 }

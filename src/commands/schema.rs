@@ -1,8 +1,9 @@
 //! `warren schema`: the JSON Schema of the topology file, generated from the model.
 
-use super::{Outcome, Status, print_stdout};
+use super::{Outcome, Status};
+use crate::render;
 
 pub fn run() -> Outcome {
-    print_stdout(&crate::load::schema_json());
+    render::show_document(&crate::load::schema_json());
     Ok(Status::Clean)
 }

@@ -1,12 +1,12 @@
 //! `warren diff OLD NEW`: two versions of the files compared offline, with
-//! the same plan engine and renderers as `plan` (OLD plays the broker).
+//! the same plan engine and views as `plan` (OLD plays the broker).
 
 use std::path::PathBuf;
 
-use super::{Outcome, Status, load_files, print_stdout};
-use crate::cli::{Format, GlobalArgs};
+use super::{Outcome, Status, load_files};
+use crate::cli::GlobalArgs;
 use crate::plan::{PlanInputs, plan_changes};
-use crate::render::{Subject, render_markdown, render_plan_json, render_text};
+use crate::render::{self, Subject};
 
 pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf) -> Outcome {
     let old_files = load_files(std::slice::from_ref(old))?;
@@ -26,12 +26,7 @@ pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf) -> Outcome {
             binding_keys: Default::default(),
         },
     );
-    let text = match global.format {
-        Format::Text => render_text(&plan, Subject::Diff, super::stdout_is_colour()),
-        Format::Json => render_plan_json(&plan),
-        Format::Markdown => render_markdown(&plan, Subject::Diff),
-    };
-    print_stdout(&text);
+    render::show_plan(&plan, Subject::Diff, global.format.into());
     Ok(if plan.summary.differences() == 0 {
         Status::Clean
     } else {

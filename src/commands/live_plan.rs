@@ -1,0 +1,33 @@
+//! `warren plan`: the files planned against the live broker, shown, and
+//! saved for `warren apply --plan` with `--out`.
+
+use std::path::{Path, PathBuf};
+
+use super::live::{block_on, connect_after_files, free_in_background, load_and_plan};
+use super::{Failure, Outcome, Status};
+use crate::cli::GlobalArgs;
+use crate::render::{self, Subject, notices, render_plan_json};
+
+pub fn run(
+    global: &GlobalArgs,
+    paths: &[PathBuf],
+    prune: bool,
+    detailed_exitcode: bool,
+    out: Option<&Path>,
+) -> Outcome {
+    let client = connect_after_files(global, paths)?;
+    let (plan, live) = block_on(load_and_plan(&client, paths, prune))?;
+    free_in_background(live);
+    if let Some(out) = out {
+        std::fs::write(out, render_plan_json(&plan)).map_err(|e| {
+            Failure::new(format!("cannot write the plan to {}: {e}", out.display()))
+        })?;
+        notices::plan_saved(out);
+    }
+    render::show_plan(&plan, Subject::Plan, global.format.into());
+    Ok(if detailed_exitcode && !plan.is_empty() {
+        Status::Changes
+    } else {
+        Status::Clean
+    })
+}

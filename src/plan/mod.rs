@@ -1,0 +1,305 @@
+//! Changes to an ordered, classified plan, and the plan as a value: what
+//! it holds, how it is summarised, and the checks made on it before it is
+//! carried out.
+//!
+//! - `order`: execution order, the numbered phases and the schedule of steps.
+//! - `safety`: what needs `--allow-recreate` or `--allow-data-loss`.
+//! - `fingerprint`: the digest of a topology a saved plan is matched by.
+//! - `saved`: whether a plan saved by `plan --out` may still be applied.
+//! - `simulate`: the live topology after a plan, without a broker.
+//!
+//! A plan is a plain value, rendered by `render` and carried out by
+//! `execute`; it is also the document `plan --out` saves. No I/O.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::{Action, Change, DiffOptions, desired_against, diff};
+use crate::model::{BrokerVersion, ObjectId, Topology};
+use crate::normalize::{AsNormal, Normal, normalize};
+
+mod fingerprint;
+mod order;
+mod safety;
+mod saved;
+mod simulate;
+
+pub use fingerprint::fingerprint;
+pub use order::{Operation, Phase, Schedule, Step, order_changes, phases, schedule};
+use safety::is_quorum_queue;
+pub use safety::{Allow, ApplyRefusal, Flag, Refusal};
+pub use saved::{SavedPlanRefusal, check_files, check_live, read_saved};
+pub use simulate::simulate;
+
+/// The version of the plan's JSON document.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Where a plan's live side came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerInfo {
+    /// The management API URL, without credentials.
+    pub url: String,
+    pub version: BrokerVersion,
+}
+
+/// A plan: every change, in execution order, with what it was computed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    /// The broker compared with; `None` for an offline diff.
+    pub broker: Option<BrokerInfo>,
+    /// The topology files, as given.
+    pub files: Vec<String>,
+    /// The vhosts the files declare: the only ones read and changed.
+    pub vhosts: Vec<String>,
+    /// A digest of the files' normalised topology, so a saved plan can be
+    /// matched with the files it was made from.
+    pub desired_fingerprint: String,
+    /// A digest of the live state the plan was computed from (`None`
+    /// offline); `apply --plan` refuses the plan when the broker changed.
+    pub live_fingerprint: Option<String>,
+    pub prune: bool,
+    /// Whether queue message counts were read (never offline).
+    pub messages_known: bool,
+    pub changes: Vec<Change>,
+    pub summary: Summary,
+}
+
+/// How many changes of each kind a plan holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub unmanaged: usize,
+    pub unsupported: usize,
+}
+
+impl Summary {
+    fn of(changes: &[Change]) -> Summary {
+        let mut s = Summary::default();
+        for change in changes {
+            match change.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.delete += 1,
+                Action::Unmanaged => s.unmanaged += 1,
+                Action::Unsupported => s.unsupported += 1,
+            }
+        }
+        s
+    }
+
+    /// Changes `apply` would carry out.
+    pub fn changes(&self) -> usize {
+        self.create + self.update + self.replace + self.delete
+    }
+
+    /// Everything that differs, unmanaged objects included (what `drift` counts).
+    pub fn differences(&self) -> usize {
+        self.changes() + self.unmanaged + self.unsupported
+    }
+}
+
+/// The inputs of a plan besides the two topologies.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInputs {
+    pub broker: Option<BrokerInfo>,
+    pub files: Vec<String>,
+    pub prune: bool,
+    /// The broker's `properties_key` for each live binding.
+    pub binding_keys: BTreeMap<ObjectId, String>,
+}
+
+/// The desired side of a plan, computed before the live side is known
+/// (while the broker is read): the files' topology, its normal form and
+/// its fingerprint.
+#[derive(Debug, Clone)]
+pub struct Desired<'a> {
+    files: &'a Topology,
+    normal: Normal,
+    fingerprint: String,
+}
+
+impl<'a> Desired<'a> {
+    pub fn new(files: &'a Topology) -> Desired<'a> {
+        Desired::of_normal(files, normalize(files))
+    }
+
+    fn of_normal(files: &'a Topology, normal: Normal) -> Desired<'a> {
+        let fingerprint = fingerprint(&normal, &BTreeMap::new());
+        Desired {
+            files,
+            normal,
+            fingerprint,
+        }
+    }
+}
+
+impl<'a> From<&'a Topology> for Desired<'a> {
+    fn from(files: &'a Topology) -> Desired<'a> {
+        Desired::new(files)
+    }
+}
+
+/// A topology already in normal form (a simulated one) as the desired side.
+impl<'a> From<&'a Normal> for Desired<'a> {
+    fn from(normal: &'a Normal) -> Desired<'a> {
+        Desired::of_normal(normal, normal.clone())
+    }
+}
+
+/// Computes the plan that turns `live` into `desired`. `desired` is the
+/// files' topology, or its side prepared with [`Desired::new`] while the
+/// broker was read; `live` is normalised unless it is [`Normal`] already.
+pub fn plan_changes<'a>(
+    desired: impl Into<Desired<'a>>,
+    live: &impl AsNormal,
+    inputs: PlanInputs,
+) -> Plan {
+    let desired = desired.into();
+    let live = live.as_normal();
+    let live: &Normal = &live;
+    let default_queue_type_mutable = inputs
+        .broker
+        .as_ref()
+        .is_none_or(|b| b.version.at_least(3, 11, 17));
+    let Desired {
+        files,
+        normal,
+        fingerprint: desired_fingerprint,
+    } = desired;
+    // The live fingerprint (a hash of the whole live state) is as much
+    // work as the comparison: both run at once, each on a core.
+    let (changes, live_fingerprint) = std::thread::scope(|scope| {
+        let live_fingerprint = inputs
+            .broker
+            .is_some()
+            .then(|| scope.spawn(|| fingerprint(live, &inputs.binding_keys)));
+        let compared = desired_against(files, normal, live);
+        let changes = diff(
+            &compared,
+            live,
+            &inputs.binding_keys,
+            DiffOptions {
+                prune: inputs.prune,
+                default_queue_type_mutable,
+            },
+        );
+        let live_fingerprint = live_fingerprint.map(|hashing| {
+            hashing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (order_changes(changes), live_fingerprint)
+    });
+    Plan {
+        format_version: FORMAT_VERSION,
+        broker: inputs.broker,
+        files: inputs.files,
+        vhosts: files.vhosts.iter().map(|v| v.name.clone()).collect(),
+        desired_fingerprint,
+        live_fingerprint,
+        prune: inputs.prune,
+        messages_known: false,
+        summary: Summary::of(&changes),
+        changes,
+    }
+}
+
+impl Plan {
+    /// True when `apply` has nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.summary.changes() == 0
+    }
+
+    /// The queues a replace or delete would drop: their message counts
+    /// must be read before the plan is shown or carried out.
+    pub fn queues_dropped(&self) -> Vec<(String, String)> {
+        self.changes
+            .iter()
+            .filter(|c| c.drops_queue())
+            .filter_map(|c| match &c.id {
+                ObjectId::Queue { vhost, name } => Some((vhost.clone(), name.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Records the live message counts of the dropped queues. A quorum
+    /// queue's 0 is recorded as unknown: it reports messages up to 5 s late
+    /// (measured on 3.10.8) and refuses the `if-empty` guard on delete, so
+    /// its 0 does not prove that dropping it loses nothing.
+    pub fn set_message_counts(&mut self, counts: &BTreeMap<(String, String), Option<u64>>) {
+        for change in self.changes.iter_mut().filter(|c| c.drops_queue()) {
+            if let ObjectId::Queue { vhost, name } = &change.id {
+                let count = counts
+                    .get(&(vhost.clone(), name.clone()))
+                    .copied()
+                    .flatten();
+                let quorum = is_quorum_queue(change);
+                change.messages = count.filter(|&n| !(quorum && n == 0));
+            }
+        }
+        self.messages_known = true;
+    }
+}
+
+/// `1 message`, `3 messages`.
+pub fn messages(n: u64) -> String {
+    if n == 1 {
+        "1 message".to_string()
+    } else {
+        format!("{n} messages")
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    pub fn topology(yaml: &str) -> Topology {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    pub fn broker(version: &str) -> PlanInputs {
+        PlanInputs {
+            broker: Some(BrokerInfo {
+                url: "http://localhost:15672".into(),
+                version: version.into(),
+            }),
+            ..PlanInputs::default()
+        }
+    }
+
+    pub fn labels(steps: &[Step]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|s| {
+                let op = match &s.operation {
+                    Operation::PutVhost(_) => "put",
+                    Operation::PutPolicy(_) => "put",
+                    Operation::PutExchange(_) => "put",
+                    Operation::PutQueue(_) => "put",
+                    Operation::Bind(_) => "bind",
+                    Operation::Unbind { .. } => "unbind",
+                    Operation::DeleteQueue { .. } => "delete",
+                    Operation::DeleteExchange { .. } => "delete",
+                    Operation::DeletePolicy { .. } => "delete",
+                };
+                format!("{op} {}", s.id)
+            })
+            .collect()
+    }
+
+    pub const FULL: &str = "
+vhosts: [{name: /}]
+policies: [{name: p, pattern: '^q', definition: {max-length: 5}}]
+exchanges: [{name: x, type: topic}]
+queues: [{name: q}]
+bindings: [{source: x, destination: q, routing_key: 'a.*'}]
+";
+}

@@ -1,0 +1,430 @@
+//! Execution order: the plan's changes sorted for execution, split into
+//! numbered phases, and scheduled as steps that each wait only for what
+//! they need. No I/O.
+
+use std::collections::BTreeMap;
+
+use super::{Allow, Plan};
+use crate::diff::{Action, Change, Object};
+use crate::model::{Binding, Exchange, Kind, ObjectId, Policy, Queue, QueueType, Vhost};
+
+/// Execution order: replaced objects are dropped first; then creates and
+/// updates by phase (vhosts, policies, exchanges, queues, bindings), so
+/// every object exists before what refers to it; then prune deletions in
+/// the reverse order, so a new binding is in place before an old one goes.
+/// Within a phase, by identity. Unmanaged and unsupported changes last.
+pub fn order_changes(mut changes: Vec<Change>) -> Vec<Change> {
+    changes.sort_by_cached_key(|c| (execution_rank(c), c.id.clone()));
+    changes
+}
+
+fn execution_rank(change: &Change) -> (u8, u8) {
+    let kind = change.id.kind() as u8;
+    match change.action {
+        Action::Create | Action::Update | Action::Replace => (1, kind),
+        Action::Delete => (2, Kind::Binding as u8 - kind),
+        Action::Unmanaged | Action::Unsupported => (3, kind),
+    }
+}
+
+/// One request to the broker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    PutVhost(Vhost),
+    PutPolicy(Policy),
+    PutExchange(Exchange),
+    PutQueue(Queue),
+    Bind(Binding),
+    /// Deleted by the `properties_key` the broker reported.
+    Unbind {
+        binding: Binding,
+        properties_key: Option<String>,
+    },
+    /// `if_empty` guards against a message published since the count was
+    /// read; quorum queues and streams do not support it.
+    DeleteQueue {
+        vhost: String,
+        name: String,
+        if_empty: bool,
+    },
+    DeleteExchange {
+        vhost: String,
+        name: String,
+    },
+    DeletePolicy {
+        vhost: String,
+        name: String,
+    },
+}
+
+/// An operation, with the change it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub id: ObjectId,
+    pub operation: Operation,
+}
+
+/// The numbered phases of a plan's execution, in order: what is replaced
+/// is dropped first; then vhosts, policies, exchanges, queues and bindings
+/// are created and updated; then bindings, exchanges, queues and policies
+/// are pruned. Exchanges are pruned before queues (neither needs the other
+/// gone): an exchange takes all its bindings in one broker transaction, so
+/// the queues are then deleted without theirs (a prune of 5,000 queues
+/// bound to 500 topic exchanges: 4.2-4.5 s against 4.8-5.6 s the other way
+/// round, measured with curl).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    DropReplaced,
+    PutVhosts,
+    PutPolicies,
+    PutExchanges,
+    PutQueues,
+    PutBindings,
+    PruneBindings,
+    PruneExchanges,
+    PruneQueues,
+    PrunePolicies,
+}
+
+impl Phase {
+    /// Every phase, in execution order.
+    pub const ALL: [Phase; 10] = [
+        Phase::DropReplaced,
+        Phase::PutVhosts,
+        Phase::PutPolicies,
+        Phase::PutExchanges,
+        Phase::PutQueues,
+        Phase::PutBindings,
+        Phase::PruneBindings,
+        Phase::PruneExchanges,
+        Phase::PruneQueues,
+        Phase::PrunePolicies,
+    ];
+
+    /// True for the prune deletions, which wait for every create and update.
+    pub fn is_prune(self) -> bool {
+        self >= Phase::PruneBindings
+    }
+}
+
+/// The plan's steps, by [`Phase`] (indexed by `Phase as usize`).
+fn steps_by_phase(plan: &Plan, allow: Allow) -> [Vec<Step>; Phase::ALL.len()] {
+    let mut phases: [Vec<Step>; Phase::ALL.len()] = Default::default();
+    for change in &plan.changes {
+        let id = change.id.clone();
+        let step = |operation| Step {
+            id: id.clone(),
+            operation,
+        };
+        match (change.action, &change.after, &change.before) {
+            (Action::Create | Action::Update | Action::Replace, Some(after), _) => {
+                if change.action == Action::Replace {
+                    if let Some(drop) = drop_operation(change, allow) {
+                        phases[Phase::DropReplaced as usize].push(step(drop));
+                    }
+                }
+                let (phase, operation) = match after.clone() {
+                    Object::Vhost(v) => (Phase::PutVhosts, Operation::PutVhost(v)),
+                    Object::Policy(p) => (Phase::PutPolicies, Operation::PutPolicy(p)),
+                    Object::Exchange(e) => (Phase::PutExchanges, Operation::PutExchange(e)),
+                    Object::Queue(q) => (Phase::PutQueues, Operation::PutQueue(q)),
+                    Object::Binding(b) => (Phase::PutBindings, Operation::Bind(b)),
+                };
+                phases[phase as usize].push(step(operation));
+            }
+            (Action::Delete, _, Some(before)) => {
+                if change.caused_by.is_some() {
+                    continue; // goes with the object it belongs to
+                }
+                let phase = match before {
+                    Object::Binding(_) => Phase::PruneBindings,
+                    Object::Exchange(_) => Phase::PruneExchanges,
+                    Object::Queue(_) => Phase::PruneQueues,
+                    Object::Policy(_) => Phase::PrunePolicies,
+                    Object::Vhost(_) => continue, // never deleted
+                };
+                if let Some(drop) = drop_operation(change, allow) {
+                    phases[phase as usize].push(step(drop));
+                }
+            }
+            _ => {}
+        }
+    }
+    phases
+}
+
+/// Groups of steps: each group runs after the previous one has finished;
+/// the steps within a group are independent. The phase order of DESIGN.md
+/// §3; [`schedule`] relaxes it to what each step really waits for.
+pub fn phases(plan: &Plan, allow: Allow) -> Vec<Vec<Step>> {
+    steps_by_phase(plan, allow)
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The steps of a plan and what each waits for, so a step starts as soon as
+/// the steps it needs are done rather than when a whole phase is:
+/// - an exchange or queue waits for its vhost, for the vhost's policies (so
+///   it is born with them) and, when replaced, for its own deletion;
+/// - a binding waits for its vhost and for both its ends;
+/// - prune deletions wait for every create and update, so that a new
+///   binding is in place before an old one goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// Every step, in an order that satisfies every wait (phase order).
+    pub steps: Vec<Step>,
+    /// For each step, the indexes (into `steps`) of the steps it waits for.
+    pub waits_for: Vec<Vec<usize>>,
+    /// Steps from this index on are prune deletions: they wait for every
+    /// step before it.
+    pub deletions_from: usize,
+}
+
+pub fn schedule(plan: &Plan, allow: Allow) -> Schedule {
+    let phases = steps_by_phase(plan, allow);
+    let deletions_from = Phase::ALL
+        .iter()
+        .zip(&phases)
+        .filter(|(phase, _)| !phase.is_prune())
+        .map(|(_, steps)| steps.len())
+        .sum();
+    let steps: Vec<Step> = phases.into_iter().flatten().collect();
+
+    let mut put_of: BTreeMap<&ObjectId, usize> = BTreeMap::new();
+    let mut drop_of: BTreeMap<&ObjectId, usize> = BTreeMap::new();
+    let mut vhost_put: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut policies_in: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, step) in steps[..deletions_from].iter().enumerate() {
+        match &step.operation {
+            Operation::DeleteQueue { .. } | Operation::DeleteExchange { .. } => {
+                drop_of.insert(&step.id, index);
+            }
+            Operation::PutVhost(v) => {
+                vhost_put.insert(&v.name, index);
+            }
+            Operation::PutPolicy(p) => {
+                policies_in.entry(&p.vhost).or_default().push(index);
+            }
+            _ => {
+                put_of.insert(&step.id, index);
+            }
+        }
+    }
+
+    let waits_for = steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| {
+            if index >= deletions_from {
+                return Vec::new(); // the barrier covers them
+            }
+            let vhost = step.id.vhost();
+            let mut waits: Vec<usize> = Vec::new();
+            let in_vhost = vhost_put.get(vhost).copied();
+            match &step.operation {
+                Operation::PutPolicy(_) => waits.extend(in_vhost),
+                Operation::PutExchange(_) | Operation::PutQueue(_) => {
+                    waits.extend(in_vhost);
+                    waits.extend(policies_in.get(vhost).into_iter().flatten());
+                    waits.extend(drop_of.get(&step.id));
+                }
+                Operation::Bind(b) => {
+                    waits.extend(in_vhost);
+                    for end in [b.source_id(), b.destination_id()] {
+                        waits.extend(put_of.get(&end).or(drop_of.get(&end)));
+                    }
+                }
+                _ => {}
+            }
+            waits
+        })
+        .collect();
+    Schedule {
+        steps,
+        waits_for,
+        deletions_from,
+    }
+}
+
+/// The request that deletes the live object of `change`.
+fn drop_operation(change: &Change, allow: Allow) -> Option<Operation> {
+    Some(match change.before.as_ref()? {
+        Object::Queue(q) => Operation::DeleteQueue {
+            vhost: q.vhost.clone(),
+            name: q.name.clone(),
+            // Without --allow-data-loss a queue is only deleted if empty.
+            if_empty: !allow.data_loss && QueueType::of_normal(q) == Some(QueueType::Classic),
+        },
+        Object::Exchange(e) => Operation::DeleteExchange {
+            vhost: e.vhost.clone(),
+            name: e.name.clone(),
+        },
+        Object::Policy(p) => Operation::DeletePolicy {
+            vhost: p.vhost.clone(),
+            name: p.name.clone(),
+        },
+        Object::Binding(b) => Operation::Unbind {
+            binding: b.clone(),
+            properties_key: change.properties_key.clone(),
+        },
+        Object::Vhost(_) => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Topology;
+    use crate::plan::fixtures::{FULL, broker, labels, topology};
+    use crate::plan::plan_changes;
+
+    #[test]
+    fn the_phases_are_listed_in_execution_order_and_end_with_the_prunes() {
+        for (index, phase) in Phase::ALL.iter().enumerate() {
+            assert_eq!(*phase as usize, index, "{phase:?}");
+        }
+        let prunes: Vec<Phase> = Phase::ALL.into_iter().filter(|p| p.is_prune()).collect();
+        assert_eq!(prunes.first(), Some(&Phase::PruneBindings));
+        assert_eq!(prunes.len(), 4);
+    }
+
+    #[test]
+    fn creates_run_in_phase_order() {
+        let plan = plan_changes(&topology(FULL), &Topology::default(), broker("3.10.8"));
+        let phases: Vec<Vec<String>> = phases(&plan, Allow::default())
+            .iter()
+            .map(|p| labels(p))
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                vec!["put vhost /"],
+                vec!["put policy p"],
+                vec!["put exchange x"],
+                vec!["put queue q"],
+                vec!["bind binding x -> q [a.*]"],
+            ]
+        );
+    }
+
+    #[test]
+    fn deletions_run_after_creates_exchanges_first_and_skip_implied_bindings() {
+        let live = topology(FULL);
+        let desired = topology("vhosts: [{name: /}]\nqueues: [{name: new}]");
+        let mut inputs = broker("3.10.8");
+        inputs.prune = true;
+        let plan = plan_changes(&desired, &live, inputs);
+        let phases: Vec<Vec<String>> = phases(&plan, Allow::default())
+            .iter()
+            .map(|p| labels(p))
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                vec!["put queue new"],
+                vec!["delete exchange x"],
+                vec!["delete queue q"],
+                vec!["delete policy p"],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_replace_drops_first_and_recreates_bindings_last() {
+        let live = topology(FULL);
+        let mut desired = live.clone();
+        desired.queues[0]
+            .arguments
+            .insert("x-max-priority".into(), 5.into());
+        let plan = plan_changes(&desired, &live, broker("3.10.8"));
+        let phases: Vec<Vec<String>> = phases(&plan, Allow::default())
+            .iter()
+            .map(|p| labels(p))
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                vec!["delete queue q"],
+                vec!["put queue q"],
+                vec!["bind binding x -> q [a.*]"],
+            ]
+        );
+    }
+
+    /// `label -> [labels it waits for]`, for schedule tests.
+    fn waits(schedule: &Schedule) -> Vec<(String, Vec<String>)> {
+        let label = |i: usize| labels(std::slice::from_ref(&schedule.steps[i])).remove(0);
+        (0..schedule.steps.len())
+            .map(|i| {
+                let mut w: Vec<String> = schedule.waits_for[i].iter().map(|&j| label(j)).collect();
+                w.sort();
+                (label(i), w)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_step_waits_only_for_what_it_needs() {
+        let desired = topology(
+            "
+vhosts: [{name: v}]
+policies: [{name: p, vhost: v, pattern: '^q', definition: {max-length: 5}}]
+exchanges: [{name: x, vhost: v, type: topic}]
+queues: [{name: q, vhost: v}, {name: r, vhost: v}]
+bindings: [{source: x, destination: q, vhost: v}]
+",
+        );
+        let schedule = schedule(
+            &plan_changes(&desired, &Topology::default(), broker("3.10.8")),
+            Allow::default(),
+        );
+        let strings = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+        let expected: Vec<(String, Vec<String>)> = vec![
+            ("put vhost v".into(), vec![]),
+            ("put policy p".into(), strings(&["put vhost v"])),
+            (
+                "put exchange x".into(),
+                strings(&["put policy p", "put vhost v"]),
+            ),
+            (
+                "put queue q".into(),
+                strings(&["put policy p", "put vhost v"]),
+            ),
+            (
+                "put queue r".into(),
+                strings(&["put policy p", "put vhost v"]),
+            ),
+            (
+                "bind binding x -> q []".into(),
+                strings(&["put exchange x", "put queue q", "put vhost v"]),
+            ),
+        ];
+        assert_eq!(waits(&schedule), expected);
+        assert_eq!(schedule.deletions_from, 6, "no deletions");
+    }
+
+    #[test]
+    fn a_replaced_object_is_created_after_its_deletion_and_prunes_come_last() {
+        let live = topology(FULL);
+        let mut desired = live.clone();
+        desired.queues[0].durable = false;
+        desired.policies.clear();
+        let mut inputs = broker("3.10.8");
+        inputs.prune = true;
+        let schedule = schedule(&plan_changes(&desired, &live, inputs), Allow::default());
+        let w = waits(&schedule);
+        assert_eq!(w[0], ("delete queue q".to_string(), vec![]));
+        assert_eq!(
+            w[1],
+            (
+                "put queue q".to_string(),
+                vec!["delete queue q".to_string()]
+            )
+        );
+        assert_eq!(w[2].0, "bind binding x -> q [a.*]");
+        assert!(w[2].1.contains(&"put queue q".to_string()));
+        assert_eq!(schedule.deletions_from, 3);
+        assert_eq!(w[3].0, "delete policy p");
+    }
+}

@@ -1,0 +1,232 @@
+//! The safety policy: which changes need `--allow-recreate` or
+//! `--allow-data-loss`, and why, in words. No I/O.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Plan, messages};
+use crate::diff::{Action, Change, Object};
+use crate::model::{ObjectId, QueueType};
+
+impl Plan {
+    /// `Ok` when the flags allow every change, else every change they do not.
+    pub fn check_allowed(&self, allow: Allow) -> Result<(), ApplyRefusal> {
+        let refusals = self.refusals(allow);
+        if refusals.is_empty() {
+            Ok(())
+        } else {
+            Err(ApplyRefusal::NeedsFlags(refusals))
+        }
+    }
+
+    /// Every change the flags do not allow, with the flag that would.
+    pub fn refusals(&self, allow: Allow) -> Vec<Refusal> {
+        self.changes
+            .iter()
+            .flat_map(|c| {
+                c.required_flags()
+                    .into_iter()
+                    .filter(move |flag| !allow.permits(*flag))
+                    .map(move |flag| Refusal {
+                        id: c.id.clone(),
+                        flag,
+                        why: refusal_reason(c, flag),
+                    })
+            })
+            .collect()
+    }
+}
+
+/// The flags given to `apply`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Allow {
+    pub recreate: bool,
+    pub data_loss: bool,
+}
+
+impl Allow {
+    fn permits(&self, flag: Flag) -> bool {
+        match flag {
+            Flag::AllowRecreate => self.recreate,
+            Flag::AllowDataLoss => self.data_loss,
+        }
+    }
+}
+
+/// A flag that an unsafe change needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Flag {
+    #[serde(rename = "--allow-recreate")]
+    AllowRecreate,
+    #[serde(rename = "--allow-data-loss")]
+    AllowDataLoss,
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::AllowRecreate => "--allow-recreate",
+            Flag::AllowDataLoss => "--allow-data-loss",
+        }
+    }
+}
+
+/// Why `apply` changes nothing: changes the flags do not allow, or no
+/// "yes" to its question.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyRefusal {
+    #[error("apply refused, nothing was changed:{}", refusal_lines(.0))]
+    NeedsFlags(Vec<Refusal>),
+    #[error(
+        "apply needs confirmation and there is no terminal to ask on; review the plan and pass --auto-approve. Nothing was changed."
+    )]
+    NoTerminal,
+    #[error("cannot read the answer: {0}")]
+    AnswerUnreadable(String),
+    #[error("apply cancelled; nothing was changed")]
+    Cancelled,
+}
+
+/// One line per refused change: `queue q in vhost '/' is replaced (…): needs --allow-recreate`.
+fn refusal_lines(refusals: &[Refusal]) -> String {
+    refusals
+        .iter()
+        .map(|r| {
+            format!(
+                "\n  {} in vhost '{}' {}: needs {}",
+                r.id,
+                r.id.vhost(),
+                r.why,
+                r.flag.as_str()
+            )
+        })
+        .collect()
+}
+
+/// A change `apply` refuses without a flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub id: ObjectId,
+    pub flag: Flag,
+    pub why: String,
+}
+
+fn refusal_reason(change: &Change, flag: Flag) -> String {
+    match flag {
+        Flag::AllowRecreate => {
+            "is replaced (deleted and created again, with its bindings)".to_string()
+        }
+        Flag::AllowDataLoss => match change.messages {
+            Some(n) => format!("holds {} that would be lost", messages(n)),
+            None if is_quorum_queue(change) => {
+                "may hold messages that would be lost (a quorum queue counts them up to 5 s late)"
+                    .to_string()
+            }
+            None => {
+                "may hold messages (their count could not be read) that would be lost".to_string()
+            }
+        },
+    }
+}
+
+/// True when `change` is about a live quorum queue.
+pub(super) fn is_quorum_queue(change: &Change) -> bool {
+    matches!(&change.before, Some(Object::Queue(q)) if QueueType::of_normal(q) == Some(QueueType::Quorum))
+}
+
+impl Change {
+    /// The flags `apply` needs to carry this change out.
+    pub fn required_flags(&self) -> Vec<Flag> {
+        let mut flags = Vec::new();
+        if self.action == Action::Replace {
+            flags.push(Flag::AllowRecreate);
+        }
+        if self.drops_queue() && self.messages != Some(0) {
+            flags.push(Flag::AllowDataLoss);
+        }
+        flags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::Topology;
+    use crate::plan::fixtures::{FULL, broker, topology};
+    use crate::plan::plan_changes;
+
+    #[test]
+    fn a_replace_needs_allow_recreate_and_messages_need_allow_data_loss() {
+        let live = topology(FULL);
+        let mut desired = live.clone();
+        desired.queues[0].durable = false;
+        let mut plan = plan_changes(&desired, &live, broker("3.10.8"));
+        plan.set_message_counts(&BTreeMap::from([(("/".into(), "q".into()), Some(7))]));
+        let refusals = plan.refusals(Allow::default());
+        let flags: Vec<Flag> = refusals.iter().map(|r| r.flag).collect();
+        assert_eq!(flags, [Flag::AllowRecreate, Flag::AllowDataLoss]);
+        assert_eq!(refusals[1].why, "holds 7 messages that would be lost");
+        assert!(
+            plan.refusals(Allow {
+                recreate: true,
+                data_loss: true
+            })
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_empty_queue_can_be_pruned_without_allow_data_loss() {
+        let live = topology(FULL);
+        let mut inputs = broker("3.10.8");
+        inputs.prune = true;
+        let mut plan = plan_changes(&topology("vhosts: [{name: /}]"), &live, inputs);
+        plan.set_message_counts(&BTreeMap::from([(("/".into(), "q".into()), Some(0))]));
+        assert!(plan.refusals(Allow::default()).is_empty());
+    }
+
+    // Regression: a quorum queue that had just received a message read 0
+    // and was pruned without --allow-data-loss, losing the message.
+    #[test]
+    fn a_quorum_queue_s_zero_count_is_not_trusted() {
+        let live =
+            topology("queues: [{name: qq, arguments: {x-queue-type: quorum}}, {name: classic}]");
+        let mut inputs = broker("3.10.8");
+        inputs.prune = true;
+        let mut plan = plan_changes(&Topology::default(), &live, inputs);
+        plan.set_message_counts(&BTreeMap::from([
+            (("/".into(), "qq".into()), Some(0)),
+            (("/".into(), "classic".into()), Some(0)),
+        ]));
+        let refused: Vec<String> = plan
+            .refusals(Allow::default())
+            .iter()
+            .map(|r| format!("{} {}: {}", r.id, r.why, r.flag.as_str()))
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                "queue qq may hold messages that would be lost (a quorum queue counts them up to 5 s late): --allow-data-loss"
+            ]
+        );
+        plan.set_message_counts(&BTreeMap::from([
+            (("/".into(), "qq".into()), Some(3)),
+            (("/".into(), "classic".into()), Some(0)),
+        ]));
+        assert_eq!(
+            plan.refusals(Allow::default())[0].why,
+            "holds 3 messages that would be lost"
+        );
+    }
+
+    #[test]
+    fn an_unknown_message_count_is_treated_as_holding_messages() {
+        let live = topology("queues: [{name: s, arguments: {x-queue-type: stream}}]");
+        let mut inputs = broker("3.10.8");
+        inputs.prune = true;
+        let mut plan = plan_changes(&Topology::default(), &live, inputs);
+        plan.set_message_counts(&BTreeMap::from([(("/".into(), "s".into()), None)]));
+        assert_eq!(plan.refusals(Allow::default())[0].flag, Flag::AllowDataLoss);
+    }
+}

@@ -1,0 +1,60 @@
+//! One-line notes on stderr that are no command's main output: what the
+//! connection options warn about, a file written, the question `apply`
+//! asks, a saved plan applied as saved, and the error a command ends with.
+//! Each says what happened and, where there is one, what to do next.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::print_stderr;
+use crate::model::plural;
+
+/// The warnings of the connection options (a password file others can
+/// read, a `--ca-cert` that cannot apply), and, with `--insecure`, that
+/// nothing is verified (said on every run).
+pub fn connection_warnings(warnings: &[String], insecure: bool, url: &str) {
+    for warning in warnings {
+        print_stderr(&format!("warning: {warning}\n"));
+    }
+    if insecure {
+        print_stderr(&format!(
+            "warning: --insecure: TLS certificates are NOT verified for {url}; anyone in the path can read and change this traffic\n"
+        ));
+    }
+}
+
+/// A file the command wrote.
+pub fn wrote(path: &Path) {
+    print_stderr(&format!("wrote {}\n", path.display()));
+}
+
+/// A plan saved by `plan --out`, and how to carry it out.
+pub fn plan_saved(path: &Path) {
+    print_stderr(&format!(
+        "plan saved to {}; carry it out with: warren apply --plan {}\n",
+        path.display(),
+        path.display()
+    ));
+}
+
+/// A saved plan whose files are not all here, applied as saved.
+pub fn applying_as_saved(path: &Path) {
+    print_stderr(&format!(
+        "note: the files the plan {} was made from are not all here; applying it as saved\n",
+        path.display()
+    ));
+}
+
+/// The question `apply` asks on a terminal before it changes anything.
+pub fn confirmation_question(changes: usize, url: &str) {
+    print_stderr(&format!(
+        "Apply {} to {url}? Only 'yes' is accepted: ",
+        plural(changes, "change", "changes")
+    ));
+    let _ = std::io::stderr().flush();
+}
+
+/// The error a command ends with.
+pub fn error(message: &str) {
+    print_stderr(&format!("error: {message}\n"));
+}
