@@ -18,3 +18,5 @@ pub mod normalize;
 pub mod plan;
 pub mod render;
 pub mod route;
+pub mod rules;
+pub mod suggest;

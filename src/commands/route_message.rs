@@ -7,10 +7,10 @@ use serde_json::Value;
 
 use super::{Failure, Outcome, Status, load_files};
 use crate::cli::GlobalArgs;
-use crate::load::did_you_mean;
 use crate::model::Arguments;
 use crate::render;
 use crate::route::{Message, RouteError, route};
+use crate::suggest::did_you_mean;
 
 pub fn run(
     global: &GlobalArgs,

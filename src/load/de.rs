@@ -80,7 +80,7 @@ fn unknown(f: &mut fmt::Formatter<'_>, what: &str, word: &str, expected: &[&str]
     if expected.is_empty() {
         return Ok(());
     }
-    let hint = super::suggest::hint(word, expected.iter().copied());
+    let hint = crate::suggest::hint(word, expected.iter().copied());
     write!(f, "{hint}; expected one of: {}", expected.join(", "))
 }
 
@@ -367,28 +367,6 @@ impl<'de, 'n, 'a> de::Deserializer<'de> for NodeDeserializer<'n, 'a> {
         }
     }
 
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        let node = self.resolved();
-        let result = match &node.value {
-            Value::Sequence(items) => self.visit_sequence(items, visitor),
-            _ => Err(self.wrong_type(&visitor)),
-        };
-        result.map_err(|e| e.placed(node.at))
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, DeError> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: usize,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        self.deserialize_seq(visitor)
-    }
-
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let node = self.resolved();
         let result = match &node.value {
@@ -425,22 +403,6 @@ impl<'de, 'n, 'a> de::Deserializer<'de> for NodeDeserializer<'n, 'a> {
         result.map_err(|e| e.placed(at))
     }
 
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        if self.node.is_null() {
-            visitor.visit_unit()
-        } else {
-            Err(self.wrong_type(&visitor).placed(self.resolved().at))
-        }
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
-        self.deserialize_unit(visitor)
-    }
-
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         _: &'static str,
@@ -453,8 +415,11 @@ impl<'de, 'n, 'a> de::Deserializer<'de> for NodeDeserializer<'n, 'a> {
         visitor.visit_unit()
     }
 
+    // A sequence, a null or a number is what `deserialize_any` finds; the
+    // visitor refuses anything else with serde's own words.
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
+        seq tuple tuple_struct unit unit_struct
     }
 }
 

@@ -14,16 +14,11 @@ use std::path::{Path, PathBuf};
 
 use crate::model::{Counts, Topology};
 
-mod arguments;
 mod de;
 mod parse;
-mod suggest;
-pub mod rules;
 mod yaml;
 
-pub use de::Seg;
-pub use suggest::{did_you_mean, edit_distance};
-use rules::{Finding, ObjectRef, Severity};
+use crate::rules::{self, Finding, ObjectRef, Section, Severity};
 pub use yaml::{MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, Position};
 
 /// The result of loading and validating files.
@@ -93,53 +88,6 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// The lists of a topology file, in file order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Section {
-    Vhosts,
-    Exchanges,
-    Queues,
-    Bindings,
-    Policies,
-    Routes,
-}
-
-impl Section {
-    pub const ALL: [Section; 6] = [
-        Section::Vhosts,
-        Section::Exchanges,
-        Section::Queues,
-        Section::Bindings,
-        Section::Policies,
-        Section::Routes,
-    ];
-
-    /// The key of the list in a file: `queues`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Section::Vhosts => "vhosts",
-            Section::Exchanges => "exchanges",
-            Section::Queues => "queues",
-            Section::Bindings => "bindings",
-            Section::Policies => "policies",
-            Section::Routes => "routes",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Section> {
-        Section::ALL.into_iter().find(|s| s.key() == key)
-    }
-
-    /// `queues[3] order.events`, or `queues[3]` for an unnamed item.
-    pub fn label(self, index: usize, name: &str) -> String {
-        if name.is_empty() {
-            format!("{}[{index}]", self.key())
-        } else {
-            format!("{}[{index}] {name}", self.key())
-        }
-    }
-}
-
 /// Where an object was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -189,15 +137,8 @@ impl FieldPositions {
         self.entries.len() as u32
     }
 
-    fn find(&self, fields: &std::ops::Range<u32>, path: &[Seg]) -> Option<Position> {
-        let keys: Option<Vec<&str>> = path
-            .iter()
-            .map(|seg| match seg {
-                Seg::Key(key) => Some(key.as_str()),
-                Seg::Index(_) => None,
-            })
-            .collect();
-        let id = *self.ids.get(keys?.join("\0").as_str())?;
+    fn find(&self, fields: &std::ops::Range<u32>, path: &[String]) -> Option<Position> {
+        let id = *self.ids.get(path.join("\0").as_str())?;
         self.entries[fields.start as usize..fields.end as usize]
             .iter()
             .find(|(key, _)| *key == id)
@@ -209,55 +150,37 @@ impl FieldPositions {
 /// same order as the topology's lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origins {
-    pub vhosts: Vec<Origin>,
-    pub exchanges: Vec<Origin>,
-    pub queues: Vec<Origin>,
-    pub bindings: Vec<Origin>,
-    pub policies: Vec<Origin>,
-    pub routes: Vec<Origin>,
+    /// One list per [`Section`], in its order.
+    lists: [Vec<Origin>; 6],
     /// Where the objects' fields are written.
     pub fields: FieldPositions,
 }
 
 impl Origins {
     pub fn get(&self, section: Section) -> &[Origin] {
-        match section {
-            Section::Vhosts => &self.vhosts,
-            Section::Exchanges => &self.exchanges,
-            Section::Queues => &self.queues,
-            Section::Bindings => &self.bindings,
-            Section::Policies => &self.policies,
-            Section::Routes => &self.routes,
-        }
+        &self.lists[section as usize]
     }
 
     fn get_mut(&mut self, section: Section) -> &mut Vec<Origin> {
-        match section {
-            Section::Vhosts => &mut self.vhosts,
-            Section::Exchanges => &mut self.exchanges,
-            Section::Queues => &mut self.queues,
-            Section::Bindings => &mut self.bindings,
-            Section::Policies => &mut self.policies,
-            Section::Routes => &mut self.routes,
-        }
+        &mut self.lists[section as usize]
     }
 
     /// Where the value at `field` (`[arguments, x-expires]`) of the object
     /// from `origin` is written, if it is.
-    pub fn field(&self, origin: &Origin, field: &[Seg]) -> Option<Position> {
+    pub fn field(&self, origin: &Origin, field: &[String]) -> Option<Position> {
         self.fields.find(&origin.fields, field)
     }
 
     /// How many objects and field positions there are: a mark to go back
     /// to with [`Origins::truncate`].
     fn mark(&self) -> ([usize; 6], u32) {
-        (Section::ALL.map(|s| self.get(s).len()), self.fields.len())
+        (self.lists.each_ref().map(Vec::len), self.fields.len())
     }
 
     /// Forgets what was recorded after `mark`.
     fn truncate(&mut self, (lengths, fields): ([usize; 6], u32)) {
-        for (section, length) in Section::ALL.into_iter().zip(lengths) {
-            self.get_mut(section).truncate(length);
+        for (list, length) in self.lists.iter_mut().zip(lengths) {
+            list.truncate(length);
         }
         self.fields.entries.truncate(fields as usize);
     }
@@ -268,41 +191,12 @@ pub const DEFAULT_DIRECTORY: &str = "topologies";
 
 /// Loads, merges and validates `paths` (`./topologies/` when empty).
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadFailed> {
-    read(paths).load()
-}
-
-/// The files behind some paths, read but not parsed yet.
-#[derive(Debug)]
-pub struct Sources {
-    files: Vec<PathBuf>,
-    contents: Vec<std::io::Result<Vec<u8>>>,
-    /// Those found while looking for the files.
-    errors: Vec<Diagnostic>,
-}
-
-/// Reads the files of `paths` (the default directory if none), as [`load`]
-/// does before it parses them.
-pub fn read(paths: &[PathBuf]) -> Sources {
     let default = [PathBuf::from(DEFAULT_DIRECTORY)];
-    let paths = if paths.is_empty() {
-        &default[..]
-    } else {
-        paths
-    };
+    let paths = if paths.is_empty() { &default } else { paths };
     let (files, errors) = resolve_files(paths);
-    let contents = files.iter().map(|path| read_at_most_limit(path)).collect();
-    Sources {
-        files,
-        contents,
-        errors,
-    }
-}
-
-impl Sources {
-    /// Parses, merges and validates the files.
-    pub fn load(self) -> Result<Loaded, LoadFailed> {
-        load_contents(self.files, self.contents, self.errors)
-    }
+    let names = files.clone();
+    // Each file is read when its turn comes, so one is held at a time.
+    load_contents(files, |index| read_at_most_limit(&names[index]), errors)
 }
 
 /// Loads, merges and validates files given as `(name, bytes)`, each name
@@ -313,8 +207,13 @@ pub fn load_sources(sources: Vec<(String, Vec<u8>)>) -> Result<Loaded, LoadFaile
         .iter()
         .map(|(name, _)| PathBuf::from(name))
         .collect();
-    let contents = sources.into_iter().map(|(_, bytes)| Ok(bytes)).collect();
-    load_contents(files, contents, Vec::new())
+    let mut contents: Vec<Option<Vec<u8>>> =
+        sources.into_iter().map(|(_, bytes)| Some(bytes)).collect();
+    load_contents(
+        files,
+        |index| Ok(contents[index].take().unwrap_or_default()),
+        Vec::new(),
+    )
 }
 
 /// A file's bytes, but no more than one byte past [`MAX_FILE_BYTES`]: enough
@@ -330,19 +229,20 @@ fn read_at_most_limit(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Parses each file's contents in turn, merges them and validates the
-/// result. `errors` holds those found while looking for the files.
+/// Parses each file's contents (`read` of its index) in turn, merges them
+/// and validates the result. `errors` holds those found while looking for
+/// the files.
 fn load_contents(
     files: Vec<PathBuf>,
-    contents: Vec<std::io::Result<Vec<u8>>>,
+    mut read: impl FnMut(usize) -> std::io::Result<Vec<u8>>,
     mut errors: Vec<Diagnostic>,
 ) -> Result<Loaded, LoadFailed> {
     let mut warnings = Vec::new();
     let mut topology = Topology::default();
     let mut origins = Origins::default();
-    for (index, (path, content)) in files.iter().zip(contents).enumerate() {
+    for (index, path) in files.iter().enumerate() {
         let name = path.display().to_string();
-        let bytes = match content {
+        let bytes = match read(index) {
             Ok(bytes) => bytes,
             Err(err) => {
                 errors.push(Diagnostic::in_file(
@@ -458,23 +358,15 @@ fn topology_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Diagnostics in file order; within a file, those about the whole file
-/// first, then by position, then those about an object whose position was
-/// not looked up (the locator's budget was spent), in the order found.
+/// first, then by position.
 fn sort_by_place(diagnostics: &mut [Diagnostic], names: &[String]) {
-    let rank = |d: &Diagnostic| {
+    diagnostics.sort_by_key(|d| {
         let file = d
             .file
             .as_ref()
-            .and_then(|f| names.iter().position(|n| n == f))
-            .map_or(0, |i| i + 1);
-        let class = match (d.line, &d.object) {
-            (Some(_), _) => 1,
-            (None, None) => 0,
-            (None, Some(_)) => 2,
-        };
-        (file, class, d.line.unwrap_or(0), d.column.unwrap_or(0))
-    };
-    diagnostics.sort_by_key(rank);
+            .and_then(|f| names.iter().position(|n| n == f));
+        (file.map_or(0, |i| i + 1), d.line, d.column)
+    });
 }
 
 /// Turns validation findings into diagnostics: file, object label and
@@ -508,7 +400,7 @@ impl Placer<'_> {
     /// The file, the label and the position of an object: of its field
     /// when the field is written, else of the object itself (the field may
     /// be a default, like an unwritten `vhost: /`).
-    fn place(&self, object: ObjectRef, field: &[Seg]) -> (String, String, Position) {
+    fn place(&self, object: ObjectRef, field: &[String]) -> (String, String, Position) {
         let origin = &self.origins.get(object.section)[object.index];
         let file = self.names[origin.file].clone();
         let label = object
@@ -543,46 +435,6 @@ fn shorten(text: &str) -> String {
         tail_start - head_end,
         &text[tail_start..]
     )
-}
-
-/// `events -> order.events`; the default exchange reads `(default)`.
-pub fn binding_label(source: &str, destination: &str) -> String {
-    format!("{} -> {destination}", exchange_label(source))
-}
-
-/// `events order.created`: where a route assertion publishes.
-pub fn route_label(exchange: &str, routing_key: &str) -> String {
-    format!("{} {routing_key}", exchange_label(exchange))
-        .trim_end()
-        .to_string()
-}
-
-fn exchange_label(name: &str) -> &str {
-    if name.is_empty() { "(default)" } else { name }
-}
-
-/// The JSON Schema of the topology file, pretty-printed with a final newline.
-pub fn schema_json() -> String {
-    let mut schema = schemars::schema_for!(Topology);
-    // A definitions export is a valid file: its version keys are accepted
-    // (and ignored) by the loader, so editors must not flag them either.
-    if let Some(properties) = schema
-        .as_object_mut()
-        .and_then(|s| s.get_mut("properties"))
-        .and_then(|p| p.as_object_mut())
-    {
-        for key in parse::EXPORT_VERSION_KEYS {
-            properties.insert(
-                key.to_string(),
-                serde_json::json!({
-                    "description": "Written by RabbitMQ's definitions export; accepted and ignored."
-                }),
-            );
-        }
-    }
-    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialise");
-    text.push('\n');
-    text
 }
 
 #[cfg(test)]
@@ -649,7 +501,7 @@ mod tests {
             .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(files, ["a.yaml", "b.yml", "c.json"]);
-        assert_eq!(loaded.origins.queues[2].file, 2);
+        assert_eq!(loaded.origins.get(Section::Queues)[2].file, 2);
     }
 
     #[test]
@@ -746,7 +598,7 @@ mod tests {
     }
 
     #[test]
-    fn errors_sort_by_file_then_position_with_unplaced_ones_last() {
+    fn errors_sort_by_file_then_position_with_those_about_a_whole_file_first() {
         let names = ["a.yaml".to_string(), "b.yaml".to_string()];
         let at = |file: &str, line: Option<usize>, object: Option<&str>| Diagnostic {
             file: Some(file.into()),
@@ -777,10 +629,10 @@ mod tests {
         assert_eq!(
             order,
             [
+                "a.yaml None true",
                 "a.yaml None false",
                 "a.yaml Some(2) true",
                 "a.yaml Some(9) true",
-                "a.yaml None true",
                 "b.yaml Some(1) true",
             ]
         );

@@ -12,19 +12,10 @@ use std::collections::HashSet;
 
 use super::de::{self, DeError, Problem, Seg};
 use super::yaml::{self, FileVisitor, Node, Position, ReadError, Value};
-use super::{Diagnostic, FieldPositions, Origin, Origins, Section};
+use super::{Diagnostic, FieldPositions, Origin, Origins};
+use crate::model::schema::EXPORT_VERSION_KEYS;
 use crate::model::{Binding, Exchange, Policy, Queue, RouteAssertion, Topology, Vhost};
-
-/// Keys of a definitions export that say which broker wrote it: accepted
-/// and ignored.
-pub const EXPORT_VERSION_KEYS: &[&str] = &[
-    "rabbit_version",
-    "rabbitmq_version",
-    "product_name",
-    "product_version",
-    "rabbitmq_definition_format",
-    "explanation",
-];
+use crate::rules::{Section, binding_label, route_label};
 
 /// Keys of a definitions export that warren does not manage: refused, so
 /// that nobody believes a file full of users is being applied.
@@ -313,7 +304,7 @@ impl<'a> FileParser<'_, 'a> {
             );
             return;
         }
-        let hint = super::suggest::hint(key, Section::ALL.iter().map(|s| s.key()));
+        let hint = crate::suggest::hint(key, Section::ALL.iter().map(|s| s.key()));
         self.error(
             None,
             Some(at),
@@ -522,13 +513,11 @@ fn item_label(section: Section, item: &Node<'_>) -> String {
     let text = |key: &str| item.get(key).and_then(Node::as_str).map(str::to_string);
     match section {
         Section::Bindings => match (text("source"), text("destination")) {
-            (Some(source), Some(destination)) => super::binding_label(&source, &destination),
+            (Some(source), Some(destination)) => binding_label(&source, &destination),
             _ => String::new(),
         },
         Section::Routes => match text("exchange") {
-            Some(exchange) => {
-                super::route_label(&exchange, &text("routing_key").unwrap_or_default())
-            }
+            Some(exchange) => route_label(&exchange, &text("routing_key").unwrap_or_default()),
             None => String::new(),
         },
         _ => text("name").unwrap_or_default(),
@@ -580,7 +569,7 @@ fn thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{Position, Seg};
+    use crate::load::Position;
 
     fn parse(text: &str) -> ParsedFile {
         parse_with_origins(text).0
@@ -607,11 +596,11 @@ mod tests {
         );
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         assert_eq!(parsed.topology.queues.len(), 2);
-        let b = &origins.queues[1];
+        let b = &origins.get(Section::Queues)[1];
         assert_eq!((b.index, b.item), (1, 1));
         assert_eq!(b.at, Position { line: 4, column: 5 });
         let at = |path: &[&str]| {
-            let path: Vec<Seg> = path.iter().map(|k| Seg::key(k)).collect();
+            let path: Vec<String> = path.iter().map(|k| k.to_string()).collect();
             origins.field(b, &path).map(|p| (p.line, p.column))
         };
         assert_eq!(at(&["name"]), Some((4, 11)));
@@ -772,8 +761,8 @@ bindings:
             "queues: [{name: a}]\n---\nqueues: [{name: b}, {name: c, bad: 1}]\n",
         );
         assert_eq!(parsed.topology.queues.len(), 3);
-        assert_eq!(origins.queues[1].index, 1);
-        assert_eq!(origins.queues[1].document, 1);
+        assert_eq!(origins.get(Section::Queues)[1].index, 1);
+        assert_eq!(origins.get(Section::Queues)[1].document, 1);
         let errors: Vec<String> = parsed.errors.iter().map(Diagnostic::to_string).collect();
         assert!(
             errors[0].starts_with("t.yaml:3:31: queues[2] c: unknown key 'bad'"),

@@ -12,15 +12,78 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::Section;
-use super::Seg;
-use super::arguments::{self, ValueRule};
-use super::suggest::{HintBudget, hint, hint_within};
 use crate::model::{
     Arguments, Binding, DestinationType, Exchange, ObjectId, Policy, Queue, QueueType,
     RouteAssertion, Topology, Vhost, builtin_exchange_type, effective_type_name, is_reserved_name,
 };
 use crate::route;
+use crate::suggest::{HintBudget, hint, hint_within};
+use arguments::ValueRule;
+
+pub mod arguments;
+
+/// The lists of a topology file, in file order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Section {
+    Vhosts,
+    Exchanges,
+    Queues,
+    Bindings,
+    Policies,
+    Routes,
+}
+
+impl Section {
+    pub const ALL: [Section; 6] = [
+        Section::Vhosts,
+        Section::Exchanges,
+        Section::Queues,
+        Section::Bindings,
+        Section::Policies,
+        Section::Routes,
+    ];
+
+    /// The key of the list in a file: `queues`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Vhosts => "vhosts",
+            Section::Exchanges => "exchanges",
+            Section::Queues => "queues",
+            Section::Bindings => "bindings",
+            Section::Policies => "policies",
+            Section::Routes => "routes",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// `queues[3] order.events`, or `queues[3]` for an unnamed item.
+    pub fn label(self, index: usize, name: &str) -> String {
+        if name.is_empty() {
+            format!("{}[{index}]", self.key())
+        } else {
+            format!("{}[{index}] {name}", self.key())
+        }
+    }
+}
+
+/// `events -> order.events`; the default exchange reads `(default)`.
+pub fn binding_label(source: &str, destination: &str) -> String {
+    format!("{} -> {destination}", exchange_label(source))
+}
+
+/// `events order.created`: where a route assertion publishes.
+pub fn route_label(exchange: &str, routing_key: &str) -> String {
+    format!("{} {routing_key}", exchange_label(exchange))
+        .trim_end()
+        .to_string()
+}
+
+fn exchange_label(name: &str) -> &str {
+    if name.is_empty() { "(default)" } else { name }
+}
 
 /// Whether a finding stops the topology from being used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +107,9 @@ pub struct Finding {
     /// The field it is about, inside the object (`arguments`,
     /// `x-message-ttl`), to point at the right line; empty for the whole
     /// object.
-    pub field: Vec<Seg>,
+    /// The keys down to the field (`[arguments, x-expires]`), empty for
+    /// the object itself.
+    pub field: Vec<String>,
     pub message: String,
     /// Another object involved: the first declaration of a duplicate.
     pub related: Option<ObjectRef>,
@@ -99,12 +164,12 @@ pub fn object_name(topology: &Topology, object: ObjectRef) -> String {
         Section::Queues => topology.queues[i].name.clone(),
         Section::Bindings => {
             let b = &topology.bindings[i];
-            super::binding_label(&b.source, &b.destination)
+            binding_label(&b.source, &b.destination)
         }
         Section::Policies => topology.policies[i].name.clone(),
         Section::Routes => {
             let r = &topology.routes[i];
-            super::route_label(&r.exchange, &r.routing_key)
+            route_label(&r.exchange, &r.routing_key)
         }
     }
 }
@@ -125,7 +190,7 @@ impl Findings {
         self.0.push(Finding {
             severity,
             object,
-            field: field.iter().map(|k| Seg::key(k)).collect(),
+            field: field.iter().map(|k| k.to_string()).collect(),
             message,
             related: None,
         });

@@ -210,7 +210,7 @@ pub fn check_value(rule: ValueRule, value: &Value) -> Option<String> {
             Some(s) => Some(format!(
                 "'{s}' is not one of {}{}",
                 values.join(", "),
-                super::suggest::hint(s, values.iter().copied())
+                crate::suggest::hint(s, values.iter().copied())
             )),
             None => Some(format!(
                 "must be one of {}, not {}",
