@@ -4,6 +4,6 @@ use super::{Outcome, Status};
 use crate::render;
 
 pub fn run() -> Outcome {
-    render::show_document(&crate::model::schema::schema_json());
+    render::show_document(&crate::model::json_schema::schema_json());
     Ok(Status::Clean)
 }

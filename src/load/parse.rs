@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use super::de::{self, DeError, Problem, Seg};
 use super::yaml::{self, FileVisitor, Node, Position, ReadError, Value};
 use super::{Diagnostic, FieldPositions, Origin, Origins};
-use crate::model::schema::EXPORT_VERSION_KEYS;
+use crate::model::json_schema::EXPORT_VERSION_KEYS;
 use crate::model::{Binding, Exchange, Policy, Queue, RouteAssertion, Topology, Vhost};
 use crate::rules::{Section, binding_label, route_label};
 

@@ -14,8 +14,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 mod broker_version;
+pub mod json_schema;
 mod queue_type;
-pub mod schema;
 
 pub use broker_version::BrokerVersion;
 pub use queue_type::{QUEUE_TYPE_ARGUMENT, QueueType, effective_type_name, implied_type_name};

@@ -19,7 +19,7 @@ fn checked_in_schema() -> String {
 
 #[test]
 fn the_checked_in_schema_is_what_the_model_generates() {
-    let generated = warren::model::schema::schema_json();
+    let generated = warren::model::json_schema::schema_json();
     let checked_in = checked_in_schema();
     if generated != checked_in {
         let first_difference = generated
