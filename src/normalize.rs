@@ -89,6 +89,7 @@ impl AsNormal for Topology {
 pub fn normalize(topology: impl Into<Topology>) -> Normal {
     let mut t: Topology = topology.into();
     for vhost in &mut t.vhosts {
+        vhost.metadata = None;
         vhost.tags.sort();
         vhost.tags.dedup();
         if vhost.default_queue_type.as_deref() == Some("undefined") {
@@ -102,6 +103,7 @@ pub fn normalize(topology: impl Into<Topology>) -> Normal {
         .filter_map(|v| Some((v.name.as_str(), v.default_queue_type.as_deref()?)))
         .collect();
     for queue in &mut t.queues {
+        queue.declared_type = None;
         let dqt = default_queue_types.get(queue.vhost.as_str()).copied();
         resolve_queue_type(queue, dqt);
     }

@@ -347,6 +347,8 @@ fn live_vhost(v: wire::Vhost) -> model::Vhost {
         default_queue_type: v
             .default_queue_type
             .filter(|t| !t.is_empty() && t != "undefined"),
+        limits: None,
+        metadata: None,
     }
 }
 
@@ -375,6 +377,7 @@ fn live_queue(vhost: &str, q: wire::Queue) -> model::Queue {
         durable: q.durable,
         auto_delete: q.auto_delete,
         arguments,
+        declared_type: None,
     }
 }
 

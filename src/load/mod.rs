@@ -260,12 +260,18 @@ fn load_contents(
     }
 
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut findings = rules::settle(&mut topology);
+    findings.extend(rules::validate(&topology));
     let placer = Placer {
         topology: &topology,
         origins: &origins,
         names: &names,
     };
-    for finding in rules::validate(&topology) {
+    let mut left_out = Vec::new();
+    for finding in findings {
+        if finding.leaves_out {
+            left_out.push(finding.object);
+        }
         let severity = finding.severity;
         let diagnostic = placer.diagnostic(finding);
         match severity {
@@ -273,6 +279,7 @@ fn load_contents(
             Severity::Warning => warnings.push(diagnostic),
         }
     }
+    leave_out(&mut topology, &mut origins, &left_out);
     sort_by_place(&mut errors, &names);
     sort_by_place(&mut warnings, &names);
 
@@ -290,6 +297,33 @@ fn load_contents(
             counts: topology.counts(),
             files,
         })
+    }
+}
+
+/// Removes the objects `left_out` from the topology and from the origins
+/// kept in step with it.
+fn leave_out(topology: &mut Topology, origins: &mut Origins, left_out: &[ObjectRef]) {
+    if left_out.is_empty() {
+        return;
+    }
+    let left_out: HashSet<ObjectRef> = left_out.iter().copied().collect();
+    let left_out = &left_out;
+    fn retain<T>(list: &mut Vec<T>, section: Section, left_out: &HashSet<ObjectRef>) {
+        let mut index = 0;
+        list.retain(|_| {
+            let keep = !left_out.contains(&ObjectRef { section, index });
+            index += 1;
+            keep
+        });
+    }
+    retain(&mut topology.vhosts, Section::Vhosts, left_out);
+    retain(&mut topology.exchanges, Section::Exchanges, left_out);
+    retain(&mut topology.queues, Section::Queues, left_out);
+    retain(&mut topology.bindings, Section::Bindings, left_out);
+    retain(&mut topology.policies, Section::Policies, left_out);
+    retain(&mut topology.routes, Section::Routes, left_out);
+    for section in Section::ALL {
+        retain(origins.get_mut(section), section, left_out);
     }
 }
 

@@ -71,6 +71,7 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], origins: &mut Origins) 
         skipping: false,
         unreported: 0,
         deferred: Vec::new(),
+        definitions: is_definitions_file(name, text),
     };
     if let Err(err) = yaml::read(text, &mut parser) {
         // What was read before a syntax error or a limit is not trusted:
@@ -189,6 +190,10 @@ struct FileParser<'n, 'a> {
     skipping: bool,
     /// Items refused past [`MAX_ITEM_ERRORS`], counted but not reported.
     unreported: usize,
+    /// Whether the file is a definitions file (JSON, as RabbitMQ writes
+    /// them): its objects' unknown keys are ignored with a warning, as the
+    /// broker's import ignores them, where a YAML file's are errors.
+    definitions: bool,
     /// Items holding anchored nodes, deserialised once the whole file has
     /// been read within the node budget: an alias may stand for thousands
     /// of nodes, which are counted, not built, and must not be turned into
@@ -370,11 +375,21 @@ impl<'a> FileParser<'_, 'a> {
                 self.unreported += 1;
                 return;
             }
-            self.error(Some(label()), err.at.or(Some(node.at)), err.to_string());
-            match refused_key(&err) {
-                Some(key) if removed.len() < MAX_FIELDS_LEFT_OUT => {
-                    attempt = std::borrow::Cow::Owned(without_key(&attempt, &key));
-                    removed.push(key);
+            let ignored = match &err.problem {
+                Problem::UnknownKey { key, expected } if self.definitions => {
+                    Some(ignored_key_warning(&err, key, expected, &attempt))
+                }
+                _ => None,
+            };
+            if let Some(message) = ignored {
+                self.warning(Some(label()), err.at.or(Some(node.at)), message);
+            } else {
+                self.error(Some(label()), err.at.or(Some(node.at)), err.to_string());
+            }
+            match refused_path(&err) {
+                Some(path) if removed.len() < MAX_FIELDS_LEFT_OUT => {
+                    attempt = std::borrow::Cow::Owned(without_path(&attempt, &path));
+                    removed.push(path[0].clone());
                 }
                 _ => return,
             }
@@ -406,13 +421,28 @@ impl<'a> FileParser<'_, 'a> {
     }
 
     fn error(&mut self, object: Option<String>, at: Option<Position>, message: String) {
-        self.parsed.errors.push(Diagnostic {
+        let diagnostic = self.diagnostic(object, at, message);
+        self.parsed.errors.push(diagnostic);
+    }
+
+    fn warning(&mut self, object: Option<String>, at: Option<Position>, message: String) {
+        let diagnostic = self.diagnostic(object, at, message);
+        self.parsed.warnings.push(diagnostic);
+    }
+
+    fn diagnostic(
+        &self,
+        object: Option<String>,
+        at: Option<Position>,
+        message: String,
+    ) -> Diagnostic {
+        Diagnostic {
             file: Some(self.name.to_string()),
             object: object.map(|o| super::shorten(&o)),
             line: at.map(|p| p.line),
             column: at.map(|p| p.column),
             message: super::shorten(&message),
-        });
+        }
     }
 }
 
@@ -421,29 +451,79 @@ impl<'a> FileParser<'_, 'a> {
 const MAX_FIELDS_LEFT_OUT: usize = 16;
 
 /// The field of an object an error is about, when leaving it out could
-/// let the rest of the object be read: an unknown key, or a bad value.
-fn refused_key(err: &DeError) -> Option<String> {
+/// let the rest of the object be read: an unknown key (inside the field
+/// that holds it: `[metadata, foo]`), or a bad value (its top-level field).
+fn refused_path(err: &DeError) -> Option<Vec<String>> {
+    let keys: Option<Vec<String>> = err
+        .path
+        .iter()
+        .map(|seg| match seg {
+            Seg::Key(key) => Some(key.clone()),
+            Seg::Index(_) => None,
+        })
+        .collect();
     match (&err.problem, err.path.as_slice()) {
-        (Problem::UnknownKey { key, .. }, []) => Some(key.clone()),
+        (Problem::UnknownKey { key, .. }, _) => {
+            let mut path = keys?;
+            path.push(key.clone());
+            Some(path)
+        }
         (Problem::DuplicateKey(_), []) => None,
-        (_, [Seg::Key(key), ..]) => Some(key.clone()),
+        (_, [Seg::Key(key), ..]) => Some(vec![key.clone()]),
         _ => None,
     }
 }
 
-/// A mapping node without the entry `key` (every entry of it, if twice).
-fn without_key<'a>(node: &Node<'a>, key: &str) -> Node<'a> {
+/// A mapping node without the entry at `path` (every entry of its last
+/// key, if written twice); the mappings on the way are copied.
+fn without_path<'a>(node: &Node<'a>, path: &[String]) -> Node<'a> {
+    let Some((key, rest)) = path.split_first() else {
+        return node.clone();
+    };
     let entries = node
         .entries()
         .unwrap_or_default()
         .iter()
-        .filter(|(k, _)| k.as_str() != Some(key))
-        .cloned()
+        .filter_map(|(k, v)| {
+            if k.as_str() != Some(key) {
+                Some((k.clone(), v.clone()))
+            } else if rest.is_empty() {
+                None
+            } else {
+                Some((k.clone(), without_path(v, rest)))
+            }
+        })
         .collect();
     Node {
         at: node.resolved().at,
         value: Value::Mapping(entries),
     }
+}
+
+/// The warning for a key of a definitions file that RabbitMQ does not read:
+/// a "did you mean" only for a key the object does not hold already (a
+/// binding's `description` is no misspelt `destination`).
+fn ignored_key_warning(err: &DeError, key: &str, expected: &[&str], object: &Node<'_>) -> String {
+    let inside = err.path.iter().try_fold(object, |node, seg| match seg {
+        Seg::Key(k) => node.get(k),
+        Seg::Index(_) => None,
+    });
+    let held = |k: &str| inside.is_some_and(|node| node.get(k).is_some());
+    let candidates = expected.iter().copied().filter(|k| !held(k));
+    let hint = crate::suggest::hint(key, candidates);
+    let mut path = err.path_text();
+    if !path.is_empty() {
+        path.push('.');
+    }
+    format!(
+        "unknown key '{path}{key}'{hint}: ignored, as RabbitMQ's import ignores keys it does not read"
+    )
+}
+
+/// A definitions file is JSON, as RabbitMQ writes them: named `*.json`,
+/// or a text that opens with `{`.
+fn is_definitions_file(name: &str, text: &str) -> bool {
+    name.ends_with(".json") || text.trim_start().starts_with('{')
 }
 
 /// Whether `node` holds an anchored node (its own anchor, or an alias).
@@ -624,7 +704,7 @@ bindings:
             errors(text),
             [
                 "t.yaml:3:5: queues[0] a: unknown key 'durabel' (did you mean 'durable'?); \
-                 expected one of: name, vhost, durable, auto_delete, arguments",
+                 expected one of: name, vhost, durable, auto_delete, arguments, type",
                 "t.yaml:8:23: bindings[0] e -> b: destination_type: unknown value 'queues' \
                  (did you mean 'queue'?); expected one of: queue, exchange",
             ]
@@ -648,10 +728,8 @@ bindings:
         assert_eq!(
             errors(text),
             [
-                "t.yaml:1:20: vhosts[0] /: unknown key 'limits'; expected one of: name, \
-                 description, tags, default_queue_type",
                 "t.yaml:4:15: queues[0] q: unknown key 'durabel' (did you mean 'durable'?); \
-                 expected one of: name, vhost, durable, auto_delete, arguments",
+                 expected one of: name, vhost, durable, auto_delete, arguments, type",
                 "t.yaml:4:43: queues[0] q: auto_delete: invalid type: string \"maybe\", \
                  expected a boolean",
             ]

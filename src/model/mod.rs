@@ -69,6 +69,35 @@ pub struct Vhost {
     /// `classic`, `quorum` or `stream`; unset leaves the broker's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_queue_type: Option<String>,
+    /// `max-connections`, `max-queues`: managed only when set (`{}` removes
+    /// every limit). The broker's API keeps them apart from the vhost
+    /// (`/api/vhost-limits`); exports of 3.8 and later write them here too.
+    #[serde(
+        default,
+        deserialize_with = "unique_keys::deserialize_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limits: Option<Arguments>,
+    /// The spelling of description, tags and default queue type that
+    /// exports of 3.8 and later write (and the only one RabbitMQ 3.10's
+    /// import reads the default queue type from). Read from files only:
+    /// the loader merges it into the fields above, refusing values that
+    /// differ, and leaves it empty.
+    #[serde(default, skip_serializing)]
+    pub metadata: Option<VhostMetadata>,
+}
+
+/// A vhost's `metadata`, as definitions exports write it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VhostMetadata {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "tags::deserialize_some")]
+    #[schemars(with = "Option<tags::TagsSchema>")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub default_queue_type: Option<String>,
 }
 
 /// An exchange.
@@ -113,6 +142,12 @@ pub struct Queue {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub arguments: Arguments,
+    /// The type as exports of 3.8 and later write it beside the arguments
+    /// (`classic`, `quorum`, `stream`). The broker declares a queue from
+    /// its arguments and ignores this, so it must agree with them; it is
+    /// read from files only and dropped by normalising.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub declared_type: Option<String>,
 }
 
 /// What a binding points at.
@@ -346,6 +381,8 @@ impl Vhost {
             description: String::new(),
             tags: Vec::new(),
             default_queue_type: None,
+            limits: None,
+            metadata: None,
         }
     }
 
@@ -552,24 +589,44 @@ pub fn is_reserved_name(name: &str) -> bool {
     name.starts_with("amq.")
 }
 
+/// An exchange every vhost has, always.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuiltinExchange {
+    pub name: &'static str,
+    pub kind: &'static str,
+    /// Only `amq.rabbitmq.trace` is internal. All are durable, not
+    /// auto-delete, without arguments.
+    pub internal: bool,
+}
+
+const fn builtin(name: &'static str, kind: &'static str, internal: bool) -> BuiltinExchange {
+    BuiltinExchange {
+        name,
+        kind,
+        internal,
+    }
+}
+
 /// The exchanges every vhost has, always: the default exchange and the
-/// `amq.*` ones, with their types.
-pub const BUILTIN_EXCHANGES: &[(&str, &str)] = &[
-    ("", "direct"),
-    ("amq.direct", "direct"),
-    ("amq.fanout", "fanout"),
-    ("amq.topic", "topic"),
-    ("amq.headers", "headers"),
-    ("amq.match", "headers"),
-    ("amq.rabbitmq.trace", "topic"),
+/// `amq.*` ones (verified on 3.10.8).
+pub const BUILTIN_EXCHANGES: &[BuiltinExchange] = &[
+    builtin("", "direct", false),
+    builtin("amq.direct", "direct", false),
+    builtin("amq.fanout", "fanout", false),
+    builtin("amq.topic", "topic", false),
+    builtin("amq.headers", "headers", false),
+    builtin("amq.match", "headers", false),
+    builtin("amq.rabbitmq.trace", "topic", true),
 ];
+
+/// The built-in exchange called `name`, if there is one.
+pub fn builtin_exchange(name: &str) -> Option<&'static BuiltinExchange> {
+    BUILTIN_EXCHANGES.iter().find(|b| b.name == name)
+}
 
 /// The type of a built-in exchange, if `name` is one.
 pub fn builtin_exchange_type(name: &str) -> Option<&'static str> {
-    BUILTIN_EXCHANGES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
+    builtin_exchange(name).map(|b| b.kind)
 }
 
 fn default_vhost() -> String {
@@ -613,7 +670,7 @@ fn is_queue(d: &DestinationType) -> bool {
 mod unique_keys {
     use std::fmt;
 
-    use serde::de::{Deserializer, Error, MapAccess, Visitor};
+    use serde::de::{Deserializer, Error, MapAccess, SeqAccess, Unexpected, Visitor};
 
     use super::Arguments;
 
@@ -625,6 +682,15 @@ mod unique_keys {
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a mapping")
+            }
+
+            /// Exports of older brokers write an empty map as `[]` (an
+            /// empty Erlang proplist), which the broker reads as `{}`.
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Arguments, A::Error> {
+                match seq.next_element::<serde::de::IgnoredAny>()? {
+                    None => Ok(Arguments::new()),
+                    Some(_) => Err(A::Error::invalid_type(Unexpected::Seq, &self)),
+                }
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Arguments, A::Error> {
@@ -641,7 +707,14 @@ mod unique_keys {
             }
         }
 
-        d.deserialize_map(Unique)
+        d.deserialize_any(Unique)
+    }
+
+    /// [`deserialize`] for an optional field: present means `Some`.
+    pub fn deserialize_some<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Arguments>, D::Error> {
+        deserialize(d).map(Some)
     }
 }
 
@@ -656,6 +729,13 @@ mod tags {
     enum Tags {
         List(Vec<String>),
         Text(String),
+    }
+
+    /// [`deserialize`] for an optional field: present means `Some`.
+    pub fn deserialize_some<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<String>>, D::Error> {
+        deserialize(d).map(Some)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

@@ -116,6 +116,9 @@ pub fn queue_argument_named(name: &str) -> Option<&'static QueueArgument> {
     QUEUE_ARGUMENTS.iter().find(|a| a.name == name)
 }
 
+/// The limits a vhost takes (`/api/vhost-limits`).
+pub const VHOST_LIMITS: &[&str] = &["max-connections", "max-queues"];
+
 /// Exchange arguments warren checks; others starting `x-` are warned about.
 pub const EXCHANGE_ARGUMENTS: &[(&str, ValueRule)] = &[
     ("alternate-exchange", Text),

@@ -13,8 +13,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde_json::Value;
 
 use crate::model::{
-    Arguments, Binding, DestinationType, Exchange, ObjectId, Policy, Queue, QueueType,
-    RouteAssertion, Topology, Vhost, builtin_exchange_type, effective_type_name, is_reserved_name,
+    Arguments, Binding, BuiltinExchange, DestinationType, Exchange, ObjectId, Policy, Queue,
+    QueueType, RouteAssertion, Topology, Vhost, builtin_exchange, builtin_exchange_type,
+    effective_type_name, is_reserved_name,
 };
 use crate::route;
 use crate::suggest::{HintBudget, hint, hint_within};
@@ -93,7 +94,7 @@ pub enum Severity {
 }
 
 /// An object of the merged topology: its list and its index there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ObjectRef {
     pub section: Section,
     pub index: usize,
@@ -113,6 +114,9 @@ pub struct Finding {
     pub message: String,
     /// Another object involved: the first declaration of a duplicate.
     pub related: Option<ObjectRef>,
+    /// The object is left out of the topology, as RabbitMQ's own import
+    /// leaves it out (a built-in exchange listed in an export).
+    pub leaves_out: bool,
 }
 
 /// Names longer than this many bytes are refused (AMQP short strings).
@@ -137,6 +141,7 @@ pub fn validate(topology: &Topology) -> Vec<Finding> {
     for (i, policy) in topology.policies.iter().enumerate() {
         check_policy(policy, at(Section::Policies, i), &mut out);
     }
+    check_placeholders(topology, &mut out);
     if !topology.routes.is_empty() {
         let router = route::Router::new(topology);
         for (i, assertion) in topology.routes.iter().enumerate() {
@@ -145,6 +150,72 @@ pub fn validate(topology: &Topology) -> Vec<Finding> {
                 break;
             }
             check_route(&router, assertion, at(Section::Routes, i), &mut out);
+        }
+    }
+    out.0
+}
+
+/// Reads the export spellings that say again what a field says: each
+/// vhost's `metadata` is merged into its description, tags and default
+/// queue type, and emptied. A value written both ways must be the same:
+/// a difference is an error at the metadata's key. Run before
+/// [`validate`], which then sees one spelling.
+pub fn settle(topology: &mut Topology) -> Vec<Finding> {
+    let mut out = Findings::default();
+    for (index, vhost) in topology.vhosts.iter_mut().enumerate() {
+        let Some(metadata) = vhost.metadata.take() else {
+            continue;
+        };
+        let at = at(Section::Vhosts, index);
+        let mut differs = |key: &str, top: String, meta: String| {
+            out.error(
+                at,
+                &["metadata", key],
+                format!(
+                    "metadata.{key} {meta} differs from {key} {top}: the two spellings of one \
+                 field must agree (RabbitMQ 3.10 reads the default queue type from metadata, \
+                 later versions read either); write it once"
+                ),
+            );
+        };
+        if let Some(description) = metadata.description {
+            if vhost.description.is_empty() {
+                vhost.description = description;
+            } else if vhost.description != description {
+                differs(
+                    "description",
+                    format!("'{}'", vhost.description),
+                    format!("'{description}'"),
+                );
+            }
+        }
+        if let Some(tags) = metadata.tags {
+            let sorted = |tags: &[String]| {
+                let mut tags = tags.to_vec();
+                tags.sort();
+                tags.dedup();
+                tags
+            };
+            if vhost.tags.is_empty() {
+                vhost.tags = tags;
+            } else if sorted(&vhost.tags) != sorted(&tags) {
+                differs(
+                    "tags",
+                    format!("[{}]", vhost.tags.join(", ")),
+                    format!("[{}]", tags.join(", ")),
+                );
+            }
+        }
+        if let Some(kind) = metadata.default_queue_type {
+            match &vhost.default_queue_type {
+                None => vhost.default_queue_type = Some(kind),
+                Some(top) if *top != kind => differs(
+                    "default_queue_type",
+                    format!("'{top}'"),
+                    format!("'{kind}'"),
+                ),
+                Some(_) => {}
+            }
         }
     }
     out.0
@@ -193,7 +264,16 @@ impl Findings {
             field: field.iter().map(|k| k.to_string()).collect(),
             message,
             related: None,
+            leaves_out: false,
         });
+    }
+
+    /// A warning about an object that is then left out of the topology.
+    fn left_out(&mut self, object: ObjectRef, field: &[&str], message: impl Into<String>) {
+        self.warning(object, field, message);
+        if let Some(last) = self.0.last_mut() {
+            last.leaves_out = true;
+        }
     }
 }
 
@@ -253,7 +333,7 @@ impl<'t> Scope<'t> {
         let declared = self.exchanges.get(vhost).into_iter().flatten().copied();
         let builtin = crate::model::BUILTIN_EXCHANGES
             .iter()
-            .map(|(n, _)| *n)
+            .map(|b| b.name)
             .filter(|n| !n.is_empty());
         declared.chain(builtin)
     }
@@ -274,6 +354,9 @@ fn check_vhosts(topology: &Topology, out: &mut Findings) {
     for (index, vhost) in topology.vhosts.iter().enumerate() {
         let at = at(Section::Vhosts, index);
         check_name(&vhost.name, "vhost", at, out);
+        for (key, value) in vhost.limits.iter().flatten() {
+            check_limit(key, value, arguments::VHOST_LIMITS, at, out);
+        }
         if let Some(kind) = &vhost.default_queue_type {
             if QueueType::parse(kind).is_none() {
                 out.error(
@@ -286,6 +369,31 @@ fn check_vhosts(topology: &Topology, out: &mut Findings) {
                 );
             }
         }
+    }
+}
+
+/// A vhost's or a user's limit: a known key, and an integer (a negative
+/// one means no limit).
+fn check_limit(key: &str, value: &Value, known: &[&str], at: ObjectRef, out: &mut Findings) {
+    if !known.contains(&key) {
+        out.error(
+            at,
+            &["limits", key],
+            format!(
+                "unknown limit '{key}'{}; the limits are {}",
+                hint(key, known.iter().copied()),
+                known.join(", ")
+            ),
+        );
+    } else if !value.is_i64() {
+        out.error(
+            at,
+            &["limits", key],
+            format!(
+                "{key} must be an integer (a negative one means no limit), not {}",
+                arguments::show(value)
+            ),
+        );
     }
 }
 
@@ -342,6 +450,7 @@ fn check_duplicates(topology: &Topology, out: &mut Findings) {
                     field: Vec::new(),
                     message: format!("duplicate {}", describe_id(&id)),
                     related: Some(at(section, earlier)),
+                    leaves_out: false,
                 });
             } else {
                 first.insert(id, index);
@@ -422,6 +531,10 @@ fn check_routing_key(key: &str, field: &str, at: ObjectRef, out: &mut Findings) 
 // ------------------------------------------------------------- exchanges
 
 fn check_exchange(exchange: &Exchange, at: ObjectRef, scope: &Scope, out: &mut Findings) {
+    if let Some(builtin) = builtin_exchange(&exchange.name) {
+        check_builtin_exchange(exchange, builtin, at, out);
+        return;
+    }
     check_name(&exchange.name, "exchange", at, out);
     check_not_reserved(&exchange.name, "exchange", at, out);
     let kind = exchange.kind.as_str();
@@ -459,6 +572,66 @@ fn check_exchange(exchange: &Exchange, at: ObjectRef, scope: &Scope, out: &mut F
         scope,
         out,
     );
+}
+
+/// A built-in exchange listed in a file, as exports of some versions list
+/// them: left to the broker (its import skips them) when the file says
+/// what the broker has, refused when it says something else, which no
+/// broker would do.
+fn check_builtin_exchange(
+    exchange: &Exchange,
+    builtin: &BuiltinExchange,
+    at: ObjectRef,
+    out: &mut Findings,
+) {
+    let name = if builtin.name.is_empty() {
+        "the default exchange"
+    } else {
+        builtin.name
+    };
+    let mut differences = Vec::new();
+    if exchange.kind != builtin.kind {
+        differences.push(format!("type {} (not {})", builtin.kind, exchange.kind));
+    }
+    if !exchange.durable {
+        differences.push("durable".to_string());
+    }
+    if exchange.auto_delete {
+        differences.push("not auto-delete".to_string());
+    }
+    if exchange.internal != builtin.internal {
+        differences.push(
+            if builtin.internal {
+                "internal"
+            } else {
+                "not internal"
+            }
+            .to_string(),
+        );
+    }
+    if !exchange.arguments.is_empty() {
+        differences.push("without arguments".to_string());
+    }
+    if differences.is_empty() {
+        out.left_out(
+            at,
+            &["name"],
+            format!(
+                "{name} is built in: every vhost has it, as written here; left to the broker, as \
+                 RabbitMQ's import leaves it"
+            ),
+        );
+    } else {
+        out.error(
+            at,
+            &[],
+            format!(
+                "{name} is built in, and the broker's is {}: no file can change it; remove it, \
+                 or write it as the broker has it",
+                differences.join(", ")
+            ),
+        );
+    }
 }
 
 /// An argument naming an exchange that messages are sent on to.
@@ -613,6 +786,9 @@ fn check_queue_type(queue: &Queue, at: ObjectRef, scope: &Scope, out: &mut Findi
             );
         }
     }
+    if let Some(declared) = &queue.declared_type {
+        check_declared_type(declared, kind, explicit, &queue.vhost, at, out);
+    }
     let via = if explicit {
         String::new()
     } else {
@@ -631,13 +807,11 @@ fn check_queue_type(queue: &Queue, at: ObjectRef, scope: &Scope, out: &mut Findi
             supported_by.join(" and ")
         );
         if kind == QueueType::Classic {
-            // A classic queue ignores (or, on recent brokers, refuses) an
-            // argument meant for another type: most likely a forgotten
-            // x-queue-type.
-            out.warning(
+            // Most likely a forgotten x-queue-type.
+            out.error(
                 at,
                 &["arguments", key],
-                format!("{message}; did you forget x-queue-type?"),
+                format!("{message}: the broker refuses it; did you forget x-queue-type?"),
             );
         } else {
             out.error(
@@ -647,6 +821,50 @@ fn check_queue_type(queue: &Queue, at: ObjectRef, scope: &Scope, out: &mut Findi
             );
         }
     }
+}
+
+/// The `type` an export writes beside the arguments names the type the
+/// arguments (and the vhost's default) give the queue. The broker declares
+/// the queue from its arguments alone, so a `type` they contradict would
+/// be silently wrong.
+fn check_declared_type(
+    declared: &str,
+    kind: QueueType,
+    explicit: bool,
+    vhost: &str,
+    at: ObjectRef,
+    out: &mut Findings,
+) {
+    let Some(declared_kind) = QueueType::parse(declared) else {
+        out.error(
+            at,
+            &["type"],
+            format!(
+                "type '{declared}' is not one of classic, quorum, stream{}",
+                hint(declared, QueueType::NAMES.iter().copied())
+            ),
+        );
+        return;
+    };
+    if declared_kind == kind {
+        return;
+    }
+    let from = if explicit {
+        format!("x-queue-type makes it {}", kind.as_str())
+    } else {
+        format!(
+            "without x-queue-type the broker declares it {} (the default of vhost '{vhost}')",
+            kind.as_str()
+        )
+    };
+    out.error(
+        at,
+        &["type"],
+        format!(
+            "type '{declared}' contradicts the arguments: {from}, and the broker declares a queue \
+                 from its arguments; set x-queue-type: {declared}"
+        ),
+    );
 }
 
 /// Features deprecated in 3.13 and refused by default from 4.3.
@@ -719,11 +937,12 @@ fn check_binding(binding: &Binding, at: ObjectRef, scope: &Scope, out: &mut Find
 fn check_binding_source(binding: &Binding, at: ObjectRef, scope: &Scope, out: &mut Findings) {
     let vhost = binding.vhost.as_str();
     if binding.source.is_empty() {
-        out.error(
+        out.left_out(
             at,
             &["source"],
             "the default exchange takes no explicit bindings: every queue is already bound to \
-             it by its own name (publish to exchange \"\" with the queue name as routing key)",
+             it by its own name (publish to exchange \"\" with the queue name as routing key); \
+             left out, as RabbitMQ's import leaves it out",
         );
     } else if !scope.has_exchange(vhost, &binding.source) {
         let also_queue = if scope.has_queue(vhost, &binding.source) {
@@ -927,6 +1146,105 @@ fn pattern_problem(pattern: &str) -> Option<String> {
     None
 }
 
+// ---------------------------------------------------------- placeholders
+
+/// A value that looks like a template placeholder nobody filled in
+/// (`${RABBITMQ_VHOST}`, `{{ vhost }}`): warren takes it literally, and a
+/// vhost called `${RABBITMQ_VHOST}` is created without a word.
+fn placeholder_in(text: &str) -> Option<&str> {
+    for (open, close) in [("${", "}"), ("{{", "}}")] {
+        let Some(start) = text.find(open) else {
+            continue;
+        };
+        let rest = &text[start + open.len()..];
+        let Some(end) = rest.find(close) else {
+            continue;
+        };
+        let inner = rest[..end].trim();
+        let is_name = !inner.is_empty()
+            && inner
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | ':' | ' '));
+        if is_name {
+            return Some(&text[start..start + open.len() + end + close.len()]);
+        }
+    }
+    None
+}
+
+/// Warns once per object about each field holding a placeholder.
+fn check_placeholders(topology: &Topology, out: &mut Findings) {
+    let mut check = |at: ObjectRef, fields: &[(&str, &str)], maps: &[(&str, &Arguments)]| {
+        let mut warn = |field: &[&str], placeholder: &str| {
+            out.warning(
+                at,
+                field,
+                format!(
+                    "{} holds '{placeholder}', which looks like a template placeholder that was \
+                     not filled in; warren takes it literally",
+                    field.join(".")
+                ),
+            );
+        };
+        for (field, text) in fields {
+            if let Some(placeholder) = placeholder_in(text) {
+                warn(&[field], placeholder);
+            }
+        }
+        for (field, map) in maps {
+            for (key, value) in map.iter() {
+                if let Some(placeholder) = value.as_str().and_then(placeholder_in) {
+                    warn(&[field, key], placeholder);
+                }
+            }
+        }
+    };
+    for (i, v) in topology.vhosts.iter().enumerate() {
+        check(at(Section::Vhosts, i), &[("name", &v.name)], &[]);
+    }
+    for (i, e) in topology.exchanges.iter().enumerate() {
+        let fields = [("name", e.name.as_str()), ("vhost", &e.vhost)];
+        check(
+            at(Section::Exchanges, i),
+            &fields,
+            &[("arguments", &e.arguments)],
+        );
+    }
+    for (i, q) in topology.queues.iter().enumerate() {
+        let fields = [("name", q.name.as_str()), ("vhost", &q.vhost)];
+        check(
+            at(Section::Queues, i),
+            &fields,
+            &[("arguments", &q.arguments)],
+        );
+    }
+    for (i, b) in topology.bindings.iter().enumerate() {
+        let fields = [
+            ("source", b.source.as_str()),
+            ("destination", &b.destination),
+            ("routing_key", &b.routing_key),
+            ("vhost", &b.vhost),
+        ];
+        check(
+            at(Section::Bindings, i),
+            &fields,
+            &[("arguments", &b.arguments)],
+        );
+    }
+    for (i, p) in topology.policies.iter().enumerate() {
+        let fields = [
+            ("name", p.name.as_str()),
+            ("vhost", &p.vhost),
+            ("pattern", &p.pattern),
+        ];
+        check(
+            at(Section::Policies, i),
+            &fields,
+            &[("definition", &p.definition)],
+        );
+    }
+}
+
 // ---------------------------------------------------------------- routes
 
 /// Route assertions stop being checked once routing them has matched this
@@ -998,8 +1316,10 @@ mod tests {
 
     /// Parses `yaml` (a topology that the model accepts) and validates it.
     fn findings(yaml: &str) -> Vec<(Severity, String, String)> {
-        let topology: Topology = serde_yaml::from_str(yaml).expect("test topologies parse");
-        validate(&topology)
+        let mut topology: Topology = serde_yaml::from_str(yaml).expect("test topologies parse");
+        let mut found = settle(&mut topology);
+        found.extend(validate(&topology));
+        found
             .into_iter()
             .map(|f| {
                 let label = f
@@ -1177,11 +1497,117 @@ bindings:
             [
                 "bindings[0] evnts -> order.events: source exchange 'evnts' is not declared in vhost '/' (did you mean 'events'?)",
                 "bindings[1] events -> order.evnts: destination queue 'order.evnts' is not declared in vhost '/' (did you mean 'order.events'?)",
-                "bindings[3] (default) -> order.events: the default exchange takes no explicit bindings: every queue is already bound to it by its own name (publish to exchange \"\" with the queue name as routing key)",
                 "bindings[4] events -> order.events: destination exchange 'order.events' is not declared in vhost '/'; 'order.events' is a queue: remove destination_type: exchange",
                 "bindings[5] amq.direct -> events: destination queue 'events' is not declared in vhost '/'; 'events' is an exchange: add destination_type: exchange",
             ]
         );
+        // RabbitMQ's import skips a binding from the default exchange.
+        let found = warnings(&yaml);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].starts_with(
+            "bindings[3] (default) -> order.events: the default exchange takes no explicit bindings"
+        ));
+        assert!(found[0].ends_with("left out, as RabbitMQ's import leaves it out"));
+    }
+
+    #[test]
+    fn vhost_metadata_is_merged_and_must_agree_with_the_fields() {
+        let mut t: Topology = serde_yaml::from_str(
+            "vhosts:\n  - {name: a, metadata: {description: d, tags: [x], default_queue_type: quorum}}\n  - {name: b, description: d, tags: [y, x], metadata: {description: d, tags: [x, y], default_queue_type: stream}, default_queue_type: stream}",
+        )
+        .unwrap();
+        assert_eq!(settle(&mut t), []);
+        assert_eq!(t.vhosts[0].description, "d");
+        assert_eq!(t.vhosts[0].tags, ["x"]);
+        assert_eq!(t.vhosts[0].default_queue_type.as_deref(), Some("quorum"));
+        assert!(t.vhosts.iter().all(|v| v.metadata.is_none()));
+        let found = errors(
+            "vhosts: [{name: c, default_queue_type: classic, description: one, metadata: {default_queue_type: quorum, description: two}}]",
+        );
+        assert_eq!(
+            found,
+            [
+                "vhosts[0] c: metadata.description 'two' differs from description 'one': the two spellings of one field must agree (RabbitMQ 3.10 reads the default queue type from metadata, later versions read either); write it once",
+                "vhosts[0] c: metadata.default_queue_type 'quorum' differs from default_queue_type 'classic': the two spellings of one field must agree (RabbitMQ 3.10 reads the default queue type from metadata, later versions read either); write it once",
+            ]
+        );
+    }
+
+    #[test]
+    fn vhost_limits_are_known_keys_with_integers() {
+        assert_eq!(
+            errors("vhosts: [{name: /, limits: {max-queues: 10, max-connections: -1}}]"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            errors("vhosts: [{name: /, limits: {max-queue: 10, max-connections: '5'}}]"),
+            [
+                "vhosts[0] /: max-connections must be an integer (a negative one means no limit), not \"5\"",
+                "vhosts[0] /: unknown limit 'max-queue' (did you mean 'max-queues'?); the limits are max-connections, max-queues",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_built_in_exchange_as_the_broker_has_it_is_left_out_and_another_refused() {
+        let yaml = format!(
+            "{BASE}exchanges:\n  - {{name: amq.topic, type: topic}}\n  - {{name: '', type: direct, arguments: []}}\n  - {{name: amq.rabbitmq.trace, type: topic, internal: true}}\n  - {{name: amq.direct, type: fanout, auto_delete: true}}"
+        );
+        let found = warnings(&yaml);
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert_eq!(
+            found[0],
+            "exchanges[0] amq.topic: amq.topic is built in: every vhost has it, as written here; left to the broker, as RabbitMQ's import leaves it"
+        );
+        assert!(found[1].contains("the default exchange is built in"));
+        assert_one(
+            errors(&yaml),
+            "exchanges[3] amq.direct: amq.direct is built in, and the broker's is type direct (not fanout), not auto-delete: no file can change it; remove it, or write it as the broker has it",
+        );
+        let topology: Topology = serde_yaml::from_str(&yaml).unwrap();
+        let left_out: Vec<usize> = validate(&topology)
+            .into_iter()
+            .filter(|f| f.leaves_out)
+            .map(|f| f.object.index)
+            .collect();
+        assert_eq!(left_out, [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_queue_type_written_as_exports_write_it_must_agree_with_the_arguments() {
+        let agreeing = format!(
+            "{BASE}queues: [{{name: c, type: classic}}, {{name: q, type: quorum, arguments: {{x-queue-type: quorum}}}}]"
+        );
+        assert_eq!(errors(&agreeing), Vec::<String>::new());
+        let vhost_default = "vhosts: [{name: v, metadata: {default_queue_type: quorum}}]\nqueues: [{name: q, vhost: v, type: quorum}]";
+        assert_eq!(errors(vhost_default), Vec::<String>::new());
+        assert_eq!(
+            errors(&format!(
+                "{BASE}queues: [{{name: a, type: quorum}}, {{name: b, type: stream, arguments: {{x-queue-type: quorum}}}}, {{name: c, type: qourum}}]"
+            )),
+            [
+                "queues[0] a: type 'quorum' contradicts the arguments: without x-queue-type the broker declares it classic (the default of vhost '/'), and the broker declares a queue from its arguments; set x-queue-type: quorum",
+                "queues[1] b: type 'stream' contradicts the arguments: x-queue-type makes it quorum, and the broker declares a queue from its arguments; set x-queue-type: stream",
+                "queues[2] c: type 'qourum' is not one of classic, quorum, stream (did you mean 'quorum'?)",
+            ]
+        );
+    }
+
+    #[test]
+    fn unfilled_template_placeholders_are_warned_about() {
+        let found = warnings(
+            "vhosts: [{name: '${RABBITMQ_VHOST}'}]\nqueues: [{name: q, vhost: '${RABBITMQ_VHOST}', arguments: {x-dead-letter-exchange: '{{ dlx }}'}}]\nexchanges: [{name: '{{ dlx }}', vhost: '${RABBITMQ_VHOST}', type: direct}]",
+        );
+        assert!(found.contains(&"vhosts[0] ${RABBITMQ_VHOST}: name holds '${RABBITMQ_VHOST}', which looks like a template placeholder that was not filled in; warren takes it literally".to_string()), "{found:#?}");
+        assert!(
+            found.iter().any(|w| w
+                .starts_with("queues[0] q: arguments.x-dead-letter-exchange holds '{{ dlx }}'")),
+            "{found:#?}"
+        );
+        assert_eq!(found.len(), 5, "{found:#?}");
+        assert_eq!(placeholder_in("a.${b}.c"), Some("${b}"));
+        assert_eq!(placeholder_in("price in $ {10}"), None);
+        assert_eq!(placeholder_in("{ not: a placeholder }"), None);
     }
 
     #[test]
@@ -1319,10 +1745,13 @@ bindings:
     }
 
     #[test]
-    fn a_classic_queue_with_another_types_argument_gets_a_warning() {
-        let yaml = format!("{BASE}queues: [{{name: q, arguments: {{x-max-age: 7D}}}}]");
-        assert_eq!(errors(&yaml), Vec::<String>::new());
-        assert_one(warnings(&yaml), "did you forget x-queue-type?");
+    fn a_classic_queue_with_another_types_argument_is_refused_as_the_broker_refuses_it() {
+        // 3.10.8: "invalid arg 'x-delivery-limit' for queue … of queue type
+        // rabbit_classic_queue" (a real file, 16, holds one).
+        for argument in ["x-max-age: 7D", "x-delivery-limit: 3"] {
+            let yaml = format!("{BASE}queues: [{{name: q, arguments: {{{argument}}}}}]");
+            assert_one(errors(&yaml), "did you forget x-queue-type?");
+        }
     }
 
     #[test]

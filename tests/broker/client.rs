@@ -287,6 +287,7 @@ async fn put_vhost_and_delete_vhost_with_an_awkward_name() {
         description: "made by warren".into(),
         tags: vec!["a".into(), "b,c".into()],
         default_queue_type: Some("quorum".into()),
+        ..model::Vhost::new("")
     };
     client.put_vhost(&vhost, &version).await.unwrap();
 

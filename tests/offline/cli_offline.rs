@@ -134,7 +134,7 @@ fn every_error_of_every_file_is_listed_then_counted() {
             "error: a.yaml:4:11: exchanges[0] events: exchange type 'topik' is not one of direct, \
              fanout, topic, headers, nor a plugin type starting 'x-' (did you mean 'topic'?)\n\
              error: b.yaml:3:5: queues[0] jobs: unknown key 'durabel' (did you mean 'durable'?); \
-             expected one of: name, vhost, durable, auto_delete, arguments\n\
+             expected one of: name, vhost, durable, auto_delete, arguments, type\n\
              error: b.yaml:6:18: bindings[0] events -> jbos: destination queue 'jbos' is not \
              declared in vhost '/' (did you mean 'jobs'?)\n\
              3 errors in 2 files\n",
@@ -153,6 +153,28 @@ fn warnings_go_to_stderr_and_do_not_fail() {
         .stdout("t.yaml: 1 vhost, 0 exchanges, 1 queue, 0 bindings, 0 policies; 0 routes hold\n")
         .stderr("warning: t.yaml:4:14: queues[0] scratch: non-durable queues are deprecated since \
              RabbitMQ 3.13 and refused by default from 4.3 (transient_nonexcl_queues); make it durable\n")
+        .run();
+}
+
+#[test]
+fn what_rabbitmqs_import_skips_is_left_out_with_a_warning() {
+    // A binding from the default exchange and a built-in exchange as the
+    // broker has it: RabbitMQ's own import skips both (3.10.8, verified).
+    let dir = dir_with(&[(
+        "t.yaml",
+        "vhosts: [{name: /}]\nexchanges:\n  - {name: amq.topic, type: topic}\nqueues: [{name: jobs}]\nbindings:\n  - {source: '', destination: jobs, routing_key: jobs}\n",
+    )]);
+    warren(dir.path())
+        .args(["validate", "t.yaml"])
+        .stdout("t.yaml: 1 vhost, 0 exchanges, 1 queue, 0 bindings, 0 policies; 0 routes hold\n")
+        .stderr(
+            "warning: t.yaml:3:12: exchanges[0] amq.topic: amq.topic is built in: every vhost has \
+             it, as written here; left to the broker, as RabbitMQ's import leaves it\n\
+             warning: t.yaml:6:14: bindings[0] (default) -> jobs: the default exchange takes no \
+             explicit bindings: every queue is already bound to it by its own name (publish to \
+             exchange \"\" with the queue name as routing key); left out, as RabbitMQ's import \
+             leaves it out\n",
+        )
         .run();
 }
 

@@ -72,6 +72,7 @@ fn queue() -> impl Strategy<Value = Queue> {
             durable,
             auto_delete: false,
             arguments,
+            declared_type: None,
         })
 }
 

@@ -30,6 +30,7 @@ fn big() -> Topology {
             durable: true,
             auto_delete: false,
             arguments: Arguments::new(),
+            declared_type: None,
         })
         .collect();
     let bindings: Vec<Binding> = (0..BINDINGS)
