@@ -289,6 +289,9 @@ fn fill_unmanaged_vhost_fields(vhost: &mut Vhost, current: &Vhost) {
     if vhost.default_queue_type.is_none() {
         vhost.default_queue_type = current.default_queue_type.clone();
     }
+    if vhost.limits.is_none() {
+        vhost.limits = current.limits.clone();
+    }
 }
 
 fn diff_vhosts(desired: &[Vhost], live: &[Vhost], options: DiffOptions, out: &mut Vec<Change>) {
@@ -311,6 +314,10 @@ fn diff_vhosts(desired: &[Vhost], live: &[Vhost], options: DiffOptions, out: &mu
             &want.description,
         );
         field(&mut reasons, "tags", &have.tags, &want.tags);
+        if let Some(limits) = &want.limits {
+            let live = have.limits.clone().unwrap_or_default();
+            map_fields(&mut reasons, "limits", &live, limits, |_| None);
+        }
         let dqt = (have.default_queue_type != want.default_queue_type).then(|| Reason {
             field: "default_queue_type".into(),
             before: have

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use crate::broker::{Client, DeleteQueue, Error as BrokerError};
+use crate::broker::{Client, DeleteQueue, Error as BrokerError, Reading};
 use crate::diff::{Action, Change};
 use crate::model::{BrokerVersion, ObjectId};
 use crate::normalize::Normal;
@@ -65,6 +65,15 @@ fn difference_lines(remaining: &[Change]) -> String {
     out
 }
 
+/// How the broker is read again for `plan` (to check a saved plan, to
+/// verify an apply): as it was read to make the plan.
+pub fn reading_for(plan: &Plan) -> Reading {
+    Reading {
+        message_counts: false,
+        vhost_limits: plan.vhost_limits,
+    }
+}
+
 /// What a fresh read of the broker still finds different from `expected`
 /// (the live state simulated after `plan`) once every step succeeded. The
 /// broker answers 204 to a PUT it did not carry out (arguments it does not
@@ -76,7 +85,7 @@ pub async fn verify(
     plan: &Plan,
     expected: &Normal,
 ) -> Result<Vec<Change>, BrokerError> {
-    let after = client.inspect(&plan.vhosts).await?;
+    let after = client.read(&plan.vhosts, reading_for(plan)).await?;
     let deleted: BTreeSet<&ObjectId> = plan
         .changes
         .iter()
@@ -376,6 +385,11 @@ enum Failed {
 async fn send(client: &Client, version: &BrokerVersion, step: &Step) -> Result<(), Failed> {
     let result = match &step.operation {
         Operation::PutVhost(v) => client.put_vhost(v, version.clone()).await,
+        Operation::PutVhostLimits {
+            vhost,
+            limits,
+            removed,
+        } => client.set_vhost_limits(vhost, limits, removed).await,
         Operation::PutPolicy(p) => client.put_policy(p).await,
         Operation::PutExchange(e) => client.put_exchange(e).await,
         Operation::PutQueue(q) => client.put_queue(q).await,

@@ -28,6 +28,20 @@ pub struct Overview {
     pub management_version: String,
 }
 
+/// What a read of the broker takes besides the objects of each vhost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// Every queue's live message count, read in the same queue listing
+    /// (`enable_queue_totals`): for a plan that may drop queues, such as a
+    /// prune, where a separate count would cost the broker a second
+    /// listing of every queue.
+    pub message_counts: bool,
+    /// The vhosts' limits (one `GET /api/vhost-limits`): for files that
+    /// manage them, and for an export. A vhost without limits has none
+    /// (`None`) either way.
+    pub vhost_limits: bool,
+}
+
 /// The live state of some vhosts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Live {
@@ -94,37 +108,60 @@ impl Client {
         Ok(vhosts)
     }
 
-    /// The live topology of the named vhosts. A vhost that does not exist,
-    /// or that vanishes while it is read, is absent from the result, not an
-    /// error; one that exists but gives the user no permissions is
+    /// The limits set on each vhost the user can see (`GET
+    /// /api/vhost-limits`, one request for all; a vhost without limits is
+    /// absent).
+    pub async fn vhost_limits(&self) -> Result<BTreeMap<String, model::Arguments>, Error> {
+        let request = Request::get("/api/vhost-limits".into(), "list the vhost limits".into());
+        // The endpoint came with RabbitMQ 3.7: without it, no limits.
+        let listed: Vec<wire::VhostLimits> = self
+            .fetch_json_or_missing(request)
+            .await?
+            .unwrap_or_default();
+        Ok(listed.into_iter().map(|l| (l.vhost, l.value)).collect())
+    }
+
+    /// The live topology of the named vhosts, without what is read only
+    /// on demand ([`Reading`]). A vhost that does not exist, or that
+    /// vanishes while it is read, is absent from the result, not an error;
+    /// one that exists but gives the user no permissions is
     /// [`Error::VhostAccessDenied`].
     pub async fn inspect(&self, vhosts: &[String]) -> Result<Live, Error> {
-        self.read_vhosts(vhosts, false).await
+        self.read(vhosts, Reading::default()).await
     }
 
-    /// [`Client::inspect`], with every queue's live message count read in
-    /// the same queue listing (`enable_queue_totals`): for a plan that may
-    /// drop queues, such as a prune, where a separate count would cost the
-    /// broker a second listing of every queue.
-    pub async fn inspect_counting(&self, vhosts: &[String]) -> Result<Live, Error> {
-        self.read_vhosts(vhosts, true).await
-    }
-
-    async fn read_vhosts(&self, vhosts: &[String], counting: bool) -> Result<Live, Error> {
+    /// [`Client::inspect`], reading what `reading` asks for besides.
+    pub async fn read(&self, vhosts: &[String], reading: Reading) -> Result<Live, Error> {
+        let Reading {
+            message_counts: counting,
+            vhost_limits,
+        } = reading;
         // One round trip: the lists are asked for while the vhosts are
         // listed. A vhost that does not exist answers 404 and is dropped;
         // one that exists but is not the user's answers 401 (the vhost list
         // leaves it out), which fails the read with what to do about it.
         let wanted: BTreeSet<&str> = vhosts.iter().map(String::as_str).collect();
         let names: Vec<String> = wanted.iter().map(|v| v.to_string()).collect();
-        let (overview, existing, all) = tokio::try_join!(
+        let limits = async {
+            if vhost_limits {
+                self.vhost_limits().await
+            } else {
+                Ok(BTreeMap::new())
+            }
+        };
+        let (overview, existing, mut limits, all) = tokio::try_join!(
             self.overview(),
             self.list_vhosts(),
+            limits,
             self.list_all(&names, counting)
         )?;
         let chosen: Vec<model::Vhost> = existing
             .into_iter()
             .filter(|v| wanted.contains(v.name.as_str()))
+            .map(|mut v| {
+                v.limits = limits.remove(&v.name).filter(|l| !l.is_empty());
+                v
+            })
             .collect();
 
         let mut listings = BTreeMap::new();

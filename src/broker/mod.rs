@@ -22,5 +22,5 @@ mod write;
 pub use client::Client;
 pub use connection::{Connection, ConnectionOptions};
 pub use error::Error;
-pub use inspect::{Live, Overview};
+pub use inspect::{Live, Overview, Reading};
 pub use write::DeleteQueue;

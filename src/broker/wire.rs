@@ -166,6 +166,21 @@ pub(crate) enum Tags<'a> {
     Text(String),
 }
 
+/// `PUT /api/vhost-limits/{v}/{name}` (and user limits).
+#[derive(Debug, Serialize)]
+pub(crate) struct PutLimit<'a> {
+    pub value: &'a serde_json::Value,
+}
+
+/// An entry of `GET /api/vhost-limits`: the limits set on one vhost.
+#[derive(Debug, Deserialize)]
+pub(crate) struct VhostLimits {
+    pub vhost: String,
+    /// `[]` (an empty proplist) once every limit is cleared (3.10.8).
+    #[serde(default, deserialize_with = "map_or_empty_list")]
+    pub value: Arguments,
+}
+
 /// `PUT /api/exchanges/{v}/{x}`.
 #[derive(Debug, Serialize)]
 pub(crate) struct PutExchange<'a> {
@@ -224,6 +239,21 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A map, or `null` or `[]` for an empty one: Erlang's empty proplist.
+fn map_or_empty_list<'de, D: Deserializer<'de>>(d: D) -> Result<Arguments, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Map(Arguments),
+        List([(); 0]),
+        Null(()),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::Map(map) => map,
+        Raw::List([]) | Raw::Null(()) => Arguments::new(),
+    })
 }
 
 /// Tags arrive as a list; older brokers send a comma-separated string.
@@ -291,6 +321,17 @@ mod tests {
         .unwrap();
         let counts: Vec<_> = queues.iter().map(|q| q.messages).collect();
         assert_eq!(counts, [None, None, Some(3)]);
+    }
+
+    #[test]
+    fn vhost_limits_cleared_are_an_empty_list() {
+        let listed: Vec<VhostLimits> = serde_json::from_str(
+            r#"[{"vhost":"a","value":[]},{"vhost":"b","value":{"max-queues":7}}]"#,
+        )
+        .unwrap();
+        assert!(listed[0].value.is_empty());
+        assert_eq!(listed[1].value["max-queues"], 7);
+        assert!(serde_json::from_str::<VhostLimits>(r#"{"vhost":"a","value":[1]}"#).is_err());
     }
 
     #[test]

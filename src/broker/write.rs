@@ -62,6 +62,38 @@ impl Client {
         self.execute(request).await
     }
 
+    /// Makes a vhost's limits `limits`: each set (`PUT
+    /// /api/vhost-limits/{v}/{name}`), then each of `removed` cleared
+    /// (`DELETE`, done if it is not set). Needs the administrator tag.
+    pub async fn set_vhost_limits(
+        &self,
+        vhost: &str,
+        limits: &Arguments,
+        removed: &[String],
+    ) -> Result<(), Error> {
+        for (name, value) in limits {
+            let request = Request::new(
+                Method::PUT,
+                format!("/api/vhost-limits/{}/{}", encode(vhost), encode(name)),
+                format!("set limit {name} of vhost '{vhost}'"),
+            )
+            .accepting_anything()
+            .json(&wire::PutLimit { value });
+            self.execute(request).await?;
+        }
+        for name in removed {
+            let request = Request::new(
+                Method::DELETE,
+                format!("/api/vhost-limits/{}/{}", encode(vhost), encode(name)),
+                format!("clear limit {name} of vhost '{vhost}'"),
+            )
+            .accepting_anything()
+            .missing_ok();
+            self.execute(request).await?;
+        }
+        Ok(())
+    }
+
     /// Deletes the vhost and everything in it; done if it does not exist.
     pub async fn delete_vhost(&self, name: &str) -> Result<(), Error> {
         let request = Request::new(

@@ -8,7 +8,7 @@ use super::live::{block_on, connect, free_in_background, load_and_plan};
 use super::{Failure, Outcome, Status, load_files};
 use crate::broker::Client;
 use crate::cli::GlobalArgs;
-use crate::execute::{ApplyFailed, Report, execute, verify};
+use crate::execute::{ApplyFailed, Report, execute, reading_for, verify};
 use crate::normalize::{Normal, normalize};
 use crate::plan::{
     Allow, ApplyRefusal, Plan, SavedPlanRefusal, check_files, check_live, read_saved, schedule,
@@ -130,7 +130,7 @@ async fn saved_plan(client: &Client, path: &Path) -> Result<(Plan, Normal), Fail
     })?;
     let mut plan = read_saved(path, &text, client.display_url())?;
     check_saved_files(&plan, path)?;
-    let live = client.inspect(&plan.vhosts).await?;
+    let live = client.read(&plan.vhosts, reading_for(&plan)).await?;
     let topology = normalize(live.topology);
     check_live(&plan, path, &topology, &live.binding_keys)?;
     // Counts move all the time and are not part of the fingerprint.

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::live::{block_on, connect};
 use super::{Failure, Outcome, Status};
+use crate::broker::Reading;
 use crate::cli::{Format, GlobalArgs};
 use crate::render::{notices, render_export, show_export};
 
@@ -32,7 +33,11 @@ pub fn run(global: &GlobalArgs, vhosts: &[String], out: Option<&Path>) -> Outcom
         } else {
             vhosts.to_vec()
         };
-        let live = client.inspect(&names).await?;
+        let reading = Reading {
+            vhost_limits: true,
+            ..Reading::default()
+        };
+        let live = client.read(&names, reading).await?;
         // Only a vhost asked for by name must exist: one from the listing
         // that was deleted before it was read is simply not exported.
         for name in vhosts {

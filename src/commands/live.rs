@@ -8,11 +8,11 @@ use std::panic::resume_unwind;
 use std::path::PathBuf;
 
 use super::{Failure, load_files, report_load};
-use crate::broker::{Client, Connection, Error as BrokerError, Live};
+use crate::broker::{Client, Connection, Live, Reading};
 use crate::cli::GlobalArgs;
 use crate::load::Loaded;
 use crate::normalize::{Normal, normalize};
-use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, plan_changes};
+use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, manages_vhost_limits, plan_changes};
 use crate::render::notices;
 
 /// Runs `future` on a fresh multi-threaded runtime.
@@ -97,9 +97,13 @@ pub async fn load_and_plan(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let reading = Reading {
+        message_counts: prune,
+        vhost_limits: manages_vhost_limits(&loaded.topology),
+    };
     let reading = {
         let client = client.clone();
-        tokio::spawn(async move { read_live(&client, &wanted, prune).await })
+        tokio::spawn(async move { client.read(&wanted, reading).await })
     };
     // The files' side of the plan is worked out while the broker is read.
     let desired = Desired::new(&loaded.topology);
@@ -110,17 +114,6 @@ pub async fn load_and_plan(
     let planned = plan_from_live(client, desired, live, files, prune).await;
     free_in_background(loaded);
     planned
-}
-
-/// The live state of `vhosts`; with `prune`, which drops every queue the
-/// files leave out, with the queues' message counts read in the same
-/// listing.
-async fn read_live(client: &Client, vhosts: &[String], prune: bool) -> Result<Live, BrokerError> {
-    if prune {
-        client.inspect_counting(vhosts).await
-    } else {
-        client.inspect(vhosts).await
-    }
 }
 
 /// Plans `desired` against the live state read from `client`, with live

@@ -80,23 +80,27 @@ pub struct Vhost {
     pub limits: Option<Arguments>,
     /// The spelling of description, tags and default queue type that
     /// exports of 3.8 and later write (and the only one RabbitMQ 3.10's
-    /// import reads the default queue type from). Read from files only:
-    /// the loader merges it into the fields above, refusing values that
-    /// differ, and leaves it empty.
-    #[serde(default, skip_serializing)]
+    /// import reads the default queue type from). The loader merges it
+    /// into the fields above, refusing values that differ, and leaves it
+    /// empty; only `export` writes it, for the broker's own import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<VhostMetadata>,
 }
 
 /// A vhost's `metadata`, as definitions exports write it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VhostMetadata {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, deserialize_with = "tags::deserialize_some")]
+    #[serde(
+        default,
+        deserialize_with = "tags::deserialize_some",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Option<tags::TagsSchema>")]
     pub tags: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_queue_type: Option<String>,
 }
 

@@ -62,6 +62,10 @@ pub struct Plan {
     pub prune: bool,
     /// Whether queue message counts were read (never offline).
     pub messages_known: bool,
+    /// Whether the live vhost limits were read (the files manage some): a
+    /// saved plan's broker is read again the same way.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub vhost_limits: bool,
     pub changes: Vec<Change>,
     pub summary: Summary,
 }
@@ -205,9 +209,16 @@ pub fn plan_changes<'a>(
         live_fingerprint,
         prune: inputs.prune,
         messages_known: false,
+        vhost_limits: manages_vhost_limits(files),
         summary: Summary::of(&changes),
         changes,
     }
+}
+
+/// Whether any vhost of `files` manages its limits, so the live ones must
+/// be read.
+pub fn manages_vhost_limits(files: &Topology) -> bool {
+    files.vhosts.iter().any(|v| v.limits.is_some())
 }
 
 impl Plan {
@@ -281,6 +292,7 @@ pub(crate) mod fixtures {
             .map(|s| {
                 let op = match &s.operation {
                     Operation::PutVhost(_) => "put",
+                    Operation::PutVhostLimits { .. } => "limit",
                     Operation::PutPolicy(_) => "put",
                     Operation::PutExchange(_) => "put",
                     Operation::PutQueue(_) => "put",

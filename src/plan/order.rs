@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Allow, Plan};
 use crate::diff::{Action, Change, Object};
-use crate::model::{Binding, Exchange, Kind, ObjectId, Policy, Queue, QueueType, Vhost};
+use crate::model::{Arguments, Binding, Exchange, Kind, ObjectId, Policy, Queue, QueueType, Vhost};
 
 /// Execution order: replaced objects are dropped first; then creates and
 /// updates by phase (vhosts, policies, exchanges, queues, bindings), so
@@ -31,6 +31,13 @@ fn execution_rank(change: &Change) -> (u8, u8) {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
     PutVhost(Vhost),
+    /// A vhost's limits made exactly `limits`: each one set, and each live
+    /// one in `removed` cleared.
+    PutVhostLimits {
+        vhost: String,
+        limits: Arguments,
+        removed: Vec<String>,
+    },
     PutPolicy(Policy),
     PutExchange(Exchange),
     PutQueue(Queue),
@@ -123,6 +130,16 @@ fn steps_by_phase(plan: &Plan, allow: Allow) -> [Vec<Step>; Phase::ALL.len()] {
                         phases[Phase::DropReplaced as usize].push(step(drop));
                     }
                 }
+                if let Object::Vhost(after) = after {
+                    let before = match &change.before {
+                        Some(Object::Vhost(before)) => Some(before),
+                        _ => None,
+                    };
+                    for operation in vhost_operations(before, after) {
+                        phases[Phase::PutVhosts as usize].push(step(operation));
+                    }
+                    continue;
+                }
                 let (phase, operation) = match after.clone() {
                     Object::Vhost(v) => (Phase::PutVhosts, Operation::PutVhost(v)),
                     Object::Policy(p) => (Phase::PutPolicies, Operation::PutPolicy(p)),
@@ -151,6 +168,38 @@ fn steps_by_phase(plan: &Plan, allow: Allow) -> [Vec<Step>; Phase::ALL.len()] {
         }
     }
     phases
+}
+
+/// The requests that turn vhost `before` (absent when it is created) into
+/// `after`: the vhost itself when it is new or a field of its own differs,
+/// and its limits when they are managed and differ.
+fn vhost_operations(before: Option<&Vhost>, after: &Vhost) -> Vec<Operation> {
+    let mut operations = Vec::new();
+    let own_fields_differ = before.is_none_or(|before| {
+        (
+            &before.description,
+            &before.tags,
+            &before.default_queue_type,
+        ) != (&after.description, &after.tags, &after.default_queue_type)
+    });
+    if own_fields_differ {
+        operations.push(Operation::PutVhost(after.clone()));
+    }
+    if let Some(limits) = &after.limits {
+        let live = before.and_then(|b| b.limits.clone()).unwrap_or_default();
+        if *limits != live {
+            operations.push(Operation::PutVhostLimits {
+                vhost: after.name.clone(),
+                limits: limits.clone(),
+                removed: live
+                    .keys()
+                    .filter(|key| !limits.contains_key(*key))
+                    .cloned()
+                    .collect(),
+            });
+        }
+    }
+    operations
 }
 
 /// Groups of steps: each group runs after the previous one has finished;
@@ -223,7 +272,9 @@ pub fn schedule(plan: &Plan, allow: Allow) -> Schedule {
             let mut waits: Vec<usize> = Vec::new();
             let in_vhost = vhost_put.get(vhost).copied();
             match &step.operation {
-                Operation::PutPolicy(_) => waits.extend(in_vhost),
+                Operation::PutPolicy(_) | Operation::PutVhostLimits { .. } => {
+                    waits.extend(in_vhost)
+                }
                 Operation::PutExchange(_) | Operation::PutQueue(_) => {
                     waits.extend(in_vhost);
                     waits.extend(policies_in.get(vhost).into_iter().flatten());
@@ -287,6 +338,61 @@ mod tests {
         let prunes: Vec<Phase> = Phase::ALL.into_iter().filter(|p| p.is_prune()).collect();
         assert_eq!(prunes.first(), Some(&Phase::PruneBindings));
         assert_eq!(prunes.len(), 4);
+    }
+
+    #[test]
+    fn vhost_limits_are_set_apart_and_only_when_they_differ() {
+        let live = topology(
+            "vhosts: [{name: v, description: d, limits: {max-queues: 5, max-connections: 9}}]",
+        );
+        for (desired, expected) in [
+            ("vhosts: [{name: v, description: d}]", vec![]),
+            (
+                "vhosts: [{name: v, description: d, limits: {max-queues: 5, max-connections: 9}}]",
+                vec![],
+            ),
+            (
+                "vhosts: [{name: v, description: d, limits: {max-queues: 6}}]",
+                vec!["limit vhost v"],
+            ),
+            (
+                "vhosts: [{name: v, description: e, limits: {}}]",
+                vec!["put vhost v", "limit vhost v"],
+            ),
+        ] {
+            let plan = plan_changes(&topology(desired), &live, broker("3.10.8"));
+            let steps: Vec<Step> = phases(&plan, Allow::default())
+                .into_iter()
+                .flatten()
+                .collect();
+            assert_eq!(labels(&steps), expected, "{desired}");
+        }
+        let plan = plan_changes(
+            &topology("vhosts: [{name: v, description: d, limits: {max-queues: 6}}]"),
+            &live,
+            broker("3.10.8"),
+        );
+        let step = phases(&plan, Allow::default()).concat().remove(0);
+        assert_eq!(
+            step.operation,
+            Operation::PutVhostLimits {
+                vhost: "v".into(),
+                limits: [("max-queues".to_string(), serde_json::json!(6))].into(),
+                removed: vec!["max-connections".into()],
+            }
+        );
+        // A new vhost is declared, then limited.
+        let plan = plan_changes(
+            &topology("vhosts: [{name: n, limits: {max-queues: 6}}]"),
+            &Topology::default(),
+            broker("3.10.8"),
+        );
+        let steps: Vec<Step> = phases(&plan, Allow::default()).concat();
+        assert_eq!(labels(&steps), ["put vhost n", "limit vhost n"]);
+        assert_eq!(
+            schedule(&plan, Allow::default()).waits_for,
+            [vec![], vec![0]]
+        );
     }
 
     #[test]

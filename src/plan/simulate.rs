@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::{Allow, Operation, Plan, phases};
 use crate::diff::Object;
-use crate::model::{Binding, ObjectId, Topology};
+use crate::model::{Binding, ObjectId, Topology, Vhost};
 use crate::normalize::{AsNormal, Normal, normalize};
 
 /// The live topology after the plan's changes, computed without a broker:
@@ -57,7 +57,18 @@ pub fn simulate(live: &impl AsNormal, plan: &Plan) -> Normal {
     {
         match step.operation {
             Operation::PutVhost(v) => {
-                objects.insert(v.id(), Object::Vhost(v));
+                let limits = match objects.get(&v.id()) {
+                    Some(Object::Vhost(live)) => live.limits.clone(),
+                    _ => None,
+                };
+                objects.insert(v.id(), Object::Vhost(Vhost { limits, ..v }));
+            }
+            Operation::PutVhostLimits { vhost, limits, .. } => {
+                let id = ObjectId::Vhost { name: vhost };
+                if let Some(Object::Vhost(v)) = objects.get_mut(&id) {
+                    // As the broker is read: no limits set is none.
+                    v.limits = Some(limits).filter(|l| !l.is_empty());
+                }
             }
             Operation::PutPolicy(p) => {
                 objects.insert(p.id(), Object::Policy(p));

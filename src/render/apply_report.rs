@@ -31,6 +31,9 @@ pub fn show_apply_report(
 /// What a step did, in words: `declare queue jobs in vhost /`.
 pub fn describe_step(step: &Step) -> String {
     let verb = match &step.operation {
+        Operation::PutVhostLimits { .. } => {
+            return format!("set the limits of {}", step.id);
+        }
         Operation::PutVhost(_)
         | Operation::PutPolicy(_)
         | Operation::PutExchange(_)

@@ -196,6 +196,7 @@ fn maps(change: &Change, name: &str) -> (Arguments, Arguments) {
             (Some(Object::Queue(q)), "arguments") => q.arguments.clone(),
             (Some(Object::Exchange(e)), "arguments") => e.arguments.clone(),
             (Some(Object::Policy(p)), "definition") => p.definition.clone(),
+            (Some(Object::Vhost(v)), "limits") => v.limits.clone().unwrap_or_default(),
             _ => Arguments::new(),
         }
     };

@@ -4,7 +4,7 @@
 //! Whether it goes to stdout or to a file is the command's business.
 
 use super::{Format, print_stdout};
-use crate::model::{BrokerVersion, Topology};
+use crate::model::{BrokerVersion, Topology, VhostMetadata};
 use crate::normalize::normalize;
 
 /// The export of `topology`, read from the broker at `url` running
@@ -16,16 +16,37 @@ pub fn render_export(
     version: &BrokerVersion,
     format: Format,
 ) -> String {
+    let topology = &for_import_by(exported(topology), version);
     match format {
-        Format::Json => render_topology_json(topology),
+        Format::Json => render_json(topology),
         Format::Text | Format::Markdown => {
             let header = [
                 "yaml-language-server: $schema=../schemas/topology.schema.json".to_string(),
                 format!("Exported by warren from {url} (RabbitMQ {version})."),
             ];
-            render_topology_yaml(topology, &header)
+            render_yaml(topology, &header)
         }
     }
+}
+
+/// `topology` as the import of RabbitMQ `version` reads it back: a vhost's
+/// default queue type in `metadata`, the only place RabbitMQ 3.10 to 3.12
+/// read it from (verified on 3.10.8), and from 3.13 on in both places, as
+/// those brokers export it.
+fn for_import_by(mut t: Topology, version: &BrokerVersion) -> Topology {
+    let both = version.at_least(3, 13, 0);
+    for vhost in &mut t.vhosts {
+        if let Some(kind) = vhost.default_queue_type.clone() {
+            vhost.metadata = Some(VhostMetadata {
+                default_queue_type: Some(kind),
+                ..VhostMetadata::default()
+            });
+            if !both {
+                vhost.default_queue_type = None;
+            }
+        }
+    }
+    t
 }
 
 /// The view of `warren export` without `--out`: the file on stdout.
@@ -39,26 +60,39 @@ pub fn show_export(text: &str) {
 fn exported(topology: &Topology) -> Topology {
     let mut t = normalize(topology).into_topology();
     t.routes.clear();
+    for vhost in &mut t.vhosts {
+        // No limits read as none set: the file leaves them unmanaged.
+        if vhost.limits.as_ref().is_some_and(|l| l.is_empty()) {
+            vhost.limits = None;
+        }
+    }
     t
 }
 
 /// `topology` as JSON (a valid topology file too: JSON is YAML).
 pub fn render_topology_json(topology: &Topology) -> String {
-    let mut text = serde_json::to_string_pretty(&exported(topology)).expect("topologies serialise");
+    render_json(&exported(topology))
+}
+
+fn render_json(exported: &Topology) -> String {
+    let mut text = serde_json::to_string_pretty(exported).expect("topologies serialise");
     text.push('\n');
     text
 }
 
 /// `topology` as YAML, preceded by `header` lines as comments.
 pub fn render_topology_yaml(topology: &Topology, header: &[String]) -> String {
-    let t = exported(topology);
+    render_yaml(&exported(topology), header)
+}
+
+fn render_yaml(t: &Topology, header: &[String]) -> String {
     let mut out = String::new();
     for line in header {
         out.push_str("# ");
         out.push_str(line);
         out.push('\n');
     }
-    out.push_str(&serde_yaml::to_string(&t).expect("topologies serialise to YAML"));
+    out.push_str(&serde_yaml::to_string(t).expect("topologies serialise to YAML"));
     out
 }
 

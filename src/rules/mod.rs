@@ -127,6 +127,7 @@ pub fn validate(topology: &Topology) -> Vec<Finding> {
     let mut out = Findings::default();
     let scope = Scope::of(topology);
     check_vhosts(topology, &mut out);
+    check_queue_limits(topology, &scope, &mut out);
     check_listed_vhosts(topology, &scope, &mut out);
     check_duplicates(topology, &mut out);
     for (i, exchange) in topology.exchanges.iter().enumerate() {
@@ -394,6 +395,36 @@ fn check_limit(key: &str, value: &Value, known: &[&str], at: ObjectRef, out: &mu
                 arguments::show(value)
             ),
         );
+    }
+}
+
+/// A vhost's `max-queues` leaves room for the queues the files declare in
+/// it: the broker refuses every declaration past the limit.
+fn check_queue_limits(topology: &Topology, scope: &Scope, out: &mut Findings) {
+    for (index, vhost) in topology.vhosts.iter().enumerate() {
+        let Some(limit) = vhost
+            .limits
+            .as_ref()
+            .and_then(|l| l.get("max-queues"))
+            .and_then(Value::as_i64)
+        else {
+            continue;
+        };
+        let declared = scope
+            .queues
+            .get(vhost.name.as_str())
+            .map_or(0, BTreeSet::len);
+        if limit >= 0 && (declared as u64) > limit as u64 {
+            out.error(
+                at(Section::Vhosts, index),
+                &["limits", "max-queues"],
+                format!(
+                    "max-queues {limit} is less than the {declared} queues the files declare in \
+                     vhost '{}': the broker refuses every queue past the limit",
+                    vhost.name
+                ),
+            );
+        }
     }
 }
 
@@ -786,13 +817,30 @@ fn check_queue_type(queue: &Queue, at: ObjectRef, scope: &Scope, out: &mut Findi
             );
         }
     }
+    // Without x-queue-type, and in a vhost whose default type the files do
+    // not set, the type is the broker's default there: classic unless the
+    // broker's vhost says otherwise, which only the plan can read.
+    let type_known = explicit || scope.default_queue_types.contains_key(queue.vhost.as_str());
     if let Some(declared) = &queue.declared_type {
-        check_declared_type(declared, kind, explicit, &queue.vhost, at, out);
+        check_declared_type(
+            declared,
+            kind,
+            type_known.then_some(explicit),
+            &queue.vhost,
+            at,
+            out,
+        );
     }
     let via = if explicit {
         String::new()
-    } else {
+    } else if type_known {
         format!(" (the default queue type of vhost '{}')", queue.vhost)
+    } else {
+        format!(
+            " (as this queue is unless vhost '{}' has another default queue type on the \
+             broker: the files set none)",
+            queue.vhost
+        )
     };
     for key in queue.arguments.keys() {
         let Some(known) = arguments::queue_argument_named(key) else {
@@ -808,11 +856,12 @@ fn check_queue_type(queue: &Queue, at: ObjectRef, scope: &Scope, out: &mut Findi
         );
         if kind == QueueType::Classic {
             // Most likely a forgotten x-queue-type.
-            out.error(
-                at,
-                &["arguments", key],
-                format!("{message}: the broker refuses it; did you forget x-queue-type?"),
-            );
+            let message = format!("{message}: the broker refuses it; did you forget x-queue-type?");
+            if type_known {
+                out.error(at, &["arguments", key], message);
+            } else {
+                out.warning(at, &["arguments", key], message);
+            }
         } else {
             out.error(
                 at,
@@ -827,10 +876,12 @@ fn check_queue_type(queue: &Queue, at: ObjectRef, scope: &Scope, out: &mut Findi
 /// arguments (and the vhost's default) give the queue. The broker declares
 /// the queue from its arguments alone, so a `type` they contradict would
 /// be silently wrong.
+/// `explicit` is `None` when the type comes from a vhost default the files
+/// do not set: then a contradiction is only likely, and a warning.
 fn check_declared_type(
     declared: &str,
     kind: QueueType,
-    explicit: bool,
+    explicit: Option<bool>,
     vhost: &str,
     at: ObjectRef,
     out: &mut Findings,
@@ -849,22 +900,27 @@ fn check_declared_type(
     if declared_kind == kind {
         return;
     }
-    let from = if explicit {
-        format!("x-queue-type makes it {}", kind.as_str())
-    } else {
-        format!(
+    let from = match explicit {
+        Some(true) => format!("x-queue-type makes it {}", kind.as_str()),
+        Some(false) => format!(
             "without x-queue-type the broker declares it {} (the default of vhost '{vhost}')",
             kind.as_str()
-        )
-    };
-    out.error(
-        at,
-        &["type"],
-        format!(
-            "type '{declared}' contradicts the arguments: {from}, and the broker declares a queue \
-                 from its arguments; set x-queue-type: {declared}"
         ),
+        None => format!(
+            "without x-queue-type the broker declares it {} unless vhost '{vhost}' has another \
+             default queue type on the broker (the files set none)",
+            kind.as_str()
+        ),
+    };
+    let message = format!(
+        "type '{declared}' contradicts the arguments: {from}, and the broker declares a queue \
+         from its arguments; set x-queue-type: {declared}"
     );
+    if explicit.is_some() {
+        out.error(at, &["type"], message);
+    } else {
+        out.warning(at, &["type"], message);
+    }
 }
 
 /// Features deprecated in 3.13 and refused by default from 4.3.
@@ -1549,6 +1605,20 @@ bindings:
     }
 
     #[test]
+    fn a_vhost_max_queues_below_the_queues_declared_is_refused() {
+        assert_one(
+            errors(
+                "vhosts: [{name: v, limits: {max-queues: 1}}]\nqueues: [{name: a, vhost: v}, {name: b, vhost: v}]",
+            ),
+            "vhosts[0] v: max-queues 1 is less than the 2 queues the files declare in vhost 'v': the broker refuses every queue past the limit",
+        );
+        assert_eq!(
+            errors("vhosts: [{name: v, limits: {max-queues: -1}}]\nqueues: [{name: a, vhost: v}]"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn a_built_in_exchange_as_the_broker_has_it_is_left_out_and_another_refused() {
         let yaml = format!(
             "{BASE}exchanges:\n  - {{name: amq.topic, type: topic}}\n  - {{name: '', type: direct, arguments: []}}\n  - {{name: amq.rabbitmq.trace, type: topic, internal: true}}\n  - {{name: amq.direct, type: fanout, auto_delete: true}}"
@@ -1581,9 +1651,13 @@ bindings:
         assert_eq!(errors(&agreeing), Vec::<String>::new());
         let vhost_default = "vhosts: [{name: v, metadata: {default_queue_type: quorum}}]\nqueues: [{name: q, vhost: v, type: quorum}]";
         assert_eq!(errors(vhost_default), Vec::<String>::new());
+        assert_one(
+            warnings(&format!("{BASE}queues: [{{name: a, type: quorum}}]")),
+            "queues[0] a: type 'quorum' contradicts the arguments: without x-queue-type the broker declares it classic unless vhost '/' has another default queue type on the broker (the files set none), and the broker declares a queue from its arguments; set x-queue-type: quorum",
+        );
         assert_eq!(
             errors(&format!(
-                "{BASE}queues: [{{name: a, type: quorum}}, {{name: b, type: stream, arguments: {{x-queue-type: quorum}}}}, {{name: c, type: qourum}}]"
+                "vhosts: [{{name: /, default_queue_type: classic}}]\nqueues: [{{name: a, type: quorum}}, {{name: b, type: stream, arguments: {{x-queue-type: quorum}}}}, {{name: c, type: qourum}}]"
             )),
             [
                 "queues[0] a: type 'quorum' contradicts the arguments: without x-queue-type the broker declares it classic (the default of vhost '/'), and the broker declares a queue from its arguments; set x-queue-type: quorum",
@@ -1749,8 +1823,21 @@ bindings:
         // 3.10.8: "invalid arg 'x-delivery-limit' for queue … of queue type
         // rabbit_classic_queue" (a real file, 16, holds one).
         for argument in ["x-max-age: 7D", "x-delivery-limit: 3"] {
-            let yaml = format!("{BASE}queues: [{{name: q, arguments: {{{argument}}}}}]");
+            let yaml = format!(
+                "{BASE}queues: [{{name: q, arguments: {{{argument}, x-queue-type: classic}}}}]"
+            );
             assert_one(errors(&yaml), "did you forget x-queue-type?");
+            let yaml = format!(
+                "vhosts: [{{name: /, default_queue_type: classic}}]\nqueues: [{{name: q, arguments: {{{argument}}}}}]"
+            );
+            assert_one(errors(&yaml), "did you forget x-queue-type?");
+            // The broker's vhost may make it a quorum queue: only the plan knows.
+            let yaml = format!("{BASE}queues: [{{name: q, arguments: {{{argument}}}}}]");
+            assert_eq!(errors(&yaml), Vec::<String>::new());
+            assert_one(
+                warnings(&yaml),
+                "(as this queue is unless vhost '/' has another default queue type on the broker: the files set none)",
+            );
         }
     }
 

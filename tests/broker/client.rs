@@ -450,7 +450,11 @@ async fn a_counting_read_has_every_queues_live_count() {
     }
     let client = broker().client();
     let names = [v.name.clone()];
-    let counted = client.inspect_counting(&names).await.unwrap();
+    let counting = warren::broker::Reading {
+        message_counts: true,
+        ..Default::default()
+    };
+    let counted = client.read(&names, counting).await.unwrap();
     let count =
         |q: &str| counted.message_counts.as_ref().unwrap()[&(v.name.clone(), q.to_string())];
     assert_eq!(count("full"), Some(3));

@@ -7,6 +7,7 @@ mod common;
 
 mod apply;
 mod client;
+mod definitions;
 mod diff;
 mod drift;
 mod errors;
