@@ -1656,9 +1656,9 @@ bindings:
             "queues[0] a: type 'quorum' contradicts the arguments: without x-queue-type the broker declares it classic unless vhost '/' has another default queue type on the broker (the files set none), and the broker declares a queue from its arguments; set x-queue-type: quorum",
         );
         assert_eq!(
-            errors(&format!(
-                "vhosts: [{{name: /, default_queue_type: classic}}]\nqueues: [{{name: a, type: quorum}}, {{name: b, type: stream, arguments: {{x-queue-type: quorum}}}}, {{name: c, type: qourum}}]"
-            )),
+            errors(
+                "vhosts: [{name: /, default_queue_type: classic}]\nqueues: [{name: a, type: quorum}, {name: b, type: stream, arguments: {x-queue-type: quorum}}, {name: c, type: qourum}]"
+            ),
             [
                 "queues[0] a: type 'quorum' contradicts the arguments: without x-queue-type the broker declares it classic (the default of vhost '/'), and the broker declares a queue from its arguments; set x-queue-type: quorum",
                 "queues[1] b: type 'stream' contradicts the arguments: x-queue-type makes it quorum, and the broker declares a queue from its arguments; set x-queue-type: stream",
