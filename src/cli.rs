@@ -210,6 +210,10 @@ pub enum Command {
         old: PathBuf,
         /// The new topology: a file, a directory, or a definitions export.
         new: PathBuf,
+        /// Show what `apply --prune` does: objects NEW no longer declares are
+        /// deleted. Without it they stay on the broker, no longer managed.
+        #[arg(long)]
+        prune: bool,
     },
 
     /// Write the live topology of vhosts as YAML.

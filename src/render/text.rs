@@ -61,7 +61,7 @@ pub fn render_text(plan: &Plan, subject: Subject, color: bool) -> String {
                 paint.paint("1", &format!("vhost {}", change.id.vhost()))
             );
         }
-        render_change(&mut out, change, plan, &paint);
+        render_change(&mut out, change, plan, subject, &paint);
     }
     if !plan.changes.is_empty() {
         out.push('\n');
@@ -73,7 +73,7 @@ pub fn render_text(plan: &Plan, subject: Subject, color: bool) -> String {
     out
 }
 
-fn render_change(out: &mut String, change: &Change, plan: &Plan, paint: &Paint) {
+fn render_change(out: &mut String, change: &Change, plan: &Plan, subject: Subject, paint: &Paint) {
     let marker = change.action.symbol();
     let head = format!("{marker} {}", change.id);
     let mut line = format!("  {}", paint.action(change.action, &head));
@@ -83,7 +83,7 @@ fn render_change(out: &mut String, change: &Change, plan: &Plan, paint: &Paint) 
             let object = change.after.as_ref().or(change.before.as_ref());
             object.map(describe).filter(|d| !d.is_empty())
         }
-        Action::Unmanaged => Some("not in the files; --prune would delete it".to_string()),
+        Action::Unmanaged => Some(unmanaged_note(subject).to_string()),
         _ => None,
     };
     if let Some(note) = note {
@@ -134,6 +134,24 @@ fn render_change(out: &mut String, change: &Change, plan: &Plan, paint: &Paint) 
     if !flags.is_empty() {
         let flags: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
         let _ = writeln!(out, "      needs {}", flags.join(" and "));
+    }
+}
+
+/// What becomes of an object on the broker that the files do not declare.
+fn unmanaged_note(subject: Subject) -> &'static str {
+    match subject {
+        Subject::Plan | Subject::Drift => "not in the files; --prune would delete it",
+        // NEW no longer declares it: apply without --prune leaves it be.
+        Subject::Diff => "left on the broker, no longer managed; deleted only with --prune",
+    }
+}
+
+/// `2 unmanaged`, or for a diff `2 no longer managed`: objects the files
+/// do not declare, which apply leaves alone.
+pub(super) fn unmanaged_count(n: usize, subject: Subject) -> String {
+    match subject {
+        Subject::Plan | Subject::Drift => format!("{n} unmanaged"),
+        Subject::Diff => format!("{n} no longer managed"),
     }
 }
 
@@ -221,13 +239,14 @@ fn render_map_diff(out: &mut String, before: &Arguments, after: &Arguments, pain
 }
 
 /// The closing line: `Plan: 3 to create, 1 to update, 1 to replace, 0 to
-/// delete; 2 unmanaged.`, `No changes. The broker matches the files.`, or
-/// `No changes to apply; 1 cannot be applied.`
+/// delete; 2 unmanaged.`, `No changes. The broker matches the files.`,
+/// `No changes to apply; 1 cannot be applied.`, or for a diff that only
+/// drops objects from the files `No changes to apply; 1 no longer managed.`
 pub fn summary_line(plan: &Plan, subject: Subject) -> String {
     let s = &plan.summary;
     let mut extra = Vec::new();
     if s.unmanaged > 0 {
-        extra.push(format!("{} unmanaged", s.unmanaged));
+        extra.push(unmanaged_count(s.unmanaged, subject));
     }
     if s.unsupported > 0 {
         extra.push(format!("{} cannot be applied", s.unsupported));
@@ -239,9 +258,10 @@ pub fn summary_line(plan: &Plan, subject: Subject) -> String {
             Subject::Diff => "No changes. The two versions match.".to_string(),
         };
     }
-    if plan.is_empty() && subject == Subject::Plan {
-        // A difference apply cannot make means the broker does not match.
-        let verdict = if s.unsupported > 0 {
+    if plan.is_empty() && subject != Subject::Drift {
+        // A difference apply cannot make means the broker does not match;
+        // a diff that only stops managing objects changes nothing.
+        let verdict = if s.unsupported > 0 || subject == Subject::Diff {
             "No changes to apply"
         } else {
             "No changes. The broker matches the files"

@@ -63,7 +63,30 @@ fn two_different_versions_exit_2_with_the_changes() {
     let files = Files::new();
     let old = files.write("old.yaml", OLD);
     let new = files.write("new.yaml", NEW);
+    // Without --prune, what NEW drops stays on the broker, as apply leaves it.
     diff(&["diff", arg(&old), arg(&new)]).status(2).stdout("vhost shop
+  ~ policy limit
+      definition:
+        - max-length: 1000
+        + max-length: 2000
+  + exchange audit (fanout)
+  -/+ queue orders
+      must be replaced: x-message-ttl cannot change in place (a policy can set it without a replace: message-ttl)
+      arguments:
+        - x-message-ttl: 60000
+        + x-message-ttl: 30000
+      message count unknown offline
+      needs --allow-recreate and --allow-data-loss
+  + binding events -> orders [order.*] [again: queue orders is replaced]
+  + binding events -> exchange audit [#]
+  ? queue legacy (left on the broker, no longer managed; deleted only with --prune)
+  ? binding events -> legacy [#] (left on the broker, no longer managed; deleted only with --prune)
+
+Message counts are unknown offline: check the queues before applying.
+Plan: 3 to create, 1 to update, 1 to replace, 0 to delete; 2 no longer managed.
+").run();
+
+    diff(&["diff", "--prune", arg(&old), arg(&new)]).status(2).stdout("vhost shop
   ~ policy limit
       definition:
         - max-length: 1000
@@ -93,14 +116,30 @@ Plan: 3 to create, 1 to update, 1 to replace, 2 to delete.
         .run();
     assert_eq!(
         run.json()["summary"],
+        json!({"create": 3, "update": 1, "replace": 1, "delete": 0, "unmanaged": 2, "unsupported": 0})
+    );
+    assert_eq!(run.json()["prune"], false);
+    let run = diff(&["--format", "json", "diff", "--prune", arg(&old), arg(&new)])
+        .status(2)
+        .stdout_any()
+        .run();
+    assert_eq!(
+        run.json()["summary"],
         json!({"create": 3, "update": 1, "replace": 1, "delete": 2, "unmanaged": 0, "unsupported": 0})
     );
     assert_eq!(run.json()["messages_known"], false);
 
-    let md = diff(&["--format", "markdown", "diff", arg(&old), arg(&new)])
-        .status(2)
-        .stdout_any()
-        .run();
+    let md = diff(&[
+        "--format",
+        "markdown",
+        "diff",
+        "--prune",
+        arg(&old),
+        arg(&new),
+    ])
+    .status(2)
+    .stdout_any()
+    .run();
     assert!(
         md.stdout
             .starts_with("### warren diff: ⚠️ 7 changes, 2 destructive\n\n"),
@@ -115,7 +154,7 @@ Plan: 3 to create, 1 to update, 1 to replace, 2 to delete.
     );
 
     // The other way round: what NEW adds, OLD deletes.
-    let back = diff(&["--format", "json", "diff", arg(&new), arg(&old)])
+    let back = diff(&["--format", "json", "diff", "--prune", arg(&new), arg(&old)])
         .status(2)
         .stdout_any()
         .run();

@@ -1,7 +1,8 @@
 //! Snapshots of the three renderings of one plan that holds every kind of
 //! change: create, update, replace (with re-created bindings and a policy
 //! hint), delete, unmanaged and a default queue type the broker cannot
-//! change. Review a changed snapshot as you would a changed output.
+//! change; and of the same two topologies as an offline diff, with and
+//! without `--prune`. Review a changed snapshot as you would a changed output.
 
 use std::collections::BTreeMap;
 
@@ -66,6 +67,22 @@ fn plan(prune: bool) -> Plan {
     plan
 }
 
+/// The same two topologies as `warren diff LIVE DESIRED` compares them:
+/// offline, so no broker and no message counts.
+fn offline_diff(prune: bool) -> Plan {
+    let live: Topology = serde_yaml::from_str(LIVE).unwrap();
+    let desired: Topology = serde_yaml::from_str(DESIRED).unwrap();
+    plan_changes(
+        &desired,
+        &live,
+        PlanInputs {
+            files: vec!["topologies/shop.yaml".into()],
+            prune,
+            ..PlanInputs::default()
+        },
+    )
+}
+
 #[test]
 fn text_plan() {
     insta::assert_snapshot!(render_text(&plan(false), Subject::Plan, false));
@@ -79,6 +96,16 @@ fn text_plan_with_prune() {
 #[test]
 fn markdown_plan() {
     insta::assert_snapshot!(render_markdown(&plan(true), Subject::Plan));
+}
+
+#[test]
+fn markdown_diff_without_prune() {
+    insta::assert_snapshot!(render_markdown(&offline_diff(false), Subject::Diff));
+}
+
+#[test]
+fn markdown_diff_with_prune() {
+    insta::assert_snapshot!(render_markdown(&offline_diff(true), Subject::Diff));
 }
 
 #[test]
