@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 use serde_yaml::Value;
 use warren::cli::{Cli, Command, Format};
 
@@ -386,7 +386,7 @@ fn yaml_scripts(file: &str, text: &str) -> Vec<String> {
 }
 
 fn looks_like_a_warren_command(s: &str) -> bool {
-    let subcommands = Cli::command()
+    let subcommands = warren::cli::command()
         .get_subcommands()
         .map(|c| c.get_name().to_string())
         .collect::<Vec<_>>();
@@ -593,11 +593,14 @@ fn all_commands() -> BTreeMap<String, Vec<Found>> {
         .collect()
 }
 
-/// warren's own argument parser (the clap derive of [`Cli`], as in
-/// `Cli::try_parse_from`) without its environment lookups: the verdict on a
-/// file must not depend on the shell running the tests.
+/// warren's own argument parser ([`warren::cli::command`], as
+/// `Cli::try_parse_args` uses it) without its environment lookups: the
+/// verdict on a file must not depend on the shell running the tests.
 fn parse_cli(words: &[String]) -> Result<Cli, clap::Error> {
-    let command = Cli::command().mut_args(|arg| arg.env(None::<&'static str>));
+    let no_env = |arg: clap::Arg| arg.env(None::<&'static str>);
+    let command = warren::cli::command()
+        .mut_args(no_env)
+        .mut_subcommands(|sub| sub.mut_args(no_env));
     let matches = command.try_get_matches_from(words)?;
     Cli::from_arg_matches(&matches)
 }
