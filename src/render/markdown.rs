@@ -1,12 +1,12 @@
 //! Markdown for a pull-request comment: a one-line verdict, a summary
 //! table, destructive changes called out first with their message counts,
 //! for a diff the objects the files stop managing, and the full text plan
-//! in a collapsible block.
+//! in a collapsible block, its explanations wrapped to the comment's width.
 
 use std::fmt::Write;
 
 use super::text::unmanaged_count;
-use super::{Subject, render_text, summary_line};
+use super::{Subject, TextLayout, render_text, summary_line};
 use crate::diff::Action;
 use crate::model::plural;
 use crate::plan::{Plan, messages};
@@ -111,7 +111,7 @@ pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
         out,
         "<details><summary>{}</summary>\n\n```diff\n{}```\n\n</details>",
         summary_line(plan, subject),
-        diff_block(&render_text(plan, subject, false))
+        diff_block(&render_text(plan, subject, TextLayout::COMMENT))
     );
     out
 }

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use warren::model::Topology;
 use warren::plan::{BrokerInfo, Plan, PlanInputs, plan_changes};
-use warren::render::{Subject, render_drift_json, render_markdown, render_plan_json, render_text};
+use warren::render::{
+    Subject, TextLayout, render_drift_json, render_markdown, render_plan_json, render_text,
+};
 
 const LIVE: &str = r#"
 vhosts:
@@ -85,12 +87,12 @@ fn offline_diff(prune: bool) -> Plan {
 
 #[test]
 fn text_plan() {
-    insta::assert_snapshot!(render_text(&plan(false), Subject::Plan, false));
+    insta::assert_snapshot!(render_text(&plan(false), Subject::Plan, TextLayout::PLAIN));
 }
 
 #[test]
 fn text_plan_with_prune() {
-    insta::assert_snapshot!(render_text(&plan(true), Subject::Plan, false));
+    insta::assert_snapshot!(render_text(&plan(true), Subject::Plan, TextLayout::PLAIN));
 }
 
 #[test]
@@ -130,7 +132,7 @@ fn no_changes_says_so() {
     let t: Topology = serde_yaml::from_str(DESIRED).unwrap();
     let plan = plan_changes(&t, &t, PlanInputs::default());
     assert_eq!(
-        render_text(&plan, Subject::Plan, false),
+        render_text(&plan, Subject::Plan, TextLayout::PLAIN),
         "No changes. The broker matches the files.\n"
     );
 }
