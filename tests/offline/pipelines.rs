@@ -1,8 +1,10 @@
 //! The pipeline examples in `examples/ci/` are checked, not only shown:
 //! the YAML files parse, the systemd units and the crontab have the shape
-//! their programs need, no credential is written inline, and every `warren …`
-//! command line in any of them is accepted by warren's own argument parser.
-//! A command that is not fails the test with its file and line.
+//! their programs need, no credential is written inline, every `warren …`
+//! command line in any of them is accepted by warren's own argument parser,
+//! and the review (`diff`, the shown plan) and the apply of a pipeline
+//! agree on `--prune`. A command that fails fails the test with its file
+//! and line.
 //!
 //! The commands are found with a small shell splitter ([`shell_commands`]):
 //! quotes, backslashes, `\`-newline continuations, comments, `;` `&&` `||`
@@ -627,6 +629,74 @@ fn parse_all(found: &[Found]) -> Result<Vec<(Found, Cli)>, String> {
     }
 }
 
+/// Where the commands of one pipeline file disagree on `--prune`: a review
+/// (a `diff`, or a `plan` shown rather than saved) made without it beside
+/// an apply made with it, or the other way round, shows the reviewer what
+/// the apply will not do. An apply's `--prune` is its own or, for
+/// `apply --plan FILE`, that of the `plan --out FILE` in the same file.
+fn prune_disagreements(parsed: &[(Found, Cli)]) -> Vec<String> {
+    let said = |prune: bool| {
+        if prune {
+            "with --prune"
+        } else {
+            "without --prune"
+        }
+    };
+    let mut wrong = Vec::new();
+    let mut applies = Vec::new();
+    for (found, cli) in parsed {
+        if let Command::Apply { prune, plan, .. } = &cli.command {
+            let prune = match plan {
+                None => *prune,
+                Some(file) => {
+                    let saved = parsed.iter().find_map(|(_, c)| match &c.command {
+                        Command::Plan {
+                            out: Some(out),
+                            prune,
+                            ..
+                        } if out == file => Some(*prune),
+                        _ => None,
+                    });
+                    let Some(prune) = saved else {
+                        wrong.push(format!(
+                            "{}: `{}` applies a plan no `warren plan --out {}` in the file saves",
+                            found.place(),
+                            found.words.join(" "),
+                            file.display()
+                        ));
+                        continue;
+                    };
+                    prune
+                }
+            };
+            applies.push((found, prune));
+        }
+    }
+    for (found, cli) in parsed {
+        let review = match &cli.command {
+            Command::Diff { prune, .. }
+            | Command::Plan {
+                out: None, prune, ..
+            } => *prune,
+            _ => continue,
+        };
+        for (apply, applied) in &applies {
+            if review != *applied {
+                wrong.push(format!(
+                    "{}: `{}` shows the changes {}, but {}: `{}` applies them {}",
+                    found.place(),
+                    found.words.join(" "),
+                    said(review),
+                    apply.place(),
+                    apply.words.join(" "),
+                    said(*applied)
+                ));
+            }
+        }
+    }
+    wrong
+}
+
 // ---------------------------------------------------------------------------
 // The tests.
 
@@ -670,6 +740,11 @@ fn each_pipeline_runs_the_commands_it_is_for() {
             ),
             "{file}: warren apply --plan plan.json on merge"
         );
+        assert!(
+            has(&|c| c.global.format == Format::Markdown
+                && matches!(c.command, Command::Diff { .. })),
+            "{file}: warren diff --format markdown for the review comment"
+        );
     }
     for file in ["crontab", "warren-drift.service"] {
         let commands = parsed(file);
@@ -691,6 +766,38 @@ fn each_pipeline_runs_the_commands_it_is_for() {
             );
         }
     }
+}
+
+#[test]
+fn the_review_and_the_apply_of_each_pipeline_agree_on_prune() {
+    for (file, found) in all_commands() {
+        let parsed = parse_all(&found).unwrap_or_else(|e| panic!("{e}"));
+        let wrong = prune_disagreements(&parsed);
+        assert!(
+            wrong.is_empty(),
+            "examples/ci/{file}:\n{}",
+            wrong.join("\n")
+        );
+    }
+}
+
+#[test]
+fn a_diff_without_prune_before_an_apply_with_it_is_named() {
+    let yaml = "jobs:\n  review:\n    script:\n      - warren diff --format markdown base/ topologies/\n  \
+                apply:\n    script:\n      - warren plan --prune --out plan.json\n      \
+                - warren apply --plan plan.json --auto-approve\n";
+    let parsed = parse_all(&yaml_commands("prunes.yml", yaml)).unwrap();
+    assert_eq!(
+        prune_disagreements(&parsed),
+        [
+            "examples/ci/prunes.yml:4: `warren diff --format markdown base/ topologies/` shows the changes \
+             without --prune, but examples/ci/prunes.yml:8: `warren apply --plan plan.json --auto-approve` \
+             applies them with --prune"
+        ]
+    );
+    let agreeing = yaml.replace("warren diff", "warren diff --prune");
+    let parsed = parse_all(&yaml_commands("prunes.yml", &agreeing)).unwrap();
+    assert_eq!(prune_disagreements(&parsed), Vec::<String>::new());
 }
 
 #[test]
