@@ -23,6 +23,36 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The commands that talk to a broker, the only ones whose help lists the
+/// connection options. Every other command, a new one included, never
+/// reads them and hides them (see [`command`]).
+pub const BROKER_COMMANDS: &[&str] = &["plan", "apply", "drift", "export"];
+
+/// The command line as clap sees it: [`Cli`]'s definitions, with the
+/// connection options left out of the help (and completions) of every
+/// command not in [`BROKER_COMMANDS`]. They are global options, so clap
+/// would copy them into every command; an offline command gets a hidden
+/// copy of its own instead (clap copies no option a command already
+/// has). It still accepts them, so `WARREN_URL` in the environment or
+/// `warren --url … validate` in a script is no error, only unused.
+pub fn command() -> clap::Command {
+    let hidden_connection: Vec<clap::Arg> =
+        ConnectionArgs::augment_args(clap::Command::new("connection"))
+            .get_arguments()
+            .map(|arg| arg.clone().hide(true))
+            .collect();
+    let mut command = Cli::command();
+    let offline: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|name| !BROKER_COMMANDS.contains(&name.as_str()))
+        .collect();
+    for name in offline {
+        command = command.mut_subcommand(name, |sub| sub.args(hidden_connection.iter().cloned()));
+    }
+    command
+}
+
 impl Cli {
     /// Parses `args` (the program name first). `--password` and
     /// `--password-file` on one command line are refused, checked here
@@ -34,7 +64,7 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let mut command = Cli::command();
+        let mut command = command();
         let matches = command.try_get_matches_from_mut(args)?;
         let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
         if given("password") && given("password_file") {
@@ -210,6 +240,10 @@ pub enum Command {
         old: PathBuf,
         /// The new topology: a file, a directory, or a definitions export.
         new: PathBuf,
+        /// Show what `apply --prune` does: objects NEW no longer declares are
+        /// deleted. Without it they stay on the broker, no longer managed.
+        #[arg(long)]
+        prune: bool,
     },
 
     /// Write the live topology of vhosts as YAML.
@@ -270,6 +304,23 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn every_broker_command_exists() {
+        let command = command();
+        for name in BROKER_COMMANDS {
+            assert!(command.find_subcommand(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn an_offline_command_still_accepts_the_connection_options() {
+        let cli = Cli::try_parse_args(["warren", "validate", "--url", "http://x:1"]).unwrap();
+        assert_eq!(cli.global.connection.url, "http://x:1");
+        let cli = Cli::try_parse_args(["warren", "--timeout", "5", "diff", "a", "b"]).unwrap();
+        assert_eq!(cli.global.connection.timeout, 5);
     }
 
     #[test]

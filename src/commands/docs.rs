@@ -1,22 +1,20 @@
 //! `warren completions SHELL` and `warren man`: shell completion scripts
 //! and the man page, generated from the command-line definitions.
 
-use clap::CommandFactory;
-
 use super::{Failure, Outcome, Status};
-use crate::cli::Cli;
+use crate::cli;
 use crate::render;
 
 pub fn completions(shell: clap_complete::Shell) -> Outcome {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "warren", &mut script);
+    clap_complete::generate(shell, &mut cli::command(), "warren", &mut script);
     render::show_document(&String::from_utf8_lossy(&script));
     Ok(Status::Clean)
 }
 
 pub fn man() -> Outcome {
     let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(cli::command())
         .render(&mut page)
         .map_err(|e| Failure::new(format!("cannot render the man page: {e}")))?;
     render::show_document(&String::from_utf8_lossy(&page));

@@ -1,5 +1,7 @@
 //! `warren diff OLD NEW`: two versions of the files compared offline, with
-//! the same plan engine and views as `plan` (OLD plays the broker).
+//! the same plan engine and views as `plan` (OLD plays the broker). What
+//! NEW no longer declares is what `apply` leaves unmanaged, or deletes
+//! with `--prune`: the diff takes the flag the pipeline's apply takes.
 
 use std::path::PathBuf;
 
@@ -8,7 +10,7 @@ use crate::cli::GlobalArgs;
 use crate::plan::{PlanInputs, plan_changes};
 use crate::render::{self, Subject};
 
-pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf) -> Outcome {
+pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf, prune: bool) -> Outcome {
     let old_files = load_files(std::slice::from_ref(old))?;
     let new_files = load_files(std::slice::from_ref(new))?;
     let plan = plan_changes(
@@ -21,8 +23,7 @@ pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf) -> Outcome {
                 .iter()
                 .map(|f| f.display().to_string())
                 .collect(),
-            // What NEW no longer declares is what applying it with --prune deletes.
-            prune: true,
+            prune,
             binding_keys: Default::default(),
         },
     );

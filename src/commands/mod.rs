@@ -84,7 +84,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Schema => schema::run(),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man => docs::man(),
-        Command::Diff { old, new } => file_diff::run(global, old, new),
+        Command::Diff { old, new, prune } => file_diff::run(global, old, new, *prune),
         Command::Plan {
             paths,
             prune,

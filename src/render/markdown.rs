@@ -1,10 +1,12 @@
 //! Markdown for a pull-request comment: a one-line verdict, a summary
 //! table, destructive changes called out first with their message counts,
-//! and the full text plan in a collapsible block.
+//! for a diff the objects the files stop managing, and the full text plan
+//! in a collapsible block, its explanations wrapped to the comment's width.
 
 use std::fmt::Write;
 
-use super::{Subject, render_text, summary_line};
+use super::text::unmanaged_count;
+use super::{Subject, TextLayout, render_text, summary_line};
 use crate::diff::Action;
 use crate::model::plural;
 use crate::plan::{Plan, messages};
@@ -38,7 +40,7 @@ pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
         )
     };
     if s.unmanaged > 0 {
-        verdict.push_str(&format!("; {} unmanaged", s.unmanaged));
+        verdict.push_str(&format!("; {}", unmanaged_count(s.unmanaged, subject)));
     }
     if s.unsupported > 0 {
         verdict.push_str(&format!("; {} cannot be applied", s.unsupported));
@@ -87,11 +89,29 @@ pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
         out.push('\n');
     }
 
+    // What the files stop declaring stays on the broker: a reviewer may
+    // expect it gone.
+    let left: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Unmanaged)
+        .collect();
+    if subject == Subject::Diff && !left.is_empty() {
+        let _ = writeln!(
+            out,
+            "**No longer managed** (left on the broker; deleted only with `--prune`)\n"
+        );
+        for change in left {
+            let _ = writeln!(out, "- `{}` in vhost `{}`", change.id, change.id.vhost());
+        }
+        out.push('\n');
+    }
+
     let _ = writeln!(
         out,
         "<details><summary>{}</summary>\n\n```diff\n{}```\n\n</details>",
         summary_line(plan, subject),
-        diff_block(&render_text(plan, subject, false))
+        diff_block(&render_text(plan, subject, TextLayout::COMMENT))
     );
     out
 }

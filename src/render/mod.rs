@@ -44,7 +44,7 @@ pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;
 pub use progress::progress_view;
 pub use routing::{render_route_json, show_route};
-pub use text::{render_text, summary_line};
+pub use text::{TextLayout, render_text, summary_line};
 pub use topology::{render_export, render_topology_json, render_topology_yaml, show_export};
 
 /// The output format a command was asked for.
@@ -60,7 +60,14 @@ pub enum Format {
 /// drift report; text is coloured on a terminal only.
 pub fn show_plan(plan: &Plan, subject: Subject, format: Format) {
     print_stdout(&match format {
-        Format::Text => render_text(plan, subject, stdout_is_colour()),
+        Format::Text => render_text(
+            plan,
+            subject,
+            TextLayout {
+                color: stdout_is_colour(),
+                width: None,
+            },
+        ),
         Format::Json if subject == Subject::Drift => render_drift_json(plan),
         Format::Json => render_plan_json(plan),
         Format::Markdown => render_markdown(plan, subject),

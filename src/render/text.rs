@@ -40,9 +40,37 @@ impl Paint {
     }
 }
 
-/// The plan as text; `color` adds ANSI colours (for a terminal).
-pub fn render_text(plan: &Plan, subject: Subject, color: bool) -> String {
-    let paint = Paint { on: color };
+/// How a text plan is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextLayout {
+    /// ANSI colours, for a terminal.
+    pub color: bool,
+    /// The columns an explanation line (why a replace, why a difference
+    /// cannot be applied) is wrapped at; `None` leaves it whole, for a
+    /// terminal or a log that wraps or scrolls itself.
+    pub width: Option<usize>,
+}
+
+impl TextLayout {
+    /// No colour, nothing wrapped: a pipe, a file, a test.
+    pub const PLAIN: TextLayout = TextLayout {
+        color: false,
+        width: None,
+    };
+
+    /// The code block of a pull-request comment: no colour, and lines
+    /// wrapped at 80 columns. GitHub's shows about 100 at full width and
+    /// fewer in a narrower window, GitLab's fewer; past that a reader
+    /// scrolls sideways to find why a queue is replaced.
+    pub const COMMENT: TextLayout = TextLayout {
+        color: false,
+        width: Some(80),
+    };
+}
+
+/// The plan as text, laid out as `layout` says.
+pub fn render_text(plan: &Plan, subject: Subject, layout: TextLayout) -> String {
+    let paint = Paint { on: layout.color };
     let mut out = String::new();
 
     // Grouped by vhost; within a vhost, in execution order.
@@ -61,7 +89,7 @@ pub fn render_text(plan: &Plan, subject: Subject, color: bool) -> String {
                 paint.paint("1", &format!("vhost {}", change.id.vhost()))
             );
         }
-        render_change(&mut out, change, plan, &paint);
+        render_change(&mut out, change, plan, subject, &paint, layout.width);
     }
     if !plan.changes.is_empty() {
         out.push('\n');
@@ -73,7 +101,14 @@ pub fn render_text(plan: &Plan, subject: Subject, color: bool) -> String {
     out
 }
 
-fn render_change(out: &mut String, change: &Change, plan: &Plan, paint: &Paint) {
+fn render_change(
+    out: &mut String,
+    change: &Change,
+    plan: &Plan,
+    subject: Subject,
+    paint: &Paint,
+    width: Option<usize>,
+) {
     let marker = change.action.symbol();
     let head = format!("{marker} {}", change.id);
     let mut line = format!("  {}", paint.action(change.action, &head));
@@ -83,7 +118,7 @@ fn render_change(out: &mut String, change: &Change, plan: &Plan, paint: &Paint) 
             let object = change.after.as_ref().or(change.before.as_ref());
             object.map(describe).filter(|d| !d.is_empty())
         }
-        Action::Unmanaged => Some("not in the files; --prune would delete it".to_string()),
+        Action::Unmanaged => Some(unmanaged_note(subject).to_string()),
         _ => None,
     };
     if let Some(note) = note {
@@ -103,7 +138,7 @@ fn render_change(out: &mut String, change: &Change, plan: &Plan, paint: &Paint) 
     out.push('\n');
 
     if change.action == Action::Replace {
-        let _ = writeln!(out, "      {}", replace_reason(&change.reasons));
+        write_explanation(out, &replace_reason(&change.reasons), width);
     }
     if matches!(
         change.action,
@@ -112,15 +147,15 @@ fn render_change(out: &mut String, change: &Change, plan: &Plan, paint: &Paint) 
         render_reasons(out, change, paint);
     }
     if change.action == Action::Unsupported {
-        let _ = writeln!(
-            out,
-            "      RabbitMQ {} cannot change a vhost's default queue type in place (3.11.17 can); \
+        let why = format!(
+            "RabbitMQ {} cannot change a vhost's default queue type in place (3.11.17 can); \
              this difference stays until the vhost is re-created by hand",
             plan.broker
                 .as_ref()
                 .map(|b| b.version.as_str())
                 .unwrap_or("before 3.11.17")
         );
+        write_explanation(out, &why, width);
     }
     if change.drops_queue() {
         let count = match change.messages {
@@ -137,27 +172,100 @@ fn render_change(out: &mut String, change: &Change, plan: &Plan, paint: &Paint) 
     }
 }
 
-/// `must be replaced: x-message-ttl cannot change in place (a policy can set it without a replace: message-ttl)`
+/// What becomes of an object on the broker that the files do not declare.
+fn unmanaged_note(subject: Subject) -> &'static str {
+    match subject {
+        Subject::Plan | Subject::Drift => "not in the files; --prune would delete it",
+        // NEW no longer declares it: apply without --prune leaves it be.
+        Subject::Diff => "left on the broker, no longer managed; deleted only with --prune",
+    }
+}
+
+/// `2 unmanaged`, or for a diff `2 no longer managed`: objects the files
+/// do not declare, which apply leaves alone.
+pub(super) fn unmanaged_count(n: usize, subject: Subject) -> String {
+    match subject {
+        Subject::Plan | Subject::Drift => format!("{n} unmanaged"),
+        Subject::Diff => format!("{n} no longer managed"),
+    }
+}
+
+/// An explanation under a change, six columns in; wrapped at `width`
+/// columns, if given, with the following lines two columns further in
+/// (never at the start of a line, where a `diff` block would colour a
+/// `-`). A word longer than a line is not broken.
+fn write_explanation(out: &mut String, text: &str, width: Option<usize>) {
+    const INDENT: &str = "      ";
+    const FOLLOWING: &str = "        ";
+    let Some(width) = width else {
+        let _ = writeln!(out, "{INDENT}{text}");
+        return;
+    };
+    let mut line = String::from(INDENT);
+    let mut columns = INDENT.len();
+    let mut empty = true;
+    for word in text.split(' ') {
+        let word_columns = word.chars().count();
+        if !empty && columns + 1 + word_columns > width {
+            let _ = writeln!(out, "{line}");
+            line = String::from(FOLLOWING);
+            columns = FOLLOWING.len();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+            columns += 1;
+        }
+        line.push_str(word);
+        columns += word_columns;
+        empty = false;
+    }
+    let _ = writeln!(out, "{line}");
+}
+
+/// `must be replaced: x-message-ttl cannot change in place (a policy can
+/// set it without a replace: message-ttl)`. The hint names only the
+/// fields a policy can set: with others, such as `x-queue-type`, it says
+/// that they still need the replace.
 fn replace_reason(reasons: &[Reason]) -> String {
-    let fields: Vec<&str> = reasons
-        .iter()
-        .map(|r| r.field.strip_prefix("arguments.").unwrap_or(&r.field))
-        .collect();
-    let policy: Vec<String> = reasons
-        .iter()
-        .filter_map(|r| r.policy_key.as_deref())
-        .map(String::from)
-        .collect();
+    let field = |r: &Reason| -> String {
+        r.field
+            .strip_prefix("arguments.")
+            .unwrap_or(&r.field)
+            .to_string()
+    };
+    let fields: Vec<String> = reasons.iter().map(field).collect();
+    let (settable, fixed): (Vec<&Reason>, Vec<&Reason>) =
+        reasons.iter().partition(|r| r.policy_key.is_some());
     let mut text = format!(
         "must be replaced: {} cannot change in place",
         fields.join(", ")
     );
-    if !policy.is_empty() {
+    if settable.is_empty() {
+        return text;
+    }
+    let keys: Vec<&str> = settable
+        .iter()
+        .filter_map(|r| r.policy_key.as_deref())
+        .collect();
+    if fixed.is_empty() {
         let _ = write!(
             text,
             " (a policy can set {} without a replace: {})",
-            if policy.len() == 1 { "it" } else { "them" },
-            policy.join(", ")
+            if settable.len() == 1 { "it" } else { "them" },
+            keys.join(", ")
+        );
+    } else {
+        let named = |list: &[&Reason]| -> String {
+            list.iter().map(|r| field(r)).collect::<Vec<_>>().join(", ")
+        };
+        let _ = write!(
+            text,
+            " (a policy can set {} without a replace: {}; {} still {} one)",
+            named(&settable),
+            keys.join(", "),
+            named(&fixed),
+            if fixed.len() == 1 { "needs" } else { "need" }
         );
     }
     text
@@ -222,13 +330,14 @@ fn render_map_diff(out: &mut String, before: &Arguments, after: &Arguments, pain
 }
 
 /// The closing line: `Plan: 3 to create, 1 to update, 1 to replace, 0 to
-/// delete; 2 unmanaged.`, `No changes. The broker matches the files.`, or
-/// `No changes to apply; 1 cannot be applied.`
+/// delete; 2 unmanaged.`, `No changes. The broker matches the files.`,
+/// `No changes to apply; 1 cannot be applied.`, or for a diff that only
+/// drops objects from the files `No changes to apply; 1 no longer managed.`
 pub fn summary_line(plan: &Plan, subject: Subject) -> String {
     let s = &plan.summary;
     let mut extra = Vec::new();
     if s.unmanaged > 0 {
-        extra.push(format!("{} unmanaged", s.unmanaged));
+        extra.push(unmanaged_count(s.unmanaged, subject));
     }
     if s.unsupported > 0 {
         extra.push(format!("{} cannot be applied", s.unsupported));
@@ -240,9 +349,10 @@ pub fn summary_line(plan: &Plan, subject: Subject) -> String {
             Subject::Diff => "No changes. The two versions match.".to_string(),
         };
     }
-    if plan.is_empty() && subject == Subject::Plan {
-        // A difference apply cannot make means the broker does not match.
-        let verdict = if s.unsupported > 0 {
+    if plan.is_empty() && subject != Subject::Drift {
+        // A difference apply cannot make means the broker does not match;
+        // a diff that only stops managing objects changes nothing.
+        let verdict = if s.unsupported > 0 || subject == Subject::Diff {
             "No changes to apply"
         } else {
             "No changes. The broker matches the files"
@@ -262,4 +372,86 @@ pub fn summary_line(plan: &Plan, subject: Subject) -> String {
     }
     line.push('.');
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn reason(field: &str, policy_key: Option<&str>) -> Reason {
+        Reason {
+            field: field.into(),
+            before: None,
+            after: Some(json!("x")),
+            policy_key: policy_key.map(String::from),
+        }
+    }
+
+    #[test]
+    fn the_policy_hint_names_only_what_a_policy_can_set() {
+        let dlx = reason(
+            "arguments.x-dead-letter-exchange",
+            Some("dead-letter-exchange"),
+        );
+        let ttl = reason("arguments.x-message-ttl", Some("message-ttl"));
+        let queue_type = reason("arguments.x-queue-type", None);
+        assert_eq!(
+            replace_reason(std::slice::from_ref(&dlx)),
+            "must be replaced: x-dead-letter-exchange cannot change in place \
+             (a policy can set it without a replace: dead-letter-exchange)"
+        );
+        assert_eq!(
+            replace_reason(&[dlx.clone(), ttl.clone()]),
+            "must be replaced: x-dead-letter-exchange, x-message-ttl cannot change in place \
+             (a policy can set them without a replace: dead-letter-exchange, message-ttl)"
+        );
+        // Regression: "it" covered x-queue-type too, which no policy sets.
+        assert_eq!(
+            replace_reason(&[dlx, queue_type.clone()]),
+            "must be replaced: x-dead-letter-exchange, x-queue-type cannot change in place \
+             (a policy can set x-dead-letter-exchange without a replace: dead-letter-exchange; \
+             x-queue-type still needs one)"
+        );
+        assert_eq!(
+            replace_reason(&[reason("durable", None), queue_type]),
+            "must be replaced: durable, x-queue-type cannot change in place"
+        );
+    }
+
+    fn explanation(text: &str, width: Option<usize>) -> String {
+        let mut out = String::new();
+        write_explanation(&mut out, text, width);
+        out
+    }
+
+    #[test]
+    fn an_explanation_is_wrapped_only_when_a_width_is_given() {
+        let text = "must be replaced: x-dead-letter-exchange cannot change in place \
+                    (a policy can set it without a replace: dead-letter-exchange)";
+        assert_eq!(explanation(text, None), format!("      {text}\n"));
+        assert_eq!(
+            explanation(text, Some(80)),
+            "      must be replaced: x-dead-letter-exchange cannot change in place (a policy\n        \
+             can set it without a replace: dead-letter-exchange)\n"
+        );
+        let wrapped = explanation(text, Some(40));
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= 40),
+            "{wrapped}"
+        );
+        assert_eq!(
+            wrapped.split_whitespace().collect::<Vec<_>>().join(" "),
+            text
+        );
+    }
+
+    #[test]
+    fn a_word_longer_than_the_width_stays_whole() {
+        assert_eq!(
+            explanation("a x-very-long-argument-name b", Some(12)),
+            "      a\n        x-very-long-argument-name\n        b\n"
+        );
+    }
 }

@@ -1,5 +1,6 @@
-//! `warren completions` and `warren man`: generated from the command line,
-//! so they always list every command.
+//! `warren completions`, `warren man` and `--help`: generated from the
+//! command line, so they always list every command, and each command's
+//! help lists the options it uses.
 
 use crate::common::warren::Test;
 
@@ -95,4 +96,82 @@ fn every_command_has_an_example_in_its_help() {
             "`warren {command} --help` has no example"
         );
     }
+}
+
+/// The connection options, as `--help` lists them.
+const CONNECTION_OPTIONS: &[&str] = &[
+    "--url <URL>",
+    "--username <USERNAME>",
+    "--password <PASSWORD>",
+    "--password-file <PASSWORD_FILE>",
+    "--ca-cert <CA_CERT>",
+    "--insecure",
+    "--timeout <TIMEOUT>",
+];
+
+#[test]
+fn only_the_commands_that_talk_to_a_broker_list_the_connection_options() {
+    const BROKER: &[&str] = &["plan", "apply", "drift", "export"];
+    for command in BROKER {
+        let help = warren(&[command, "--help"]);
+        for option in CONNECTION_OPTIONS {
+            assert!(
+                help.contains(option),
+                "`warren {command} --help` lacks {option}"
+            );
+        }
+    }
+    // Every other command, a new one included: init, validate, diff, …
+    let offline: Vec<String> = warren::cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|name| !BROKER.contains(&name.as_str()))
+        .collect();
+    assert!(offline.len() >= 7, "{offline:?}");
+    for command in &offline {
+        let help = warren(&[command, "--help"]);
+        for option in CONNECTION_OPTIONS {
+            assert!(
+                !help.contains(option),
+                "`warren {command} --help` lists {option}, which it never uses:\n{help}"
+            );
+        }
+    }
+    // They are global options: `warren --help` lists them.
+    let help = warren(&["--help"]);
+    assert!(
+        CONNECTION_OPTIONS.iter().all(|o| help.contains(o)),
+        "{help}"
+    );
+}
+
+#[test]
+fn the_diff_help_offers_prune_and_no_broker() {
+    Test::new()
+        .args(["diff", "--help"])
+        .env("COLUMNS", "100")
+        .stdout(
+            "Compare two versions of the files offline; exit 2 when they differ
+
+Usage: warren diff [OPTIONS] <OLD> <NEW>
+
+Arguments:
+  <OLD>  The old topology: a file, a directory, or a definitions export
+  <NEW>  The new topology: a file, a directory, or a definitions export
+
+Options:
+      --format <FORMAT>  Output format: text, json, or markdown (plan, drift, diff) [default: text]
+                         [possible values: text, json, markdown]
+      --prune            Show what `apply --prune` does: objects NEW no longer declares are deleted.
+                         Without it they stay on the broker, no longer managed
+  -v, --verbose          Log requests and decisions to stderr (passwords are never logged)
+  -h, --help             Print help
+  -V, --version          Print version
+
+Example:
+  git worktree add /tmp/base main
+  warren diff /tmp/base/topologies topologies --format markdown
+",
+        )
+        .run();
 }

@@ -1,8 +1,10 @@
 //! The pipeline examples in `examples/ci/` are checked, not only shown:
 //! the YAML files parse, the systemd units and the crontab have the shape
-//! their programs need, no credential is written inline, and every `warren …`
-//! command line in any of them is accepted by warren's own argument parser.
-//! A command that is not fails the test with its file and line.
+//! their programs need, no credential is written inline, every `warren …`
+//! command line in any of them is accepted by warren's own argument parser,
+//! and the review (`diff`, the shown plan) and the apply of a pipeline
+//! agree on `--prune`. A command that fails fails the test with its file
+//! and line.
 //!
 //! The commands are found with a small shell splitter ([`shell_commands`]):
 //! quotes, backslashes, `\`-newline continuations, comments, `;` `&&` `||`
@@ -12,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 use serde_yaml::Value;
 use warren::cli::{Cli, Command, Format};
 
@@ -386,7 +388,7 @@ fn yaml_scripts(file: &str, text: &str) -> Vec<String> {
 }
 
 fn looks_like_a_warren_command(s: &str) -> bool {
-    let subcommands = Cli::command()
+    let subcommands = warren::cli::command()
         .get_subcommands()
         .map(|c| c.get_name().to_string())
         .collect::<Vec<_>>();
@@ -593,11 +595,14 @@ fn all_commands() -> BTreeMap<String, Vec<Found>> {
         .collect()
 }
 
-/// warren's own argument parser (the clap derive of [`Cli`], as in
-/// `Cli::try_parse_from`) without its environment lookups: the verdict on a
-/// file must not depend on the shell running the tests.
+/// warren's own argument parser ([`warren::cli::command`], as
+/// `Cli::try_parse_args` uses it) without its environment lookups: the
+/// verdict on a file must not depend on the shell running the tests.
 fn parse_cli(words: &[String]) -> Result<Cli, clap::Error> {
-    let command = Cli::command().mut_args(|arg| arg.env(None::<&'static str>));
+    let no_env = |arg: clap::Arg| arg.env(None::<&'static str>);
+    let command = warren::cli::command()
+        .mut_args(no_env)
+        .mut_subcommands(|sub| sub.mut_args(no_env));
     let matches = command.try_get_matches_from(words)?;
     Cli::from_arg_matches(&matches)
 }
@@ -622,6 +627,74 @@ fn parse_all(found: &[Found]) -> Result<Vec<(Found, Cli)>, String> {
     } else {
         Err(errors.join("\n"))
     }
+}
+
+/// Where the commands of one pipeline file disagree on `--prune`: a review
+/// (a `diff`, or a `plan` shown rather than saved) made without it beside
+/// an apply made with it, or the other way round, shows the reviewer what
+/// the apply will not do. An apply's `--prune` is its own or, for
+/// `apply --plan FILE`, that of the `plan --out FILE` in the same file.
+fn prune_disagreements(parsed: &[(Found, Cli)]) -> Vec<String> {
+    let said = |prune: bool| {
+        if prune {
+            "with --prune"
+        } else {
+            "without --prune"
+        }
+    };
+    let mut wrong = Vec::new();
+    let mut applies = Vec::new();
+    for (found, cli) in parsed {
+        if let Command::Apply { prune, plan, .. } = &cli.command {
+            let prune = match plan {
+                None => *prune,
+                Some(file) => {
+                    let saved = parsed.iter().find_map(|(_, c)| match &c.command {
+                        Command::Plan {
+                            out: Some(out),
+                            prune,
+                            ..
+                        } if out == file => Some(*prune),
+                        _ => None,
+                    });
+                    let Some(prune) = saved else {
+                        wrong.push(format!(
+                            "{}: `{}` applies a plan no `warren plan --out {}` in the file saves",
+                            found.place(),
+                            found.words.join(" "),
+                            file.display()
+                        ));
+                        continue;
+                    };
+                    prune
+                }
+            };
+            applies.push((found, prune));
+        }
+    }
+    for (found, cli) in parsed {
+        let review = match &cli.command {
+            Command::Diff { prune, .. }
+            | Command::Plan {
+                out: None, prune, ..
+            } => *prune,
+            _ => continue,
+        };
+        for (apply, applied) in &applies {
+            if review != *applied {
+                wrong.push(format!(
+                    "{}: `{}` shows the changes {}, but {}: `{}` applies them {}",
+                    found.place(),
+                    found.words.join(" "),
+                    said(review),
+                    apply.place(),
+                    apply.words.join(" "),
+                    said(*applied)
+                ));
+            }
+        }
+    }
+    wrong
 }
 
 // ---------------------------------------------------------------------------
@@ -667,6 +740,11 @@ fn each_pipeline_runs_the_commands_it_is_for() {
             ),
             "{file}: warren apply --plan plan.json on merge"
         );
+        assert!(
+            has(&|c| c.global.format == Format::Markdown
+                && matches!(c.command, Command::Diff { .. })),
+            "{file}: warren diff --format markdown for the review comment"
+        );
     }
     for file in ["crontab", "warren-drift.service"] {
         let commands = parsed(file);
@@ -688,6 +766,38 @@ fn each_pipeline_runs_the_commands_it_is_for() {
             );
         }
     }
+}
+
+#[test]
+fn the_review_and_the_apply_of_each_pipeline_agree_on_prune() {
+    for (file, found) in all_commands() {
+        let parsed = parse_all(&found).unwrap_or_else(|e| panic!("{e}"));
+        let wrong = prune_disagreements(&parsed);
+        assert!(
+            wrong.is_empty(),
+            "examples/ci/{file}:\n{}",
+            wrong.join("\n")
+        );
+    }
+}
+
+#[test]
+fn a_diff_without_prune_before_an_apply_with_it_is_named() {
+    let yaml = "jobs:\n  review:\n    script:\n      - warren diff --format markdown base/ topologies/\n  \
+                apply:\n    script:\n      - warren plan --prune --out plan.json\n      \
+                - warren apply --plan plan.json --auto-approve\n";
+    let parsed = parse_all(&yaml_commands("prunes.yml", yaml)).unwrap();
+    assert_eq!(
+        prune_disagreements(&parsed),
+        [
+            "examples/ci/prunes.yml:4: `warren diff --format markdown base/ topologies/` shows the changes \
+             without --prune, but examples/ci/prunes.yml:8: `warren apply --plan plan.json --auto-approve` \
+             applies them with --prune"
+        ]
+    );
+    let agreeing = yaml.replace("warren diff", "warren diff --prune");
+    let parsed = parse_all(&yaml_commands("prunes.yml", &agreeing)).unwrap();
+    assert_eq!(prune_disagreements(&parsed), Vec::<String>::new());
 }
 
 #[test]

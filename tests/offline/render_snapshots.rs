@@ -1,13 +1,16 @@
 //! Snapshots of the three renderings of one plan that holds every kind of
 //! change: create, update, replace (with re-created bindings and a policy
 //! hint), delete, unmanaged and a default queue type the broker cannot
-//! change. Review a changed snapshot as you would a changed output.
+//! change; and of the same two topologies as an offline diff, with and
+//! without `--prune`. Review a changed snapshot as you would a changed output.
 
 use std::collections::BTreeMap;
 
 use warren::model::Topology;
 use warren::plan::{BrokerInfo, Plan, PlanInputs, plan_changes};
-use warren::render::{Subject, render_drift_json, render_markdown, render_plan_json, render_text};
+use warren::render::{
+    Subject, TextLayout, render_drift_json, render_markdown, render_plan_json, render_text,
+};
 
 const LIVE: &str = r#"
 vhosts:
@@ -66,19 +69,45 @@ fn plan(prune: bool) -> Plan {
     plan
 }
 
+/// The same two topologies as `warren diff LIVE DESIRED` compares them:
+/// offline, so no broker and no message counts.
+fn offline_diff(prune: bool) -> Plan {
+    let live: Topology = serde_yaml::from_str(LIVE).unwrap();
+    let desired: Topology = serde_yaml::from_str(DESIRED).unwrap();
+    plan_changes(
+        &desired,
+        &live,
+        PlanInputs {
+            files: vec!["topologies/shop.yaml".into()],
+            prune,
+            ..PlanInputs::default()
+        },
+    )
+}
+
 #[test]
 fn text_plan() {
-    insta::assert_snapshot!(render_text(&plan(false), Subject::Plan, false));
+    insta::assert_snapshot!(render_text(&plan(false), Subject::Plan, TextLayout::PLAIN));
 }
 
 #[test]
 fn text_plan_with_prune() {
-    insta::assert_snapshot!(render_text(&plan(true), Subject::Plan, false));
+    insta::assert_snapshot!(render_text(&plan(true), Subject::Plan, TextLayout::PLAIN));
 }
 
 #[test]
 fn markdown_plan() {
     insta::assert_snapshot!(render_markdown(&plan(true), Subject::Plan));
+}
+
+#[test]
+fn markdown_diff_without_prune() {
+    insta::assert_snapshot!(render_markdown(&offline_diff(false), Subject::Diff));
+}
+
+#[test]
+fn markdown_diff_with_prune() {
+    insta::assert_snapshot!(render_markdown(&offline_diff(true), Subject::Diff));
 }
 
 #[test]
@@ -103,7 +132,7 @@ fn no_changes_says_so() {
     let t: Topology = serde_yaml::from_str(DESIRED).unwrap();
     let plan = plan_changes(&t, &t, PlanInputs::default());
     assert_eq!(
-        render_text(&plan, Subject::Plan, false),
+        render_text(&plan, Subject::Plan, TextLayout::PLAIN),
         "No changes. The broker matches the files.\n"
     );
 }
