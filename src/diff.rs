@@ -33,6 +33,9 @@ pub enum Action {
     /// A difference the broker cannot apply (a vhost's default queue type
     /// before RabbitMQ 3.11.17): reported, never acted on.
     Unsupported,
+    /// On the broker with a value warren cannot read: reported by name,
+    /// never acted on (it may be declared in the files, or not).
+    Unreadable,
 }
 
 impl Action {
@@ -45,6 +48,7 @@ impl Action {
             Action::Delete => "-",
             Action::Unmanaged => "?",
             Action::Unsupported => "!",
+            Action::Unreadable => "!!",
         }
     }
 
@@ -56,6 +60,7 @@ impl Action {
             Action::Delete => "delete",
             Action::Unmanaged => "unmanaged",
             Action::Unsupported => "unsupported",
+            Action::Unreadable => "unreadable",
         }
     }
 
@@ -140,6 +145,19 @@ impl Change {
             properties_key: None,
             messages: None,
         }
+    }
+
+    /// The change that reports a live object warren cannot read: why, as
+    /// its one reason (the field, and the value found there).
+    pub fn unreadable(object: &crate::model::Unreadable) -> Change {
+        let mut change = Change::new(Action::Unreadable, object.id.clone(), None, None);
+        change.reasons = vec![Reason {
+            field: object.field.clone(),
+            before: object.value.clone(),
+            after: None,
+            policy_key: None,
+        }];
+        change
     }
 
     /// True when carrying this change out drops a queue and its messages.

@@ -174,6 +174,38 @@ impl Client {
         self.decode(&request, &answer).map(Some)
     }
 
+    /// [`Client::fetch_json_or_missing`] for a listing of objects, each
+    /// read on its own: one object the broker holds with a value warren
+    /// cannot read (an `auto_delete` of `"undefined"`, left by a 3.10.8
+    /// definitions import) is set apart, named, instead of failing the
+    /// whole listing. The listing is decoded at once first; only when that
+    /// fails is it taken apart.
+    pub(crate) async fn fetch_listing_or_missing<T: DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<Option<Listing<T>>, Error> {
+        let request = request.missing_ok();
+        let answer = self.send(&request).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        match decode_listing(&answer.body) {
+            Some(mut listing) => {
+                for object in &mut listing.unreadable {
+                    object.problem = self.scrub(&object.problem);
+                }
+                Ok(Some(listing))
+            }
+            // Not a list of objects at all: the whole answer is wrong.
+            None => self.decode::<Vec<T>>(&request, &answer).map(|items| {
+                Some(Listing {
+                    items,
+                    unreadable: Vec::new(),
+                })
+            }),
+        }
+    }
+
     /// Sends a request whose answer body does not matter.
     pub(crate) async fn execute(&self, request: Request) -> Result<(), Error> {
         self.send(&request).await.map(drop)
@@ -445,6 +477,83 @@ fn refusal_advice(request: &Request, username: &str, reason: &str) -> String {
     }
 }
 
+/// A listing's objects, each read on its own: decoded at once first, and
+/// taken apart only when that fails. `None` when `body` is no JSON list.
+fn decode_listing<T: DeserializeOwned>(body: &[u8]) -> Option<Listing<T>> {
+    if let Ok(items) = serde_json::from_slice::<Vec<T>>(body) {
+        return Some(Listing {
+            items,
+            unreadable: Vec::new(),
+        });
+    }
+    let raw = serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(body).ok()?;
+    let mut listing = Listing {
+        items: Vec::with_capacity(raw.len()),
+        unreadable: Vec::new(),
+    };
+    for element in raw {
+        let mut json = serde_json::Deserializer::from_str(element.get());
+        match serde_path_to_error::deserialize::<_, T>(&mut json) {
+            Ok(item) => listing.items.push(item),
+            Err(err) => {
+                let object: serde_json::Value =
+                    serde_json::from_str(element.get()).unwrap_or_default();
+                let mut pointer = String::new();
+                for segment in err.path().iter() {
+                    match segment {
+                        serde_path_to_error::Segment::Map { key } => {
+                            pointer.push('/');
+                            pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                        }
+                        serde_path_to_error::Segment::Seq { index } => {
+                            pointer.push_str(&format!("/{index}"));
+                        }
+                        _ => {}
+                    }
+                }
+                listing.unreadable.push(UnreadableObject {
+                    name: object
+                        .get("name")
+                        .and_then(|n| n.as_str())
+                        .map(String::from),
+                    field: err.path().to_string(),
+                    value: object.pointer(&pointer).cloned(),
+                    problem: without_position(err.inner()),
+                });
+            }
+        }
+    }
+    Some(listing)
+}
+
+/// serde_json's message without its `at line 1 column 37`, which counts
+/// within one object of the listing and would only mislead.
+fn without_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_string()
+}
+
+/// The objects of a listing that could be read, and those that could not.
+#[derive(Debug)]
+pub(crate) struct Listing<T> {
+    pub items: Vec<T>,
+    pub unreadable: Vec<UnreadableObject>,
+}
+
+/// An object of a listing that holds a value warren cannot read.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct UnreadableObject {
+    /// Its name, when that much could be read.
+    pub name: Option<String>,
+    /// The field at fault: `auto_delete`, `arguments.x-expires`.
+    pub field: String,
+    /// The value found there, when there is one.
+    pub value: Option<serde_json::Value>,
+    /// serde's words: `invalid type: string "undefined", expected a boolean`.
+    pub problem: String,
+}
+
 /// One management API request, described once: the client sends it, logs
 /// it, and names it in errors.
 #[derive(Debug, Clone)]
@@ -678,6 +787,46 @@ fn classify_tls(text: &str) -> Option<TlsProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Exchange {
+        name: String,
+        auto_delete: bool,
+        #[serde(default)]
+        arguments: std::collections::BTreeMap<String, u64>,
+    }
+
+    /// After RabbitMQ 3.10.8's own import of a file whose exchanges lack
+    /// `auto_delete`, it lists `"auto_delete": "undefined"`: that exchange
+    /// alone is set apart, the rest read.
+    #[test]
+    fn one_unreadable_object_is_set_apart_and_the_rest_read() {
+        let body = br#"[{"name":"a","auto_delete":false},{"name":"b","auto_delete":"undefined"},{"name":"c","auto_delete":true,"arguments":{"x/y":"z"}}]"#;
+        let listing: Listing<Exchange> = decode_listing(body).unwrap();
+        let names: Vec<&str> = listing.items.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["a"]);
+        assert_eq!(
+            listing.unreadable,
+            [
+                UnreadableObject {
+                    name: Some("b".into()),
+                    field: "auto_delete".into(),
+                    value: Some(serde_json::json!("undefined")),
+                    problem: "invalid type: string \"undefined\", expected a boolean".into(),
+                },
+                UnreadableObject {
+                    name: Some("c".into()),
+                    field: "arguments.x/y".into(),
+                    value: Some(serde_json::json!("z")),
+                    problem: "invalid type: string \"z\", expected u64".into(),
+                },
+            ]
+        );
+        let clean: Listing<Exchange> =
+            decode_listing(br#"[{"name":"a","auto_delete":false}]"#).unwrap();
+        assert!(clean.unreadable.is_empty());
+        assert!(decode_listing::<Exchange>(br#"{"error":"x"}"#).is_none());
+    }
 
     #[test]
     fn every_non_alphanumeric_byte_is_encoded() {

@@ -15,10 +15,10 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::client::{Client, Request, encode};
+use super::client::{Client, Listing, Request, UnreadableObject, encode};
 use super::error::Error;
 use super::wire;
-use crate::model::{self, BrokerVersion, DestinationType, ObjectId, Topology};
+use crate::model::{self, BrokerVersion, DestinationType, ObjectId, Topology, Unreadable};
 
 /// What the broker reports about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub struct Overview {
     /// `3.10.8`
     pub rabbitmq_version: String,
     pub management_version: String,
+    /// The exchange types it offers: AMQP's and those of enabled plugins.
+    pub exchange_types: Vec<String>,
 }
 
 /// What a read of the broker takes besides the objects of each vhost.
@@ -52,6 +54,11 @@ pub struct Live {
     pub binding_keys: BTreeMap<ObjectId, String>,
     /// The broker's version (`rabbitmq_version`).
     pub version: BrokerVersion,
+    /// The exchange types it offers.
+    pub exchange_types: Vec<String>,
+    /// The objects the broker holds with a value warren cannot read: left
+    /// out of `topology`, shown by the plan.
+    pub unreadable: Vec<Unreadable>,
     /// The live message count of every managed queue (`None` for a
     /// stream), when the read was asked to count them
     /// ([`Client::inspect_counting`]).
@@ -76,7 +83,10 @@ impl Client {
             // every queue's (30 to 120 ms at 5,000 queues, measured).
             .query(&[
                 ("disable_stats", "true"),
-                ("columns", "rabbitmq_version,management_version"),
+                (
+                    "columns",
+                    "rabbitmq_version,management_version,exchange_types",
+                ),
             ]);
         let overview: wire::Overview = self.fetch_json(request).await?;
         let management_version = overview.management_version.unwrap_or_default();
@@ -87,6 +97,13 @@ impl Client {
                 .rabbitmq_version
                 .unwrap_or_else(|| management_version.clone()),
             management_version,
+            exchange_types: overview
+                .exchange_types
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|t| t.enabled != Some(false))
+                .map(|t| t.name)
+                .collect(),
         })
     }
 
@@ -181,6 +198,8 @@ impl Client {
             topology: Topology::default(),
             binding_keys: BTreeMap::new(),
             version: overview.rabbitmq_version.into(),
+            exchange_types: overview.exchange_types,
+            unreadable: Vec::new(),
             message_counts: counting.then(BTreeMap::new),
         };
         for vhost in chosen {
@@ -324,24 +343,41 @@ impl Client {
         // Each listing is converted as it arrives, while the others (the
         // bindings, the largest, come last) are still on their way.
         let mut listing = VhostListing::default();
-        let found = match kind {
-            ListKind::Exchanges => self
-                .fetch_json_or_missing(request)
-                .await?
-                .map(|l| listing.exchanges = live_exchanges(vhost, l)),
-            ListKind::Queues => self
-                .fetch_json_or_missing(request)
-                .await?
-                .map(|l| listing.queues = live_queues(vhost, l)),
-            ListKind::Bindings => self
-                .fetch_json_or_missing(request)
-                .await?
-                .map(|l| listing.bindings = live_bindings(vhost, l)),
-            ListKind::Policies => self
-                .fetch_json_or_missing(request)
-                .await?
-                .map(|l| listing.policies = live_policies(vhost, l)),
-        };
+        let found =
+            match kind {
+                ListKind::Exchanges => self.fetch_listing_or_missing(request).await?.map(
+                    |l: Listing<wire::Exchange>| {
+                        listing.exchanges = live_exchanges(vhost, l.items);
+                        listing.unreadable = unreadable(vhost, l.unreadable, |vhost, name| {
+                            ObjectId::Exchange { vhost, name }
+                        });
+                    },
+                ),
+                ListKind::Queues => {
+                    self.fetch_listing_or_missing(request)
+                        .await?
+                        .map(|l: Listing<wire::Queue>| {
+                            listing.queues = live_queues(vhost, l.items);
+                            listing.unreadable = unreadable(vhost, l.unreadable, |vhost, name| {
+                                ObjectId::Queue { vhost, name }
+                            });
+                        })
+                }
+                ListKind::Bindings => self
+                    .fetch_json_or_missing(request)
+                    .await?
+                    .map(|l| listing.bindings = live_bindings(vhost, l)),
+                ListKind::Policies => {
+                    self.fetch_listing_or_missing(request)
+                        .await?
+                        .map(|l: Listing<wire::Policy>| {
+                            listing.policies = live_policies(vhost, l.items);
+                            listing.unreadable = unreadable(vhost, l.unreadable, |vhost, name| {
+                                ObjectId::Policy { vhost, name }
+                            });
+                        })
+                }
+            };
         Ok(found.map(|()| listing))
     }
 }
@@ -365,6 +401,8 @@ struct VhostListing {
     /// queues that are not managed are dropped when the vhost is added.
     bindings: Vec<(model::Binding, String)>,
     policies: Vec<model::Policy>,
+    /// The objects of the listings that could not be read.
+    unreadable: Vec<Unreadable>,
 }
 
 impl VhostListing {
@@ -373,7 +411,29 @@ impl VhostListing {
         self.queues.extend(other.queues);
         self.bindings.extend(other.bindings);
         self.policies.extend(other.policies);
+        self.unreadable.extend(other.unreadable);
     }
+}
+
+/// The unreadable objects of one listing of `vhost`, named by `id`. One
+/// whose very name cannot be read is named by what could be.
+fn unreadable(
+    vhost: &str,
+    objects: Vec<UnreadableObject>,
+    id: fn(String, String) -> ObjectId,
+) -> Vec<Unreadable> {
+    objects
+        .into_iter()
+        .map(|o| Unreadable {
+            id: id(
+                vhost.to_string(),
+                o.name.unwrap_or_else(|| "(name unreadable)".into()),
+            ),
+            field: o.field,
+            value: o.value,
+            problem: o.problem,
+        })
+        .collect()
 }
 
 fn live_vhost(v: wire::Vhost) -> model::Vhost {
@@ -492,13 +552,23 @@ fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
         queues,
         bindings,
         policies,
+        unreadable,
     } = listing;
     let topology = &mut live.topology;
     topology.vhosts.push(vhost);
     topology.exchanges.extend(exchanges);
     // Bindings to queues that are not managed (or that appeared after the
     // queue listing was taken) stay out, so every binding's queue is there.
-    let queue_names: HashSet<&str> = queues.iter().map(|(q, _)| q.name.as_str()).collect();
+    // A queue that could not be read keeps its bindings: they are there.
+    let unreadable_queues = unreadable.iter().filter_map(|u| match &u.id {
+        ObjectId::Queue { name, .. } => Some(name.as_str()),
+        _ => None,
+    });
+    let queue_names: HashSet<&str> = queues
+        .iter()
+        .map(|(q, _)| q.name.as_str())
+        .chain(unreadable_queues)
+        .collect();
     for (binding, properties_key) in bindings {
         if binding.destination_type == DestinationType::Queue
             && !queue_names.contains(binding.destination.as_str())
@@ -515,6 +585,7 @@ fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
         topology.queues.push(queue);
     }
     topology.policies.extend(policies);
+    live.unreadable.extend(unreadable);
 }
 
 #[cfg(test)]
@@ -586,6 +657,8 @@ mod tests {
             topology: Topology::default(),
             binding_keys: BTreeMap::new(),
             version: "3.10.8".into(),
+            exchange_types: Vec::new(),
+            unreadable: Vec::new(),
             message_counts: None,
         };
         let listing = VhostListing {
@@ -608,6 +681,7 @@ mod tests {
                 ],
             ),
             policies: vec![],
+            unreadable: vec![],
         };
         add_vhost(&mut live, model::Vhost::new("v"), listing);
         let kept: Vec<(&str, &str)> = live

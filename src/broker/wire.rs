@@ -10,13 +10,24 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::model::Arguments;
 
-/// `GET /api/overview?disable_stats=true&columns=rabbitmq_version,management_version`.
+/// `GET /api/overview?disable_stats=true&columns=rabbitmq_version,management_version,exchange_types`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Overview {
     #[serde(default)]
     pub rabbitmq_version: Option<String>,
     #[serde(default)]
     pub management_version: Option<String>,
+    #[serde(default)]
+    pub exchange_types: Option<Vec<ExchangeType>>,
+}
+
+/// An exchange type the broker offers.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ExchangeType {
+    pub name: String,
+    /// Absent on old brokers, where every listed type is enabled.
+    #[serde(default)]
+    pub enabled: Option<bool>,
 }
 
 /// An entry of `GET /api/vhosts`.

@@ -24,7 +24,7 @@ pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf, prune: bool) -> Ou
                 .map(|f| f.display().to_string())
                 .collect(),
             prune,
-            binding_keys: Default::default(),
+            ..PlanInputs::default()
         },
     );
     render::show_plan(&plan, Subject::Diff, global.format.into());

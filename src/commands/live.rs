@@ -13,7 +13,8 @@ use crate::cli::GlobalArgs;
 use crate::load::Loaded;
 use crate::normalize::{Normal, normalize};
 use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, manages_vhost_limits, plan_changes};
-use crate::render::notices;
+use crate::render::{self, notices};
+use crate::rules::BrokerFacts;
 
 /// Runs `future` on a fresh multi-threaded runtime.
 pub fn block_on<T, E, F: Future<Output = Result<T, E>>>(future: F) -> Result<T, E> {
@@ -110,10 +111,37 @@ pub async fn load_and_plan(
     let live = reading
         .await
         .unwrap_or_else(|e| resume_unwind(e.into_panic()))?;
+    refuse_what_the_broker_would(client, &loaded, &live)?;
     let files = file_names(&loaded);
     let planned = plan_from_live(client, desired, live, files, prune).await;
     free_in_background(loaded);
     planned
+}
+
+/// Fails, naming each object and key, when the files hold what the broker
+/// just read would refuse (its version, its plugins, its vhosts' default
+/// queue types): before anything is planned, so nothing changes.
+fn refuse_what_the_broker_would(
+    client: &Client,
+    loaded: &Loaded,
+    live: &Live,
+) -> Result<(), Failure> {
+    let facts = BrokerFacts {
+        version: live.version.clone(),
+        exchange_types: live.exchange_types.clone(),
+        default_queue_types: live
+            .topology
+            .vhosts
+            .iter()
+            .filter_map(|v| Some((v.name.clone(), v.default_queue_type.clone()?)))
+            .collect(),
+    };
+    let refused = loaded.refused_by(&facts);
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let summary = render::show_broker_refusals(&refused, client.display_url(), &live.version);
+    Err(Failure::reported(summary))
 }
 
 /// Plans `desired` against the live state read from `client`, with live
@@ -131,6 +159,8 @@ async fn plan_from_live(
         binding_keys,
         version,
         message_counts,
+        exchange_types: _,
+        unreadable,
     } = live;
     let topology = normalize(topology);
     let mut plan = plan_changes(
@@ -144,6 +174,7 @@ async fn plan_from_live(
             files,
             prune,
             binding_keys,
+            unreadable,
         },
     );
     let dropped = plan.queues_dropped();

@@ -186,6 +186,25 @@ impl Origins {
     }
 }
 
+impl Loaded {
+    /// What the broker described by `broker` would refuse in the loaded
+    /// files ([`rules::check_against`]), each error placed like a load's.
+    pub fn refused_by(&self, broker: &rules::BrokerFacts) -> Vec<Diagnostic> {
+        let names: Vec<String> = self.files.iter().map(|f| f.display().to_string()).collect();
+        let placer = Placer {
+            topology: &self.topology,
+            origins: &self.origins,
+            names: &names,
+        };
+        let mut errors: Vec<Diagnostic> = rules::check_against(&self.topology, broker)
+            .into_iter()
+            .map(|finding| placer.diagnostic(finding))
+            .collect();
+        sort_by_place(&mut errors, &names);
+        errors
+    }
+}
+
 /// The directory read when no path is given.
 pub const DEFAULT_DIRECTORY: &str = "topologies";
 

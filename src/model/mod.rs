@@ -258,6 +258,21 @@ pub struct RouteAssertion {
     pub reaches: Vec<String>,
 }
 
+/// A live object the broker holds with a value warren cannot read (an
+/// exchange whose `auto_delete` is `"undefined"`, left by a 3.10.8
+/// definitions import): shown by name, never changed, never pruned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreadable {
+    pub id: ObjectId,
+    /// The field at fault: `auto_delete`, `arguments.x-expires`.
+    pub field: String,
+    /// The value found there, when there is one.
+    pub value: Option<serde_json::Value>,
+    /// Why it cannot be read: `invalid type: string "undefined", expected
+    /// a boolean`.
+    pub problem: String,
+}
+
 /// The kinds of object warren manages, in creation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

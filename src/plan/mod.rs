@@ -11,12 +11,12 @@
 //! A plan is a plain value, rendered by `render` and carried out by
 //! `execute`; it is also the document `plan --out` saves. No I/O.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::diff::{Action, Change, DiffOptions, desired_against, diff};
-use crate::model::{BrokerVersion, ObjectId, Topology};
+use crate::model::{BrokerVersion, ObjectId, Topology, Unreadable};
 use crate::normalize::{AsNormal, Normal, normalize};
 
 mod fingerprint;
@@ -79,6 +79,12 @@ pub struct Summary {
     pub delete: usize,
     pub unmanaged: usize,
     pub unsupported: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unreadable: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -92,6 +98,7 @@ impl Summary {
                 Action::Delete => s.delete += 1,
                 Action::Unmanaged => s.unmanaged += 1,
                 Action::Unsupported => s.unsupported += 1,
+                Action::Unreadable => s.unreadable += 1,
             }
         }
         s
@@ -104,7 +111,7 @@ impl Summary {
 
     /// Everything that differs, unmanaged objects included (what `drift` counts).
     pub fn differences(&self) -> usize {
-        self.changes() + self.unmanaged + self.unsupported
+        self.changes() + self.unmanaged + self.unsupported + self.unreadable
     }
 }
 
@@ -116,6 +123,8 @@ pub struct PlanInputs {
     pub prune: bool,
     /// The broker's `properties_key` for each live binding.
     pub binding_keys: BTreeMap<ObjectId, String>,
+    /// Live objects that could not be read (absent from the live side).
+    pub unreadable: Vec<Unreadable>,
 }
 
 /// The desired side of a plan, computed before the live side is known
@@ -198,7 +207,10 @@ pub fn plan_changes<'a>(
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
-        (order_changes(changes), live_fingerprint)
+        (
+            order_changes(with_unreadable(changes, &inputs.unreadable)),
+            live_fingerprint,
+        )
     });
     Plan {
         format_version: FORMAT_VERSION,
@@ -213,6 +225,19 @@ pub fn plan_changes<'a>(
         summary: Summary::of(&changes),
         changes,
     }
+}
+
+/// `changes` with each unreadable object as a change of its own, instead
+/// of whatever was planned for it (its live side was not read, so a
+/// declared one would look missing): it is shown, and left alone.
+fn with_unreadable(mut changes: Vec<Change>, unreadable: &[Unreadable]) -> Vec<Change> {
+    if unreadable.is_empty() {
+        return changes;
+    }
+    let ids: BTreeSet<&ObjectId> = unreadable.iter().map(|u| &u.id).collect();
+    changes.retain(|c| !ids.contains(&c.id));
+    changes.extend(unreadable.iter().map(Change::unreadable));
+    changes
 }
 
 /// Whether any vhost of `files` manages its limits, so the live ones must

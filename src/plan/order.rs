@@ -23,7 +23,7 @@ fn execution_rank(change: &Change) -> (u8, u8) {
     match change.action {
         Action::Create | Action::Update | Action::Replace => (1, kind),
         Action::Delete => (2, Kind::Binding as u8 - kind),
-        Action::Unmanaged | Action::Unsupported => (3, kind),
+        Action::Unmanaged | Action::Unsupported | Action::Unreadable => (3, kind),
     }
 }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{Format, print_stderr, print_stdout};
 use crate::load::{self, Diagnostic, LoadFailed, Loaded};
-use crate::model::{Counts, plural};
+use crate::model::{BrokerVersion, Counts, plural};
 
 /// The version of the validate JSON document; bumped when its shape changes.
 pub const VALIDATE_FORMAT_VERSION: u32 = 1;
@@ -73,12 +73,73 @@ pub fn error_count_line(errors: &[Diagnostic]) -> String {
     )
 }
 
+/// The errors of files the broker would refuse, then `2 errors: the broker
+/// at URL (RabbitMQ 3.10.8) would refuse them; nothing was changed`, on
+/// stderr. Returns that last line.
+pub fn show_broker_refusals(errors: &[Diagnostic], url: &str, version: &BrokerVersion) -> String {
+    let summary = format!(
+        "{}: the broker at {url} (RabbitMQ {version}) would refuse {}; nothing was changed",
+        plural(errors.len(), "error", "errors"),
+        if errors.len() == 1 { "it" } else { "them" }
+    );
+    print_stderr(&render_errors(errors));
+    print_stderr(&format!("{summary}\n"));
+    summary
+}
+
 fn render_errors(errors: &[Diagnostic]) -> String {
-    errors.iter().map(|e| format!("error: {e}\n")).collect()
+    render_grouped("error", errors)
 }
 
 fn render_warnings(warnings: &[Diagnostic]) -> String {
-    warnings.iter().map(|w| format!("warning: {w}\n")).collect()
+    render_grouped("warning", warnings)
+}
+
+/// The same message about this many objects of one file is shown in full;
+/// the rest are counted on one line, with where each is.
+const ALIKE_SHOWN: usize = 3;
+
+/// One line per diagnostic, `{severity}: FILE:LINE:COL: OBJECT: MESSAGE`,
+/// except that past [`ALIKE_SHOWN`] diagnostics with one message in one
+/// file, the others are one line: how many, the message, and each one's
+/// line and column (a file of 1,000 queues with one bad key gives four
+/// lines, not a thousand).
+fn render_grouped(severity: &str, diagnostics: &[Diagnostic]) -> String {
+    use std::collections::HashMap;
+    let mut alike: HashMap<(Option<&str>, &str), Vec<&Diagnostic>> = HashMap::new();
+    for d in diagnostics {
+        alike
+            .entry((d.file.as_deref(), &d.message))
+            .or_default()
+            .push(d);
+    }
+    let mut out = String::new();
+    let mut seen: HashMap<(Option<&str>, &str), usize> = HashMap::new();
+    for d in diagnostics {
+        let key = (d.file.as_deref(), d.message.as_str());
+        let count = seen.entry(key).or_default();
+        *count += 1;
+        let group = &alike[&key];
+        if *count <= ALIKE_SHOWN || group.len() == ALIKE_SHOWN + 1 {
+            out.push_str(&format!("{severity}: {d}\n"));
+        } else if *count == ALIKE_SHOWN + 1 {
+            let places: Vec<String> = group[ALIKE_SHOWN..]
+                .iter()
+                .map(|d| match (d.line, d.column) {
+                    (Some(line), Some(column)) => format!("{line}:{column}"),
+                    _ => "?".to_string(),
+                })
+                .collect();
+            out.push_str(&format!(
+                "{severity}: {}: {} more like the above: {} (at {})\n",
+                d.file.as_deref().unwrap_or("(no file)"),
+                group.len() - ALIKE_SHOWN,
+                d.message,
+                places.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// The JSON document: serialize-only wire type, kept apart from the model.
@@ -124,6 +185,43 @@ mod tests {
 
     fn error(file: &str) -> Diagnostic {
         Diagnostic::in_file(file, "bad")
+    }
+
+    fn at(file: &str, line: usize, object: &str, message: &str) -> Diagnostic {
+        Diagnostic {
+            file: Some(file.into()),
+            object: Some(object.into()),
+            line: Some(line),
+            column: Some(5),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn past_three_alike_the_rest_are_counted_on_one_line_with_their_places() {
+        let mut errors: Vec<Diagnostic> = (1..=6)
+            .map(|i| {
+                at(
+                    "a.json",
+                    i,
+                    &format!("queues[{i}] q{i}"),
+                    "unknown key 'type'",
+                )
+            })
+            .collect();
+        errors.insert(2, at("a.json", 9, "vhosts[0] /", "another"));
+        errors.push(at("b.json", 1, "queues[0] q", "unknown key 'type'"));
+        assert_eq!(
+            render_errors(&errors),
+            "error: a.json:1:5: queues[1] q1: unknown key 'type'\n\
+             error: a.json:2:5: queues[2] q2: unknown key 'type'\n\
+             error: a.json:9:5: vhosts[0] /: another\n\
+             error: a.json:3:5: queues[3] q3: unknown key 'type'\n\
+             error: a.json: 3 more like the above: unknown key 'type' (at 4:5, 5:5, 6:5)\n\
+             error: b.json:1:5: queues[0] q: unknown key 'type'\n"
+        );
+        // Four alike are four lines: a count line would save nothing.
+        assert_eq!(render_errors(&errors[..5]).lines().count(), 5);
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub fn render_drift_json(plan: &Plan) -> String {
                 Action::Create => "missing on the broker",
                 Action::Update | Action::Replace | Action::Unsupported => "differs from the files",
                 Action::Delete | Action::Unmanaged => "on the broker, not in the files",
+                Action::Unreadable => "on the broker with a value warren cannot read",
             },
             id: &c.id,
             differences: &c.reasons,

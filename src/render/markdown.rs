@@ -45,6 +45,9 @@ pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
     if s.unsupported > 0 {
         verdict.push_str(&format!("; {} cannot be applied", s.unsupported));
     }
+    if s.unreadable > 0 {
+        verdict.push_str(&format!("; {} cannot be read", s.unreadable));
+    }
     let _ = writeln!(out, "### {title}: {verdict}\n");
     if let Some(broker) = &plan.broker {
         let _ = writeln!(

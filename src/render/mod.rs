@@ -37,8 +37,8 @@ mod topology;
 
 pub use apply_report::{describe_step, render_apply_json, render_apply_text, show_apply_report};
 pub use diagnostics::{
-    VALIDATE_FORMAT_VERSION, error_count_line, render_validate_json, show_load_failure,
-    show_load_warnings, show_validation,
+    VALIDATE_FORMAT_VERSION, error_count_line, render_validate_json, show_broker_refusals,
+    show_load_failure, show_load_warnings, show_validation,
 };
 pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;

@@ -35,6 +35,7 @@ impl Paint {
             Action::Delete => "31",
             Action::Unmanaged => "2",
             Action::Unsupported => "33;1",
+            Action::Unreadable => "31;1",
         };
         self.paint(code, text)
     }
@@ -119,6 +120,7 @@ fn render_change(
             object.map(describe).filter(|d| !d.is_empty())
         }
         Action::Unmanaged => Some(unmanaged_note(subject).to_string()),
+        Action::Unreadable => Some("cannot be read".to_string()),
         _ => None,
     };
     if let Some(note) = note {
@@ -156,6 +158,22 @@ fn render_change(
                 .unwrap_or("before 3.11.17")
         );
         write_explanation(out, &why, width);
+    }
+    if change.action == Action::Unreadable {
+        for reason in &change.reasons {
+            let _ = writeln!(
+                out,
+                "      {}: {}",
+                reason.field,
+                show_value(reason.before.as_ref())
+            );
+        }
+        write_explanation(
+            out,
+            "the broker holds a value warren cannot read, so this object is neither compared \
+             nor changed; fix it on the broker (delete it and declare it again), then plan again",
+            width,
+        );
     }
     if change.drops_queue() {
         let count = match change.messages {
@@ -342,6 +360,9 @@ pub fn summary_line(plan: &Plan, subject: Subject) -> String {
     if s.unsupported > 0 {
         extra.push(format!("{} cannot be applied", s.unsupported));
     }
+    if s.unreadable > 0 {
+        extra.push(format!("{} cannot be read", s.unreadable));
+    }
     if plan.is_empty() && extra.is_empty() {
         return match subject {
             Subject::Plan => "No changes. The broker matches the files.".to_string(),
@@ -352,7 +373,7 @@ pub fn summary_line(plan: &Plan, subject: Subject) -> String {
     if plan.is_empty() && subject != Subject::Drift {
         // A difference apply cannot make means the broker does not match;
         // a diff that only stops managing objects changes nothing.
-        let verdict = if s.unsupported > 0 || subject == Subject::Diff {
+        let verdict = if s.unsupported + s.unreadable > 0 || subject == Subject::Diff {
             "No changes to apply"
         } else {
             "No changes. The broker matches the files"

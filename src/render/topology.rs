@@ -116,6 +116,35 @@ mod tests {
     }
 
     #[test]
+    fn a_default_queue_type_is_exported_where_the_brokers_import_reads_it() {
+        let t: Topology = serde_yaml::from_str(
+            "vhosts: [{name: v, default_queue_type: quorum, limits: {max-queues: 5}}, {name: w, limits: {}}]",
+        )
+        .unwrap();
+        // 3.10 reads it from metadata only (verified on 3.10.8).
+        let old = render_export(&t, "u", &"3.10.8".into(), Format::Text);
+        assert!(
+            old.ends_with("vhosts:\n- name: v\n  limits:\n    max-queues: 5\n  metadata:\n    default_queue_type: quorum\n- name: w\n"),
+            "{old}"
+        );
+        // 3.13 and later write it in both places, and read either.
+        let new = render_export(&t, "u", &"4.0.5".into(), Format::Text);
+        assert!(
+            new.contains("- name: v\n  default_queue_type: quorum\n  limits:\n    max-queues: 5\n  metadata:\n    default_queue_type: quorum\n"),
+            "{new}"
+        );
+        // Either reads back as the same vhost.
+        for text in [old, new] {
+            let back =
+                crate::load::load_sources(vec![("e.yaml".into(), text.into_bytes())]).unwrap();
+            assert_eq!(
+                back.topology.vhosts[0].default_queue_type.as_deref(),
+                Some("quorum")
+            );
+        }
+    }
+
+    #[test]
     fn a_classic_queue_keeps_its_type_where_the_vhost_default_is_another() {
         let t: Topology = serde_yaml::from_str(
             "vhosts: [{name: v, default_queue_type: quorum}]\nqueues: [{name: c, vhost: v, arguments: {x-queue-type: classic}}, {name: q, vhost: v}, {name: t, vhost: v, durable: false}]",

@@ -116,6 +116,29 @@ pub fn queue_argument_named(name: &str) -> Option<&'static QueueArgument> {
     QUEUE_ARGUMENTS.iter().find(|a| a.name == name)
 }
 
+/// Exchange types that plugins add, with the plugin (all but the delayed
+/// message one ship with RabbitMQ).
+pub const PLUGIN_EXCHANGE_TYPES: &[(&str, &str)] = &[
+    ("x-consistent-hash", "rabbitmq_consistent_hash_exchange"),
+    ("x-random", "rabbitmq_random_exchange"),
+    ("x-recent-history", "rabbitmq_recent_history_exchange"),
+    ("x-modulus-hash", "rabbitmq_sharding"),
+    ("x-jms-topic", "rabbitmq_jms_topic_exchange"),
+    ("x-federation-upstream", "rabbitmq_federation"),
+    (
+        "x-delayed-message",
+        "rabbitmq_delayed_message_exchange (a community plugin)",
+    ),
+];
+
+/// The plugin that adds exchange type `kind`, when warren knows it.
+pub fn plugin_of_exchange_type(kind: &str) -> Option<&'static str> {
+    PLUGIN_EXCHANGE_TYPES
+        .iter()
+        .find(|(t, _)| *t == kind)
+        .map(|(_, plugin)| *plugin)
+}
+
 /// The limits a vhost takes (`/api/vhost-limits`).
 pub const VHOST_LIMITS: &[&str] = &["max-connections", "max-queues"];
 

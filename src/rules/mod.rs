@@ -22,6 +22,9 @@ use crate::suggest::{HintBudget, hint, hint_within};
 use arguments::ValueRule;
 
 pub mod arguments;
+mod broker;
+
+pub use broker::{BrokerFacts, check_against};
 
 /// The lists of a topology file, in file order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -6,5 +6,6 @@ pub mod broker;
 pub mod every_kind;
 pub mod process;
 pub mod proxy;
+pub mod real_definitions;
 pub mod tls;
 pub mod warren;

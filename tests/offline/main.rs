@@ -14,6 +14,7 @@ mod core_properties;
 mod core_scale;
 mod pipelines;
 mod placement;
+mod real_definitions;
 mod render_snapshots;
 mod schema_sync;
 mod stuck_servers;

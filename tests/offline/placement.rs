@@ -7,20 +7,7 @@
 use std::path::{Path, PathBuf};
 
 fn real_definitions() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-definitions");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (the shared folder sits beside the repository)",
-                dir.display()
-            )
-        })
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert_eq!(files.len(), 24, "the corpus holds 24 files");
-    files
+    crate::common::real_definitions::corpus()
 }
 
 fn bad_files() -> Vec<PathBuf> {

@@ -60,6 +60,7 @@ fn plan(prune: bool) -> Plan {
             files: vec!["topologies/shop.yaml".into()],
             prune,
             binding_keys: BTreeMap::from([(live.bindings[1].id(), "~".to_string())]),
+            unreadable: Vec::new(),
         },
     );
     plan.set_message_counts(&BTreeMap::from([

@@ -74,20 +74,23 @@ bindings:
 fn a_change_the_broker_refuses_fails_the_apply_and_the_next_one_converges() {
     let v = TestVhost::guard(unique_name("apply-refused"));
     let files = Files::new();
-    let broken = yaml(REFUSED, &[("V", &v.name)]).replace("$TYPE", "x-no-such-plugin");
+    // A type the federation plugin offers (scripts/broker enables it) but
+    // that no client may declare as it is: the broker refuses it with
+    // "Argument x-max-hops missing", which no plan can know.
+    let broken = yaml(REFUSED, &[("V", &v.name)]).replace("$TYPE", "x-federation-upstream");
     let topology = files.write("t.yaml", &broken);
 
     warren(files.dir(), &["apply", "--auto-approve", &topology]).status(1).stdout(format!(
             "vhost {v}
   + vhost {v}
   + policy limit (pattern: ^jobs$, apply_to: queues, max-length: 100)
-  + exchange delayed (x-no-such-plugin)
+  + exchange delayed (x-federation-upstream)
   + queue jobs
   + binding delayed -> jobs [later]
 
 Plan: 5 to create, 0 to update, 0 to replace, 0 to delete.
 Applied 3 changes, 1 failed, 1 not started.
-  failed: declare exchange delayed in vhost {v}: the broker refused to declare exchange 'delayed' in vhost '{v}': unknown exchange type 'x-no-such-plugin' ({url}/api/exchanges/{encoded}/delayed)
+  failed: declare exchange delayed in vhost {v}: the broker refused to declare exchange 'delayed' in vhost '{v}': Argument x-max-hops missing ({url}/api/exchanges/{encoded}/delayed)
   not started: create binding delayed -> jobs [later] in vhost {v}
 ",
             v = v.name,

@@ -76,7 +76,7 @@ fn a_failed_apply_in_json_lists_the_failure_and_what_was_not_started() {
         "t.yaml",
         &super::yaml(
             "vhosts: [{name: $V}]
-exchanges: [{vhost: $V, name: delayed, type: x-no-such-plugin}]
+exchanges: [{vhost: $V, name: delayed, type: x-federation-upstream}]
 queues: [{vhost: $V, name: jobs}]
 bindings: [{vhost: $V, source: delayed, destination: jobs}]
 ",
@@ -106,7 +106,7 @@ bindings: [{vhost: $V, source: delayed, destination: jobs}]
         doc["failed"][0]["error"]
             .as_str()
             .unwrap()
-            .contains("unknown exchange type 'x-no-such-plugin'"),
+            .contains("Argument x-max-hops missing"),
         "the broker's reason: {}",
         doc["failed"][0]["error"]
     );

@@ -1,0 +1,326 @@
+//! What the connected broker will refuse, known once it has been read: its
+//! version, the exchange types its plugins enable, and the default queue
+//! type of each vhost the files leave to it. `plan`, `apply` and `drift`
+//! refuse such files before anything changes, naming the object, the key
+//! and the way out, instead of an apply that half-completes.
+//!
+//! Pure: the facts about the broker come in as a value; no I/O.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::arguments::{self, plugin_of_exchange_type};
+use super::{Findings, ObjectRef, Section, at};
+use crate::model::{BrokerVersion, Policy, Queue, QueueType, Topology, effective_type_name};
+
+/// What warren knows about the connected broker.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrokerFacts {
+    pub version: BrokerVersion,
+    /// The exchange types it offers (`/api/overview`): the four of AMQP and
+    /// those of enabled plugins. Empty when unknown.
+    pub exchange_types: Vec<String>,
+    /// The default queue type of each of its vhosts that has one.
+    pub default_queue_types: BTreeMap<String, String>,
+}
+
+impl BrokerFacts {
+    fn offers_exchange_type(&self, kind: &str) -> bool {
+        self.exchange_types.is_empty() || self.exchange_types.iter().any(|t| t == kind)
+    }
+
+    /// The federation plugin adds the `x-federation-upstream` exchange type.
+    fn has_federation(&self) -> bool {
+        self.offers_exchange_type("x-federation-upstream")
+    }
+
+    fn describe(&self) -> String {
+        format!("the broker (RabbitMQ {})", self.version)
+    }
+}
+
+/// Every finding about `topology` that depends on the broker it is planned
+/// against: errors for what it would refuse.
+pub fn check_against(topology: &Topology, broker: &BrokerFacts) -> Vec<super::Finding> {
+    let mut out = Findings::default();
+    let files_default: BTreeMap<&str, &str> = topology
+        .vhosts
+        .iter()
+        .filter_map(|v| Some((v.name.as_str(), v.default_queue_type.as_deref()?)))
+        .collect();
+    for (index, exchange) in topology.exchanges.iter().enumerate() {
+        let kind = exchange.kind.as_str();
+        if !broker.offers_exchange_type(kind) {
+            let enable = match plugin_of_exchange_type(kind) {
+                Some(plugin) => format!("enable the plugin {plugin}"),
+                None => "enable the plugin that provides it".to_string(),
+            };
+            out.error(
+                at(Section::Exchanges, index),
+                &["type"],
+                format!(
+                    "exchange type '{kind}' is not enabled on {}, which offers {}: {enable} \
+                     (rabbitmq-plugins enable …), or choose another type",
+                    broker.describe(),
+                    broker.exchange_types.join(", ")
+                ),
+            );
+        }
+    }
+    for (index, queue) in topology.queues.iter().enumerate() {
+        let vhost_default = files_default
+            .get(queue.vhost.as_str())
+            .copied()
+            .or_else(|| {
+                broker
+                    .default_queue_types
+                    .get(&queue.vhost)
+                    .map(String::as_str)
+            });
+        check_queue(
+            queue,
+            vhost_default,
+            at(Section::Queues, index),
+            broker,
+            &mut out,
+        );
+    }
+    for (index, policy) in topology.policies.iter().enumerate() {
+        check_policy(policy, at(Section::Policies, index), broker, &mut out);
+    }
+    out.0
+}
+
+fn check_queue(
+    queue: &Queue,
+    vhost_default: Option<&str>,
+    at: ObjectRef,
+    broker: &BrokerFacts,
+    out: &mut Findings,
+) {
+    let version = &broker.version;
+    let Some((name, explicit)) = effective_type_name(queue, vhost_default) else {
+        return;
+    };
+    let Some(kind) = QueueType::parse(name) else {
+        return;
+    };
+    // Offline, a queue without x-queue-type in a vhost whose default the
+    // files leave unset was only assumed classic: with the broker's
+    // default known, an argument its real type refuses is an error now.
+    if !explicit && kind == QueueType::Classic {
+        for key in queue.arguments.keys() {
+            let Some(known) = arguments::queue_argument_named(key) else {
+                continue;
+            };
+            if !known.types.contains(&kind) {
+                out.error(
+                    at,
+                    &["arguments", key],
+                    format!(
+                        "{key} is not supported by classic queues, which this queue is on {} \
+                         (vhost '{}' has no other default queue type there): the broker refuses \
+                         it; set x-queue-type",
+                        broker.describe(),
+                        queue.vhost
+                    ),
+                );
+            }
+        }
+    }
+    if kind == QueueType::Classic
+        && queue.arguments.contains_key("x-queue-leader-locator")
+        && !version.at_least(4, 0, 0)
+    {
+        out.error(
+            at,
+            &["arguments", "x-queue-leader-locator"],
+            format!(
+                "x-queue-leader-locator is refused on classic queues by {}: classic queues take \
+                 it from RabbitMQ 4.0; remove it, or use x-queue-master-locator",
+                broker.describe()
+            ),
+        );
+    }
+    if version.at_least(4, 3, 0) {
+        if !queue.durable && !queue.auto_delete {
+            out.error(
+                at,
+                &["durable"],
+                format!(
+                    "{} refuses non-durable queues that are not exclusive by default \
+                     (the deprecated feature transient_nonexcl_queues is denied from 4.3): \
+                     make it durable",
+                    broker.describe()
+                ),
+            );
+        }
+        if queue.arguments.contains_key("x-queue-mode") {
+            out.error(
+                at,
+                &["arguments", "x-queue-mode"],
+                format!(
+                    "{} refuses x-queue-mode (from 4.3): remove it",
+                    broker.describe()
+                ),
+            );
+        }
+        if queue
+            .arguments
+            .get("x-queue-version")
+            .and_then(Value::as_i64)
+            == Some(1)
+        {
+            out.error(
+                at,
+                &["arguments", "x-queue-version"],
+                format!(
+                    "{} refuses x-queue-version 1 (from 4.3): use 2 or remove it",
+                    broker.describe()
+                ),
+            );
+        }
+    }
+}
+
+fn check_policy(policy: &Policy, at: ObjectRef, broker: &BrokerFacts, out: &mut Findings) {
+    for key in policy.definition.keys() {
+        let field = ["definition", key.as_str()];
+        if key.starts_with("ha-") && broker.version.at_least(4, 0, 0) {
+            out.error(
+                at,
+                &field,
+                format!(
+                    "{} refuses '{key}' (not a recognised policy setting): RabbitMQ 4.0 removed \
+                     classic queue mirroring; remove the key, and use quorum queues for \
+                     replicated queues",
+                    broker.describe()
+                ),
+            );
+        }
+        if matches!(
+            key.as_str(),
+            "federation-upstream" | "federation-upstream-set"
+        ) && !broker.has_federation()
+        {
+            out.error(
+                at,
+                &field,
+                format!(
+                    "policy key '{key}' needs the federation plugin, which {} has not enabled: \
+                     enable rabbitmq_federation (rabbitmq-plugins enable rabbitmq_federation)",
+                    broker.describe()
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Severity;
+
+    fn messages(yaml: &str, broker: &BrokerFacts) -> Vec<String> {
+        let topology: Topology = serde_yaml::from_str(yaml).unwrap();
+        check_against(&topology, broker)
+            .into_iter()
+            .map(|f| {
+                assert_eq!(f.severity, Severity::Error);
+                format!(
+                    "{}[{}]: {}",
+                    f.object.section.key(),
+                    f.object.index,
+                    f.message
+                )
+            })
+            .collect()
+    }
+
+    fn broker(version: &str) -> BrokerFacts {
+        BrokerFacts {
+            version: version.into(),
+            exchange_types: ["direct", "fanout", "headers", "topic"]
+                .map(String::from)
+                .to_vec(),
+            default_queue_types: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn an_exchange_type_no_enabled_plugin_offers_is_refused_naming_the_plugin() {
+        assert_eq!(
+            messages(
+                "exchanges: [{name: h, type: x-consistent-hash}, {name: t, type: topic}]",
+                &broker("3.10.8")
+            ),
+            [
+                "exchanges[0]: exchange type 'x-consistent-hash' is not enabled on the broker \
+              (RabbitMQ 3.10.8), which offers direct, fanout, headers, topic: enable the plugin \
+              rabbitmq_consistent_hash_exchange (rabbitmq-plugins enable …), or choose another type"
+            ]
+        );
+        // An unknown list of types refuses nothing.
+        let unknown = BrokerFacts {
+            exchange_types: vec![],
+            ..broker("3.10.8")
+        };
+        assert!(messages("exchanges: [{name: h, type: x-consistent-hash}]", &unknown).is_empty());
+    }
+
+    #[test]
+    fn federation_policy_keys_need_the_federation_plugin() {
+        let yaml = "policies: [{name: f, pattern: x, definition: {federation-upstream-set: all}}]";
+        assert_eq!(
+            messages(yaml, &broker("3.10.8")),
+            [
+                "policies[0]: policy key 'federation-upstream-set' needs the federation plugin, \
+              which the broker (RabbitMQ 3.10.8) has not enabled: enable rabbitmq_federation \
+              (rabbitmq-plugins enable rabbitmq_federation)"
+            ]
+        );
+        let mut federated = broker("3.10.8");
+        federated
+            .exchange_types
+            .push("x-federation-upstream".into());
+        assert!(messages(yaml, &federated).is_empty());
+    }
+
+    #[test]
+    fn ha_keys_are_refused_from_4_0_only() {
+        let yaml = "policies: [{name: ha, pattern: x, definition: {ha-mode: all, max-length: 1}}]";
+        assert!(messages(yaml, &broker("3.13.7")).is_empty());
+        let found = messages(yaml, &broker("4.0.5"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("policies[0]: the broker (RabbitMQ 4.0.5) refuses 'ha-mode'"));
+    }
+
+    #[test]
+    fn an_argument_the_brokers_default_queue_type_refuses_is_known_at_plan_time() {
+        let yaml =
+            "vhosts: [{name: v}]\nqueues: [{name: q, vhost: v, arguments: {x-delivery-limit: 3}}]";
+        let mut quorum = broker("3.10.8");
+        quorum
+            .default_queue_types
+            .insert("v".into(), "quorum".into());
+        assert!(messages(yaml, &quorum).is_empty());
+        let found = messages(yaml, &broker("3.10.8"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("x-delivery-limit is not supported by classic queues"));
+    }
+
+    #[test]
+    fn what_4_3_denies_by_default_is_refused_there_only() {
+        let yaml = "queues: [{name: t, durable: false}, {name: m, arguments: {x-queue-mode: lazy}}, {name: v, arguments: {x-queue-version: 1}}]";
+        assert!(messages(yaml, &broker("4.2.1")).is_empty());
+        assert_eq!(messages(yaml, &broker("4.3.0")).len(), 3);
+    }
+
+    #[test]
+    fn classic_queues_take_a_leader_locator_from_4_0() {
+        let yaml = "queues: [{name: c, arguments: {x-queue-leader-locator: balanced}}]";
+        assert_eq!(messages(yaml, &broker("3.10.8")).len(), 1);
+        assert!(messages(yaml, &broker("4.0.5")).is_empty());
+    }
+}
