@@ -310,6 +310,19 @@ impl<'a> FileParser<'_, 'a> {
             return;
         }
         let hint = crate::suggest::hint(key, Section::ALL.iter().map(|s| s.key()));
+        if self.definitions {
+            // Later brokers add keys to their exports; the import of the
+            // broker that reads the file ignores what it does not know.
+            self.warning(
+                None,
+                Some(at),
+                format!(
+                    "unknown key '{key}'{hint}: ignored, as RabbitMQ's import ignores keys it \
+                     does not read"
+                ),
+            );
+            return;
+        }
         self.error(
             None,
             Some(at),
@@ -812,6 +825,23 @@ bindings:
             errors("queus: []\n"),
             ["t.yaml:1:1: unknown key 'queus' (did you mean 'queues'?); \
               expected one of: vhosts, exchanges, queues, bindings, policies, routes"]
+        );
+    }
+
+    #[test]
+    fn an_unknown_top_level_key_of_a_definitions_file_is_ignored_with_a_warning() {
+        let mut origins = Origins::default();
+        let parsed = parse_file(
+            0,
+            "d.json",
+            br#"{"vhosts": [{"name": "/"}], "explanation_v2": {}}"#,
+            &mut origins,
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(
+            parsed.warnings[0].to_string(),
+            "d.json:1:29: unknown key 'explanation_v2': ignored, as RabbitMQ's import ignores \
+             keys it does not read"
         );
     }
 
