@@ -190,6 +190,13 @@ pub enum Command {
         /// Plan deletion of objects the files do not declare, inside their vhosts.
         #[arg(long)]
         prune: bool,
+        /// Plan deletion of users the files do not declare (never guest), and
+        /// of permissions in their vhosts.
+        #[arg(long)]
+        prune_users: bool,
+        /// Plan deletion of global parameters the files do not declare.
+        #[arg(long)]
+        prune_global_parameters: bool,
         /// Exit 2 when the plan has changes.
         #[arg(long)]
         detailed_exitcode: bool,
@@ -213,6 +220,13 @@ pub enum Command {
         /// Delete objects the files do not declare, inside their vhosts.
         #[arg(long, conflicts_with = "plan")]
         prune: bool,
+        /// Delete users the files do not declare (never guest), and
+        /// permissions in their vhosts.
+        #[arg(long, conflicts_with = "plan")]
+        prune_users: bool,
+        /// Delete global parameters the files do not declare.
+        #[arg(long, conflicts_with = "plan")]
+        prune_global_parameters: bool,
         /// Allow deleting and re-creating exchanges and queues whose immutable properties changed.
         #[arg(long)]
         allow_recreate: bool,
@@ -244,6 +258,12 @@ pub enum Command {
         /// deleted. Without it they stay on the broker, no longer managed.
         #[arg(long)]
         prune: bool,
+        /// Show what `apply --prune-users` does.
+        #[arg(long)]
+        prune_users: bool,
+        /// Show what `apply --prune-global-parameters` does.
+        #[arg(long)]
+        prune_global_parameters: bool,
     },
 
     /// Write the live topology of vhosts as YAML.

@@ -13,7 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{Binding, Exchange, ObjectId, Policy, Queue, Topology, Vhost};
+use crate::model::{
+    Binding, Exchange, GlobalParameter, ObjectId, Parameter, Permission, Policy, Queue,
+    TopicPermission, Topology, User, Vhost, without_credentials,
+};
 use crate::normalize::{Normal, normalize};
 
 /// What a change does to one object.
@@ -73,15 +76,20 @@ impl Action {
     }
 }
 
-/// A managed object, whole.
+/// A managed object, whole (users and parameters without their secrets).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Object {
     Vhost(Vhost),
     Policy(Policy),
     Exchange(Exchange),
     Queue(Queue),
     Binding(Binding),
+    User(User),
+    Permission(Permission),
+    TopicPermission(TopicPermission),
+    Parameter(Parameter),
+    GlobalParameter(GlobalParameter),
 }
 
 impl Object {
@@ -92,6 +100,11 @@ impl Object {
             Object::Exchange(e) => e.id(),
             Object::Queue(q) => q.id(),
             Object::Binding(b) => b.id(),
+            Object::User(u) => u.id(),
+            Object::Permission(p) => p.id(),
+            Object::TopicPermission(p) => p.id(),
+            Object::Parameter(p) => p.id(),
+            Object::GlobalParameter(p) => p.id(),
         }
     }
 }
@@ -170,8 +183,14 @@ impl Change {
 /// How to compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DiffOptions {
-    /// Objects not declared become deletions instead of unmanaged.
+    /// Objects not declared become deletions instead of unmanaged (in the
+    /// declared vhosts: exchanges, queues, bindings, policies, parameters).
     pub prune: bool,
+    /// Users not declared, and permissions and topic permissions in the
+    /// declared vhosts, are deleted (never `guest`).
+    pub prune_users: bool,
+    /// Global parameters not declared are deleted.
+    pub prune_global_parameters: bool,
     /// Whether the broker can change a vhost's default queue type in place
     /// (RabbitMQ 3.11.17 and later).
     pub default_queue_type_mutable: bool,
@@ -264,7 +283,7 @@ pub fn diff(
         Object::Policy,
         policy_reasons,
         Action::Update,
-        options,
+        options.prune,
         &mut changes,
     );
     diff_by_id(
@@ -275,7 +294,7 @@ pub fn diff(
         Object::Exchange,
         exchange_reasons,
         Action::Replace,
-        options,
+        options.prune,
         &mut changes,
     );
     diff_by_id(
@@ -286,12 +305,190 @@ pub fn diff(
         Object::Queue,
         queue_reasons,
         Action::Replace,
-        options,
+        options.prune,
         &mut changes,
     );
     diff_bindings(desired, live, binding_keys, options, &mut changes);
+    diff_access(desired, live, options, &mut changes);
+    diff_parameters(desired, live, options, &mut changes);
     changes.sort_by(|a, b| a.id.cmp(&b.id));
     changes
+}
+
+/// Users, permissions and topic permissions: each kind compared only when
+/// the files manage it (write its key). Users are pruned with
+/// `--prune-users`, and `guest` never is: it is the broker's own.
+fn diff_access(desired: &Normal, live: &Normal, options: DiffOptions, out: &mut Vec<Change>) {
+    if desired.users.is_some() {
+        let mut changes = Vec::new();
+        diff_by_id(
+            desired.users(),
+            live.users(),
+            |a, b| a.name.cmp(&b.name),
+            User::id,
+            Object::User,
+            user_reasons,
+            Action::Update,
+            options.prune_users,
+            &mut changes,
+        );
+        for mut change in changes {
+            if change.action == Action::Delete
+                && change.id
+                    == (ObjectId::User {
+                        name: "guest".into(),
+                    })
+            {
+                change.action = Action::Unmanaged;
+            }
+            out.push(change);
+        }
+    }
+    if desired.permissions.is_some() {
+        diff_by_id(
+            desired.permissions(),
+            live.permissions(),
+            |a, b| (&a.vhost, &a.user).cmp(&(&b.vhost, &b.user)),
+            Permission::id,
+            Object::Permission,
+            permission_reasons,
+            Action::Update,
+            options.prune_users,
+            out,
+        );
+    }
+    if desired.topic_permissions.is_some() {
+        diff_by_id(
+            desired.topic_permissions(),
+            live.topic_permissions(),
+            |a, b| (&a.vhost, &a.user, &a.exchange).cmp(&(&b.vhost, &b.user, &b.exchange)),
+            TopicPermission::id,
+            Object::TopicPermission,
+            topic_permission_reasons,
+            Action::Update,
+            options.prune_users,
+            out,
+        );
+    }
+}
+
+/// Runtime parameters (pruned with `--prune`) and global parameters
+/// (pruned with `--prune-global-parameters`), when the files manage them.
+fn diff_parameters(desired: &Normal, live: &Normal, options: DiffOptions, out: &mut Vec<Change>) {
+    if desired.parameters.is_some() {
+        diff_by_id(
+            desired.parameters(),
+            live.parameters(),
+            |a, b| (&a.vhost, &a.component, &a.name).cmp(&(&b.vhost, &b.component, &b.name)),
+            Parameter::id,
+            |p| Object::Parameter(p.without_secrets()),
+            parameter_reasons,
+            Action::Update,
+            options.prune,
+            out,
+        );
+    }
+    if desired.global_parameters.is_some() {
+        diff_by_id(
+            desired.global_parameters(),
+            live.global_parameters(),
+            |a, b| a.name.cmp(&b.name),
+            GlobalParameter::id,
+            Object::GlobalParameter,
+            |have, want| {
+                let mut reasons = Vec::new();
+                field(&mut reasons, "value", &have.value, &want.value);
+                reasons
+            },
+            Action::Update,
+            options.prune_global_parameters,
+            out,
+        );
+    }
+}
+
+/// A user's tags, its limits when the file sets them, and its password:
+/// against the broker, the file's password (resolved) is checked against
+/// the stored hash without ever being shown; between two files, the
+/// references are compared.
+fn user_reasons(have: &User, want: &User) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    field(&mut reasons, "tags", &have.tags, &want.tags);
+    if let Some(limits) = &want.limits {
+        let live = have.limits.clone().unwrap_or_default();
+        map_fields(&mut reasons, "limits", &live, limits, |_| None);
+    }
+    let password_differs = match (&want.credential, &have.credential) {
+        (Some(want), Some(have)) => !crate::password::credential_matches(want, have),
+        // Not resolved on one side: the references say what changed.
+        _ => {
+            let reference = |u: &User| {
+                (
+                    u.password_env.clone(),
+                    u.password_file.clone(),
+                    u.password_hash.clone(),
+                    u.hashing_algorithm.clone(),
+                )
+            };
+            want.credential.is_none()
+                && have.credential.is_none()
+                && reference(have) != reference(want)
+        }
+    };
+    if password_differs {
+        reasons.push(Reason {
+            field: "password".into(),
+            before: None,
+            after: None,
+            policy_key: None,
+        });
+    }
+    reasons
+}
+
+fn permission_reasons(have: &Permission, want: &Permission) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    field(&mut reasons, "configure", &have.configure, &want.configure);
+    field(&mut reasons, "write", &have.write, &want.write);
+    field(&mut reasons, "read", &have.read, &want.read);
+    reasons
+}
+
+fn topic_permission_reasons(have: &TopicPermission, want: &TopicPermission) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    field(&mut reasons, "write", &have.write, &want.write);
+    field(&mut reasons, "read", &have.read, &want.read);
+    reasons
+}
+
+/// A parameter's value, key by key, compared as sent (URIs resolved) and
+/// shown without credentials.
+fn parameter_reasons(have: &Parameter, want: &Parameter) -> Vec<Reason> {
+    let (have_value, want_value) = (have.effective_value(), want.effective_value());
+    if have_value == want_value {
+        return Vec::new();
+    }
+    let as_map = |v: &Value| -> BTreeMap<String, Value> {
+        match v {
+            Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            other => BTreeMap::from([(String::new(), other.clone())]),
+        }
+    };
+    let (before, after) = (as_map(have_value), as_map(want_value));
+    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    keys.into_iter()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .map(|key| Reason {
+            field: if key.is_empty() {
+                "value".into()
+            } else {
+                format!("value.{key}")
+            },
+            before: before.get(key).map(without_credentials),
+            after: after.get(key).map(without_credentials),
+            policy_key: None,
+        })
+        .collect()
 }
 
 /// A vhost's description, tags and default queue type are managed only
@@ -393,7 +590,7 @@ fn diff_by_id<T: Clone>(
     wrap: fn(T) -> Object,
     reasons: fn(&T, &T) -> Vec<Reason>,
     on_difference: Action,
-    options: DiffOptions,
+    prune: bool,
     out: &mut Vec<Change>,
 ) {
     let (pairs, leftovers) = pair_by_identity(desired, live, identity);
@@ -420,7 +617,7 @@ fn diff_by_id<T: Clone>(
             }
         }
     }
-    let leftover = if options.prune {
+    let leftover = if prune {
         Action::Delete
     } else {
         Action::Unmanaged
@@ -645,6 +842,8 @@ mod tests {
 
     const OPTIONS: DiffOptions = DiffOptions {
         prune: false,
+        prune_users: false,
+        prune_global_parameters: false,
         default_queue_type_mutable: true,
     };
 

@@ -20,9 +20,10 @@ use tokio::task::JoinSet;
 
 use crate::broker::{Client, DeleteQueue, Error as BrokerError, Reading};
 use crate::diff::{Action, Change};
-use crate::model::{BrokerVersion, ObjectId};
+use crate::model::{BrokerVersion, Credential, ObjectId};
 use crate::normalize::Normal;
-use crate::plan::{Operation, Plan, PlanInputs, Schedule, Step, plan_changes};
+use crate::password::{self, HashingAlgorithm};
+use crate::plan::{Managed, Operation, Plan, PlanInputs, Schedule, Step, plan_changes};
 
 /// An apply that did not end as planned, after its report was shown.
 #[derive(Debug, thiserror::Error)]
@@ -68,9 +69,19 @@ fn difference_lines(remaining: &[Change]) -> String {
 /// How the broker is read again for `plan` (to check a saved plan, to
 /// verify an apply): as it was read to make the plan.
 pub fn reading_for(plan: &Plan) -> Reading {
+    reading_of(plan.managed, false)
+}
+
+/// The read of the broker that the kinds `managed` take.
+pub fn reading_of(managed: Managed, message_counts: bool) -> Reading {
     Reading {
-        message_counts: false,
-        vhost_limits: plan.vhost_limits,
+        message_counts,
+        vhost_limits: managed.vhost_limits,
+        users: managed.users,
+        permissions: managed.permissions,
+        topic_permissions: managed.topic_permissions,
+        parameters: managed.parameters,
+        global_parameters: managed.global_parameters,
     }
 }
 
@@ -422,8 +433,101 @@ async fn send(client: &Client, version: &BrokerVersion, step: &Step) -> Result<(
         }
         Operation::DeleteExchange { vhost, name } => client.delete_exchange(vhost, name).await,
         Operation::DeletePolicy { vhost, name } => client.delete_policy(vhost, name).await,
+        Operation::PutUser {
+            user,
+            password_changes,
+            live_credential,
+        } => {
+            let credential = if *password_changes {
+                user.credential.as_ref()
+            } else {
+                live_credential.as_ref()
+            };
+            let (hash, algorithm) = stored_password(user, credential, live_credential.as_ref())
+                .map_err(Failed::Unsendable)?;
+            client
+                .put_user(&user.name, &user.tags, &hash, algorithm)
+                .await
+        }
+        Operation::PutUserLimits {
+            user,
+            limits,
+            removed,
+        } => client.set_user_limits(user, limits, removed).await,
+        Operation::DeleteUser { name } => client.delete_user(name).await,
+        Operation::PutPermission(p) => client.put_permission(p).await,
+        Operation::DeletePermission { vhost, user } => client.delete_permission(vhost, user).await,
+        Operation::PutTopicPermission(p) => client.put_topic_permission(p).await,
+        Operation::DeleteTopicPermission {
+            vhost,
+            user,
+            exchange,
+        } => client.delete_topic_permission(vhost, user, exchange).await,
+        Operation::PutParameter(p) => {
+            if p.resolved.is_none() && p.value != crate::model::without_credentials(&p.value) {
+                return Err(Failed::Unsendable(format!(
+                    "{} in vhost '{}': the plan holds its URI without credentials; apply from the files",
+                    step.id, p.vhost
+                )));
+            }
+            client
+                .put_parameter(&p.component, &p.vhost, &p.name, p.effective_value())
+                .await
+        }
+        Operation::DeleteParameter {
+            vhost,
+            component,
+            name,
+        } => client.delete_parameter(component, vhost, name).await,
+        Operation::PutGlobalParameter(p) => client.put_global_parameter(&p.name, &p.value).await,
+        Operation::DeleteGlobalParameter { name } => client.delete_global_parameter(name).await,
     };
     result.map_err(Failed::Broker)
+}
+
+/// The hash and hashing module a user's PUT carries: the password made
+/// into a freshly salted hash (the plain password never crosses the wire),
+/// an export's hash as it is, `""` for no password, or the live hash sent
+/// again (when only tags change: a PUT without one clears the password).
+/// `Err` when the password to send is not known (a saved plan applied
+/// without its files).
+fn stored_password(
+    user: &crate::model::User,
+    credential: Option<&Credential>,
+    live: Option<&Credential>,
+) -> Result<(String, &'static str), String> {
+    let live_algorithm = match live {
+        Some(Credential::Hash { algorithm, .. }) => {
+            password::algorithm_of(algorithm.as_deref()).filter(|a| *a != HashingAlgorithm::Md5)
+        }
+        _ => None,
+    };
+    let chosen = user
+        .hashing_algorithm
+        .as_deref()
+        .and_then(HashingAlgorithm::from_module)
+        .or(live_algorithm)
+        .unwrap_or(HashingAlgorithm::Sha256);
+    match credential {
+        Some(Credential::Password(secret)) => {
+            let mut salt = [0u8; password::SALT_BYTES];
+            getrandom::fill(&mut salt).map_err(|e| format!("cannot draw a random salt: {e}"))?;
+            Ok((
+                password::hash(secret.expose(), salt, chosen),
+                chosen.module(),
+            ))
+        }
+        Some(Credential::Hash { hash, algorithm }) => {
+            let algorithm = password::algorithm_of(algorithm.as_deref()).unwrap_or(chosen);
+            Ok((hash.expose().to_string(), algorithm.module()))
+        }
+        Some(Credential::NoPassword) => Ok((String::new(), chosen.module())),
+        None => Err(format!(
+            "user {}: its password is not known here (a saved plan does not hold it); apply from \
+             the files, with the variables and files they name",
+            user.name
+        )),
+    }
 }
 
 /// The failure of a step in words, with a hint where the cause is known.

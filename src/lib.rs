@@ -15,6 +15,7 @@ pub mod execute;
 pub mod load;
 pub mod model;
 pub mod normalize;
+pub mod password;
 pub mod plan;
 pub mod render;
 pub mod route;

@@ -42,6 +42,18 @@ pub struct Reading {
     /// manage them, and for an export. A vhost without limits has none
     /// (`None`) either way.
     pub vhost_limits: bool,
+    /// Every user, with its limits (`GET /api/users`, `/api/user-limits`:
+    /// the administrator tag).
+    pub users: bool,
+    /// The permissions in the vhosts read (`GET /api/permissions`).
+    pub permissions: bool,
+    /// The topic permissions in the vhosts read.
+    pub topic_permissions: bool,
+    /// The runtime parameters of the vhosts read, of the components warren
+    /// manages (`GET /api/parameters`).
+    pub parameters: bool,
+    /// The global parameters a person sets (`GET /api/global-parameters`).
+    pub global_parameters: bool,
 }
 
 /// The live state of some vhosts.
@@ -149,10 +161,8 @@ impl Client {
 
     /// [`Client::inspect`], reading what `reading` asks for besides.
     pub async fn read(&self, vhosts: &[String], reading: Reading) -> Result<Live, Error> {
-        let Reading {
-            message_counts: counting,
-            vhost_limits,
-        } = reading;
+        let counting = reading.message_counts;
+        let vhost_limits = reading.vhost_limits;
         // One round trip: the lists are asked for while the vhosts are
         // listed. A vhost that does not exist answers 404 and is dropped;
         // one that exists but is not the user's answers 401 (the vhost list
@@ -202,13 +212,142 @@ impl Client {
             unreadable: Vec::new(),
             message_counts: counting.then(BTreeMap::new),
         };
+        let present: BTreeSet<String> = chosen.iter().map(|v| v.name.clone()).collect();
         for vhost in chosen {
             if let Some(Some(listing)) = listings.remove(&vhost.name) {
                 add_vhost(&mut live, vhost, listing);
             }
         }
+        self.read_access_and_parameters(reading, &present, &mut live.topology)
+            .await?;
         live.topology.sort_by_identity();
         Ok(live)
+    }
+
+    /// The kinds besides the vhosts' objects that `reading` asks for, of
+    /// the vhosts `present` where they belong to one; each listing is one
+    /// request for the whole broker.
+    async fn read_access_and_parameters(
+        &self,
+        reading: Reading,
+        present: &BTreeSet<String>,
+        topology: &mut Topology,
+    ) -> Result<(), Error> {
+        let in_scope = |vhost: &str| present.contains(vhost);
+        let (users, user_limits, permissions, topic_permissions, parameters, global) = tokio::try_join!(
+            self.list_when::<wire::User>(reading.users, "/api/users", "list the users"),
+            self.list_when::<wire::UserLimits>(
+                reading.users,
+                "/api/user-limits",
+                "list the user limits"
+            ),
+            self.list_when::<wire::Permission>(
+                reading.permissions,
+                "/api/permissions",
+                "list the permissions"
+            ),
+            self.list_when::<wire::TopicPermission>(
+                reading.topic_permissions,
+                "/api/topic-permissions",
+                "list the topic permissions"
+            ),
+            self.list_when::<wire::Parameter>(
+                reading.parameters,
+                "/api/parameters",
+                "list the parameters"
+            ),
+            self.list_when::<wire::GlobalParameter>(
+                reading.global_parameters,
+                "/api/global-parameters",
+                "list the global parameters"
+            ),
+        )?;
+        if reading.users {
+            let mut limits: BTreeMap<String, model::Arguments> =
+                user_limits.into_iter().map(|l| (l.user, l.value)).collect();
+            topology.users = Some(
+                users
+                    .into_iter()
+                    .map(|u| {
+                        let user_limits = limits.remove(&u.name);
+                        live_user(u, user_limits)
+                    })
+                    .collect(),
+            );
+        }
+        if reading.permissions {
+            topology.permissions = Some(
+                permissions
+                    .into_iter()
+                    .filter(|p| in_scope(&p.vhost))
+                    .map(|p| model::Permission {
+                        user: p.user,
+                        vhost: p.vhost,
+                        configure: p.configure,
+                        write: p.write,
+                        read: p.read,
+                    })
+                    .collect(),
+            );
+        }
+        if reading.topic_permissions {
+            topology.topic_permissions = Some(
+                topic_permissions
+                    .into_iter()
+                    .filter(|p| in_scope(&p.vhost))
+                    .map(|p| model::TopicPermission {
+                        user: p.user,
+                        vhost: p.vhost,
+                        exchange: p.exchange,
+                        write: p.write,
+                        read: p.read,
+                    })
+                    .collect(),
+            );
+        }
+        if reading.parameters {
+            topology.parameters = Some(
+                parameters
+                    .into_iter()
+                    .filter(|p| in_scope(&p.vhost))
+                    .filter(|p| model::PARAMETER_COMPONENTS.contains(&p.component.as_str()))
+                    .map(|p| model::Parameter {
+                        component: p.component,
+                        vhost: p.vhost,
+                        name: p.name,
+                        value: p.value,
+                        resolved: None,
+                    })
+                    .collect(),
+            );
+        }
+        if reading.global_parameters {
+            topology.global_parameters = Some(
+                global
+                    .into_iter()
+                    .filter(|p| !model::INTERNAL_GLOBAL_PARAMETERS.contains(&p.name.as_str()))
+                    .map(|p| model::GlobalParameter {
+                        name: p.name,
+                        value: p.value,
+                    })
+                    .collect(),
+            );
+        }
+        Ok(())
+    }
+
+    /// `GET path` as a list when `wanted`, else nothing (no request).
+    async fn list_when<T: serde::de::DeserializeOwned>(
+        &self,
+        wanted: bool,
+        path: &str,
+        action: &str,
+    ) -> Result<Vec<T>, Error> {
+        if !wanted {
+            return Ok(Vec::new());
+        }
+        let request = Request::get(path.to_string(), action.to_string());
+        self.fetch_json(request).await
     }
 
     /// The number of messages in each queue, read live: one listing of
@@ -434,6 +573,18 @@ fn unreadable(
             problem: o.problem,
         })
         .collect()
+}
+
+/// A user as the broker holds it: its stored hash as its credential.
+fn live_user(u: wire::User, limits: Option<model::Arguments>) -> model::User {
+    let mut user = model::User::new(u.name);
+    user.tags = u.tags;
+    user.limits = limits.filter(|l| !l.is_empty());
+    user.credential = Some(model::Credential::Hash {
+        hash: model::Secret::new(u.password_hash.unwrap_or_default()),
+        algorithm: u.hashing_algorithm,
+    });
+    user
 }
 
 fn live_vhost(v: wire::Vhost) -> model::Vhost {

@@ -177,6 +177,82 @@ pub(crate) enum Tags<'a> {
     Text(String),
 }
 
+/// `PUT /api/users/{u}`: always with a password hash and its algorithm
+/// (a PUT without either clears the password).
+#[derive(Debug, Serialize)]
+pub(crate) struct PutUser<'a> {
+    pub password_hash: &'a str,
+    pub hashing_algorithm: &'a str,
+    pub tags: Tags<'a>,
+}
+
+/// An entry of `GET /api/users`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct User {
+    pub name: String,
+    #[serde(default, deserialize_with = "tags")]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    #[serde(default)]
+    pub hashing_algorithm: Option<String>,
+}
+
+/// An entry of `GET /api/user-limits`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct UserLimits {
+    pub user: String,
+    #[serde(default, deserialize_with = "map_or_empty_list")]
+    pub value: Arguments,
+}
+
+/// `PUT /api/permissions/{v}/{u}`; an entry of `GET /api/permissions`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Permission {
+    #[serde(default, skip_serializing)]
+    pub user: String,
+    #[serde(default, skip_serializing)]
+    pub vhost: String,
+    pub configure: String,
+    pub write: String,
+    pub read: String,
+}
+
+/// `PUT /api/topic-permissions/{v}/{u}`; an entry of `GET
+/// /api/topic-permissions`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct TopicPermission {
+    #[serde(default, skip_serializing)]
+    pub user: String,
+    #[serde(default, skip_serializing)]
+    pub vhost: String,
+    pub exchange: String,
+    pub write: String,
+    pub read: String,
+}
+
+/// An entry of `GET /api/parameters`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Parameter {
+    pub component: String,
+    pub vhost: String,
+    pub name: String,
+    pub value: serde_json::Value,
+}
+
+/// An entry of `GET /api/global-parameters`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GlobalParameter {
+    pub name: String,
+    pub value: serde_json::Value,
+}
+
+/// `PUT /api/parameters/{c}/{v}/{n}` and `PUT /api/global-parameters/{n}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct PutValue<'a> {
+    pub value: &'a serde_json::Value,
+}
+
 /// `PUT /api/vhost-limits/{v}/{name}` (and user limits).
 #[derive(Debug, Serialize)]
 pub(crate) struct PutLimit<'a> {

@@ -14,7 +14,8 @@ use super::client::{Client, Request, encode};
 use super::error::Error;
 use super::wire;
 use crate::model::{
-    Arguments, Binding, BrokerVersion, DestinationType, Exchange, Policy, Queue, Vhost,
+    Arguments, Binding, BrokerVersion, DestinationType, Exchange, Permission, Policy, Queue,
+    TopicPermission, Vhost,
 };
 
 /// How a queue is deleted.
@@ -92,6 +93,224 @@ impl Client {
             self.execute(request).await?;
         }
         Ok(())
+    }
+
+    /// Creates or updates a user: its tags, and the password hash given
+    /// (`""`: no password) with its hashing module. Needs the administrator
+    /// tag.
+    pub async fn put_user(
+        &self,
+        name: &str,
+        tags: &[String],
+        password_hash: &str,
+        hashing_algorithm: &str,
+    ) -> Result<(), Error> {
+        let body = wire::PutUser {
+            password_hash,
+            hashing_algorithm,
+            tags: wire::Tags::List(tags),
+        };
+        let request = Request::new(
+            Method::PUT,
+            format!("/api/users/{}", encode(name)),
+            format!("create or update user '{name}'"),
+        )
+        .json(&body);
+        self.execute(request).await
+    }
+
+    /// Deletes a user (and its permissions); done if it does not exist.
+    pub async fn delete_user(&self, name: &str) -> Result<(), Error> {
+        let request = Request::new(
+            Method::DELETE,
+            format!("/api/users/{}", encode(name)),
+            format!("delete user '{name}'"),
+        )
+        .missing_ok();
+        self.execute(request).await
+    }
+
+    /// Makes a user's limits `limits`, as [`Client::set_vhost_limits`] does
+    /// a vhost's.
+    pub async fn set_user_limits(
+        &self,
+        user: &str,
+        limits: &Arguments,
+        removed: &[String],
+    ) -> Result<(), Error> {
+        for (name, value) in limits {
+            let request = Request::new(
+                Method::PUT,
+                format!("/api/user-limits/{}/{}", encode(user), encode(name)),
+                format!("set limit {name} of user '{user}'"),
+            )
+            .accepting_anything()
+            .json(&wire::PutLimit { value });
+            self.execute(request).await?;
+        }
+        for name in removed {
+            let request = Request::new(
+                Method::DELETE,
+                format!("/api/user-limits/{}/{}", encode(user), encode(name)),
+                format!("clear limit {name} of user '{user}'"),
+            )
+            .accepting_anything()
+            .missing_ok();
+            self.execute(request).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn put_permission(&self, permission: &Permission) -> Result<(), Error> {
+        let body = wire::Permission {
+            user: String::new(),
+            vhost: String::new(),
+            configure: permission.configure.clone(),
+            write: permission.write.clone(),
+            read: permission.read.clone(),
+        };
+        let request = Request::new(
+            Method::PUT,
+            format!(
+                "/api/permissions/{}/{}",
+                encode(&permission.vhost),
+                encode(&permission.user)
+            ),
+            format!(
+                "set the permissions of user '{}' in vhost '{}'",
+                permission.user, permission.vhost
+            ),
+        )
+        .vhost(&permission.vhost)
+        .json(&body);
+        self.execute(request).await
+    }
+
+    pub async fn delete_permission(&self, vhost: &str, user: &str) -> Result<(), Error> {
+        let request = Request::new(
+            Method::DELETE,
+            format!("/api/permissions/{}/{}", encode(vhost), encode(user)),
+            format!("delete the permissions of user '{user}' in vhost '{vhost}'"),
+        )
+        .missing_ok();
+        self.execute(request).await
+    }
+
+    pub async fn put_topic_permission(&self, permission: &TopicPermission) -> Result<(), Error> {
+        let body = wire::TopicPermission {
+            user: String::new(),
+            vhost: String::new(),
+            exchange: permission.exchange.clone(),
+            write: permission.write.clone(),
+            read: permission.read.clone(),
+        };
+        let request = Request::new(
+            Method::PUT,
+            format!(
+                "/api/topic-permissions/{}/{}",
+                encode(&permission.vhost),
+                encode(&permission.user)
+            ),
+            format!(
+                "set the topic permissions of user '{}' on exchange '{}' in vhost '{}'",
+                permission.user, permission.exchange, permission.vhost
+            ),
+        )
+        .vhost(&permission.vhost)
+        .json(&body);
+        self.execute(request).await
+    }
+
+    /// Deletes the topic permissions of `user` on one exchange (the route
+    /// with the exchange exists from 3.10 on; verified on 3.10.8).
+    pub async fn delete_topic_permission(
+        &self,
+        vhost: &str,
+        user: &str,
+        exchange: &str,
+    ) -> Result<(), Error> {
+        let request = Request::new(
+            Method::DELETE,
+            format!(
+                "/api/topic-permissions/{}/{}/{}",
+                encode(vhost),
+                encode(user),
+                encode(exchange)
+            ),
+            format!(
+                "delete the topic permissions of user '{user}' on exchange '{exchange}' in vhost '{vhost}'"
+            ),
+        )
+        .missing_ok();
+        self.execute(request).await
+    }
+
+    /// Sets a runtime parameter. `value` may hold credentials: it is sent,
+    /// never logged (an error names the parameter, not its value).
+    pub async fn put_parameter(
+        &self,
+        component: &str,
+        vhost: &str,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), Error> {
+        let request = Request::new(
+            Method::PUT,
+            format!(
+                "/api/parameters/{}/{}/{}",
+                encode(component),
+                encode(vhost),
+                encode(name)
+            ),
+            format!("set {component} parameter '{name}' in vhost '{vhost}'"),
+        )
+        .vhost(vhost)
+        .json(&wire::PutValue { value });
+        self.execute(request).await
+    }
+
+    pub async fn delete_parameter(
+        &self,
+        component: &str,
+        vhost: &str,
+        name: &str,
+    ) -> Result<(), Error> {
+        let request = Request::new(
+            Method::DELETE,
+            format!(
+                "/api/parameters/{}/{}/{}",
+                encode(component),
+                encode(vhost),
+                encode(name)
+            ),
+            format!("delete {component} parameter '{name}' in vhost '{vhost}'"),
+        )
+        .missing_ok();
+        self.execute(request).await
+    }
+
+    pub async fn put_global_parameter(
+        &self,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), Error> {
+        let request = Request::new(
+            Method::PUT,
+            format!("/api/global-parameters/{}", encode(name)),
+            format!("set global parameter '{name}'"),
+        )
+        .json(&wire::PutValue { value });
+        self.execute(request).await
+    }
+
+    pub async fn delete_global_parameter(&self, name: &str) -> Result<(), Error> {
+        let request = Request::new(
+            Method::DELETE,
+            format!("/api/global-parameters/{}", encode(name)),
+            format!("delete global parameter '{name}'"),
+        )
+        .missing_ok();
+        self.execute(request).await
     }
 
     /// Deletes the vhost and everything in it; done if it does not exist.

@@ -11,8 +11,8 @@ use crate::cli::GlobalArgs;
 use crate::execute::{ApplyFailed, Report, execute, reading_for, verify};
 use crate::normalize::{Normal, normalize};
 use crate::plan::{
-    Allow, ApplyRefusal, Plan, SavedPlanRefusal, check_files, check_live, read_saved, schedule,
-    simulate,
+    Allow, ApplyRefusal, Plan, Prune, SavedPlanRefusal, check_files, check_live, read_saved,
+    schedule, simulate,
 };
 use crate::render::{self, Format, Subject, notices, progress_view, show_apply_report};
 
@@ -21,7 +21,7 @@ pub struct ApplyArgs<'a> {
     pub paths: &'a [PathBuf],
     pub plan_file: Option<&'a Path>,
     pub auto_approve: bool,
-    pub prune: bool,
+    pub prune: Prune,
     pub allow: Allow,
     pub concurrency: usize,
 }

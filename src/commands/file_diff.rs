@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use super::{Outcome, Status, load_files};
 use crate::cli::GlobalArgs;
-use crate::plan::{PlanInputs, plan_changes};
+use crate::plan::{PlanInputs, Prune, plan_changes};
 use crate::render::{self, Subject};
 
-pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf, prune: bool) -> Outcome {
+pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf, prune: Prune) -> Outcome {
     let old_files = load_files(std::slice::from_ref(old))?;
     let new_files = load_files(std::slice::from_ref(new))?;
     let plan = plan_changes(
@@ -23,7 +23,9 @@ pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf, prune: bool) -> Ou
                 .iter()
                 .map(|f| f.display().to_string())
                 .collect(),
-            prune,
+            prune: prune.objects,
+            prune_users: prune.users,
+            prune_global_parameters: prune.global_parameters,
             ..PlanInputs::default()
         },
     );

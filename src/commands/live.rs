@@ -8,11 +8,12 @@ use std::panic::resume_unwind;
 use std::path::PathBuf;
 
 use super::{Failure, load_files, report_load};
-use crate::broker::{Client, Connection, Live, Reading};
+use crate::broker::{Client, Connection, Live};
 use crate::cli::GlobalArgs;
+use crate::execute::reading_of;
 use crate::load::Loaded;
 use crate::normalize::{Normal, normalize};
-use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, manages_vhost_limits, plan_changes};
+use crate::plan::{BrokerInfo, Desired, Managed, Plan, PlanInputs, Prune, plan_changes};
 use crate::render::{self, notices};
 use crate::rules::BrokerFacts;
 
@@ -84,12 +85,13 @@ pub fn file_names(loaded: &Loaded) -> Vec<String> {
 pub async fn load_and_plan(
     client: &Client,
     paths: &[PathBuf],
-    prune: bool,
+    prune: Prune,
 ) -> Result<(Plan, Normal), Failure> {
     let paths = paths.to_vec();
-    let loaded = tokio::task::spawn_blocking(move || report_load(crate::load::load(&paths)))
+    let mut loaded = tokio::task::spawn_blocking(move || report_load(crate::load::load(&paths)))
         .await
         .unwrap_or_else(|e| resume_unwind(e.into_panic()))?;
+    resolve_secrets(&mut loaded)?;
     let wanted: Vec<String> = loaded
         .topology
         .vhosts
@@ -98,10 +100,7 @@ pub async fn load_and_plan(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let reading = Reading {
-        message_counts: prune,
-        vhost_limits: manages_vhost_limits(&loaded.topology),
-    };
+    let reading = reading_of(Managed::of(&loaded.topology), prune.objects);
     let reading = {
         let client = client.clone();
         tokio::spawn(async move { client.read(&wanted, reading).await })
@@ -116,6 +115,22 @@ pub async fn load_and_plan(
     let planned = plan_from_live(client, desired, live, files, prune).await;
     free_in_background(loaded);
     planned
+}
+
+/// Reads the passwords and URIs the files name by reference (environment
+/// variables, files): an error for each that cannot be read, before the
+/// broker is.
+pub fn resolve_secrets(loaded: &mut Loaded) -> Result<(), Failure> {
+    match loaded.resolve_secrets() {
+        Ok(warnings) => {
+            render::show_diagnostics(&warnings, &[]);
+            Ok(())
+        }
+        Err(errors) => {
+            render::show_diagnostics(&[], &errors);
+            Err(Failure::reported(render::error_count_line(&errors)))
+        }
+    }
 }
 
 /// Fails, naming each object and key, when the files hold what the broker
@@ -152,7 +167,7 @@ async fn plan_from_live(
     desired: Desired<'_>,
     live: Live,
     files: Vec<String>,
-    prune: bool,
+    prune: Prune,
 ) -> Result<(Plan, Normal), Failure> {
     let Live {
         topology,
@@ -172,7 +187,9 @@ async fn plan_from_live(
                 version,
             }),
             files,
-            prune,
+            prune: prune.objects,
+            prune_users: prune.users,
+            prune_global_parameters: prune.global_parameters,
             binding_keys,
             unreadable,
         },

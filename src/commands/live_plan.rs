@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use super::live::{block_on, connect_after_files, free_in_background, load_and_plan};
 use super::{Failure, Outcome, Status};
 use crate::cli::GlobalArgs;
+use crate::plan::Prune;
 use crate::render::{self, Subject, notices, render_plan_json};
 
 pub fn run(
     global: &GlobalArgs,
     paths: &[PathBuf],
-    prune: bool,
+    prune: Prune,
     detailed_exitcode: bool,
     out: Option<&Path>,
 ) -> Outcome {

@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
+use crate::plan::Prune;
 use crate::render;
 
 mod apply;
@@ -84,13 +85,40 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Schema => schema::run(),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man => docs::man(),
-        Command::Diff { old, new, prune } => file_diff::run(global, old, new, *prune),
+        Command::Diff {
+            old,
+            new,
+            prune,
+            prune_users,
+            prune_global_parameters,
+        } => file_diff::run(
+            global,
+            old,
+            new,
+            Prune {
+                objects: *prune,
+                users: *prune_users,
+                global_parameters: *prune_global_parameters,
+            },
+        ),
         Command::Plan {
             paths,
             prune,
+            prune_users,
+            prune_global_parameters,
             detailed_exitcode,
             out,
-        } => live_plan::run(global, paths, *prune, *detailed_exitcode, out.as_deref()),
+        } => live_plan::run(
+            global,
+            paths,
+            Prune {
+                objects: *prune,
+                users: *prune_users,
+                global_parameters: *prune_global_parameters,
+            },
+            *detailed_exitcode,
+            out.as_deref(),
+        ),
         Command::Drift { paths } => drift::run(global, paths),
         Command::Export { vhosts, out } => export::run(global, vhosts, out.as_deref()),
         Command::Apply {
@@ -98,6 +126,8 @@ pub fn run(cli: Cli) -> ExitCode {
             plan,
             auto_approve,
             prune,
+            prune_users,
+            prune_global_parameters,
             allow_recreate,
             allow_data_loss,
             concurrency,
@@ -107,7 +137,11 @@ pub fn run(cli: Cli) -> ExitCode {
                 paths,
                 plan_file: plan.as_deref(),
                 auto_approve: *auto_approve,
-                prune: *prune,
+                prune: Prune {
+                    objects: *prune,
+                    users: *prune_users,
+                    global_parameters: *prune_global_parameters,
+                },
                 allow: crate::plan::Allow {
                     recreate: *allow_recreate,
                     data_loss: *allow_data_loss,

@@ -16,6 +16,7 @@ use crate::model::{Counts, Topology};
 
 mod de;
 mod parse;
+mod secrets;
 mod yaml;
 
 use crate::rules::{self, Finding, ObjectRef, Section, Severity};
@@ -151,7 +152,7 @@ impl FieldPositions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origins {
     /// One list per [`Section`], in its order.
-    lists: [Vec<Origin>; 6],
+    lists: [Vec<Origin>; Section::COUNT],
     /// Where the objects' fields are written.
     pub fields: FieldPositions,
 }
@@ -173,12 +174,12 @@ impl Origins {
 
     /// How many objects and field positions there are: a mark to go back
     /// to with [`Origins::truncate`].
-    fn mark(&self) -> ([usize; 6], u32) {
+    fn mark(&self) -> ([usize; Section::COUNT], u32) {
         (self.lists.each_ref().map(Vec::len), self.fields.len())
     }
 
     /// Forgets what was recorded after `mark`.
-    fn truncate(&mut self, (lengths, fields): ([usize; 6], u32)) {
+    fn truncate(&mut self, (lengths, fields): ([usize; Section::COUNT], u32)) {
         for (list, length) in self.lists.iter_mut().zip(lengths) {
             list.truncate(length);
         }
@@ -279,7 +280,8 @@ fn load_contents(
     }
 
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let mut findings = rules::settle(&mut topology);
+    let settled = rules::settle(&mut topology);
+    let mut findings = settled.findings;
     findings.extend(rules::validate(&topology));
     let placer = Placer {
         topology: &topology,
@@ -298,6 +300,7 @@ fn load_contents(
             Severity::Warning => warnings.push(diagnostic),
         }
     }
+    left_out.extend(settled.merged);
     leave_out(&mut topology, &mut origins, &left_out);
     sort_by_place(&mut errors, &names);
     sort_by_place(&mut warnings, &names);
@@ -341,6 +344,21 @@ fn leave_out(topology: &mut Topology, origins: &mut Origins, left_out: &[ObjectR
     retain(&mut topology.bindings, Section::Bindings, left_out);
     retain(&mut topology.policies, Section::Policies, left_out);
     retain(&mut topology.routes, Section::Routes, left_out);
+    if let Some(users) = &mut topology.users {
+        retain(users, Section::Users, left_out);
+    }
+    if let Some(permissions) = &mut topology.permissions {
+        retain(permissions, Section::Permissions, left_out);
+    }
+    if let Some(topic_permissions) = &mut topology.topic_permissions {
+        retain(topic_permissions, Section::TopicPermissions, left_out);
+    }
+    if let Some(parameters) = &mut topology.parameters {
+        retain(parameters, Section::Parameters, left_out);
+    }
+    if let Some(global_parameters) = &mut topology.global_parameters {
+        retain(global_parameters, Section::GlobalParameters, left_out);
+    }
     for section in Section::ALL {
         retain(origins.get_mut(section), section, left_out);
     }

@@ -14,22 +14,15 @@ use super::de::{self, DeError, Problem, Seg};
 use super::yaml::{self, FileVisitor, Node, Position, ReadError, Value};
 use super::{Diagnostic, FieldPositions, Origin, Origins};
 use crate::model::json_schema::EXPORT_VERSION_KEYS;
-use crate::model::{Binding, Exchange, Policy, Queue, RouteAssertion, Topology, Vhost};
+use crate::model::{
+    Binding, Exchange, GlobalParameter, Parameter, Permission, Policy, Queue, RouteAssertion,
+    TopicPermission, Topology, User, Vhost,
+};
 use crate::rules::{Section, binding_label, route_label};
 
 /// Keys of a definitions export that warren does not manage: refused, so
 /// that nobody believes a file full of users is being applied.
-pub const UNMANAGED_KEYS: &[&str] = &[
-    "users",
-    "permissions",
-    "topic_permissions",
-    "parameters",
-    "global_parameters",
-    "limits",
-    "vhost_limits",
-    "user_limits",
-    "operator_policies",
-];
+pub const UNMANAGED_KEYS: &[&str] = &["limits", "vhost_limits", "user_limits", "operator_policies"];
 
 /// What one file holds. Where its objects are written is recorded in the
 /// load's [`Origins`].
@@ -65,7 +58,7 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], origins: &mut Origins) 
         name,
         parsed,
         origins,
-        counts: [0; 6],
+        counts: [0; Section::COUNT],
         document: usize::MAX,
         keys: HashSet::new(),
         skipping: false,
@@ -182,7 +175,7 @@ struct FileParser<'n, 'a> {
     origins: &'n mut Origins,
     /// Items seen so far per section (parsed or not), across documents:
     /// the next item's index in the file.
-    counts: [usize; 6],
+    counts: [usize; Section::COUNT],
     /// The document being read, and the top-level keys seen in it.
     document: usize,
     keys: HashSet<String>,
@@ -236,6 +229,7 @@ impl<'a> FileVisitor<'a> for FileParser<'_, 'a> {
             Some(section) => match &value.resolved().value {
                 _ if value.is_null() => {}
                 Value::Sequence(items) => {
+                    self.manage(section);
                     for (index, item) in items.iter().enumerate() {
                         self.item(section, document, index, item.clone());
                     }
@@ -254,7 +248,11 @@ impl<'a> FileVisitor<'a> for FileParser<'_, 'a> {
     }
 
     fn list(&mut self, document: usize, key: &Node<'a>) {
-        self.skipping = self.top_level_key(document, key).is_none();
+        let name = self.top_level_key(document, key).map(str::to_string);
+        self.skipping = name.is_none();
+        if let Some(section) = name.as_deref().and_then(Section::from_key) {
+            self.manage(section);
+        }
     }
 
     fn item(&mut self, document: usize, key: &str, index: usize, item: Node<'a>) {
@@ -302,9 +300,9 @@ impl<'a> FileParser<'_, 'a> {
                 None,
                 Some(at),
                 format!(
-                    "'{key}' is not managed by warren, which manages vhosts, exchanges, \
-                     queues, bindings and policies only; remove the key (an export of one \
-                     vhost, GET /api/definitions/{{vhost}}, leaves users and permissions out)"
+                    "'{key}' is not a key of a definitions file: a vhost's limits go in the \
+                     vhost (limits: {{max-queues: 10}}), a user's in the user, and operator \
+                     policies are parameters (component: operator_policy); remove the key"
                 ),
             );
             return;
@@ -430,6 +428,29 @@ impl<'a> FileParser<'_, 'a> {
             Section::Bindings => adopt::<Binding>(node, &mut topology.bindings),
             Section::Policies => adopt::<Policy>(node, &mut topology.policies),
             Section::Routes => adopt::<RouteAssertion>(node, &mut topology.routes),
+            Section::Users => adopt::<User>(node, managed(&mut topology.users)),
+            Section::Permissions => adopt::<Permission>(node, managed(&mut topology.permissions)),
+            Section::TopicPermissions => {
+                adopt::<TopicPermission>(node, managed(&mut topology.topic_permissions))
+            }
+            Section::Parameters => adopt::<Parameter>(node, managed(&mut topology.parameters)),
+            Section::GlobalParameters => {
+                adopt::<GlobalParameter>(node, managed(&mut topology.global_parameters))
+            }
+        }
+    }
+
+    /// Records that the file writes the key of `section`, so its kind is
+    /// managed even when the list is empty.
+    fn manage(&mut self, section: Section) {
+        let topology = &mut self.parsed.topology;
+        match section {
+            Section::Users => drop(managed(&mut topology.users)),
+            Section::Permissions => drop(managed(&mut topology.permissions)),
+            Section::TopicPermissions => drop(managed(&mut topology.topic_permissions)),
+            Section::Parameters => drop(managed(&mut topology.parameters)),
+            Section::GlobalParameters => drop(managed(&mut topology.global_parameters)),
+            _ => {}
         }
     }
 
@@ -551,6 +572,11 @@ fn shares_nodes(node: &Node<'_>) -> bool {
     }
 }
 
+/// The list of a kind that is managed only when its key is written.
+fn managed<T>(list: &mut Option<Vec<T>>) -> &mut Vec<T> {
+    list.get_or_insert_with(Vec::new)
+}
+
 /// Deserialises `node` into a `T` pushed onto `list`.
 fn adopt<T>(node: &Node<'_>, list: &mut Vec<T>) -> Result<(), DeError>
 where
@@ -612,6 +638,15 @@ fn item_label(section: Section, item: &Node<'_>) -> String {
         Section::Routes => match text("exchange") {
             Some(exchange) => route_label(&exchange, &text("routing_key").unwrap_or_default()),
             None => String::new(),
+        },
+        Section::Permissions | Section::TopicPermissions => match (text("user"), text("vhost")) {
+            (Some(user), Some(vhost)) => format!("{user} @ {vhost}"),
+            (Some(user), None) => user,
+            _ => String::new(),
+        },
+        Section::Parameters => match (text("component"), text("name")) {
+            (Some(component), Some(name)) => format!("{component} {name}"),
+            _ => text("name").unwrap_or_default(),
         },
         _ => text("name").unwrap_or_default(),
     }
@@ -803,12 +838,23 @@ bindings:
 
     #[test]
     fn unmanaged_export_keys_are_refused_by_name() {
-        let errors = errors("vhosts: [{name: /}]\nusers:\n  - name: guest\n");
+        let errors = errors("vhosts: [{name: /}]\nuser_limits:\n  - user: guest\n");
         assert_eq!(errors.len(), 1);
         assert!(
-            errors[0].starts_with("t.yaml:2:1: 'users' is not managed by warren"),
+            errors[0].starts_with("t.yaml:2:1: 'user_limits' is not a key of a definitions file"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn a_kind_is_managed_when_its_key_is_written_even_empty() {
+        let parsed = parse(
+            "vhosts: [{name: /}]\nusers: []\npermissions:\n  - {user: a, configure: x, write: x, read: x}\n",
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.topology.users, Some(vec![]));
+        assert_eq!(parsed.topology.permissions().len(), 1);
+        assert_eq!(parsed.topology.parameters, None);
     }
 
     #[test]
@@ -824,7 +870,8 @@ bindings:
         assert_eq!(
             errors("queus: []\n"),
             ["t.yaml:1:1: unknown key 'queus' (did you mean 'queues'?); \
-              expected one of: vhosts, exchanges, queues, bindings, policies, routes"]
+              expected one of: vhosts, exchanges, queues, bindings, policies, routes, users, \
+              permissions, topic_permissions, parameters, global_parameters"]
         );
     }
 

@@ -13,11 +13,18 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod access;
 mod broker_version;
 pub mod json_schema;
+mod parameters;
 mod queue_type;
 
+pub use access::{Credential, Permission, Secret, TopicPermission, User};
 pub use broker_version::BrokerVersion;
+pub use parameters::{
+    GlobalParameter, INTERNAL_GLOBAL_PARAMETERS, PARAMETER_COMPONENTS, Parameter, SecretValue,
+    URI_KEYS, redact_uri, uri_credentials, without_credentials,
+};
 pub use queue_type::{QUEUE_TYPE_ARGUMENT, QueueType, effective_type_name, implied_type_name};
 
 /// Argument and definition maps: JSON values, keys sorted.
@@ -49,6 +56,23 @@ pub struct Topology {
     /// Routing assertions, checked offline by `warren validate`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<RouteAssertion>,
+    /// Users. The kinds below are managed only when their key is written
+    /// (`users: []` manages users, and declares none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<User>>,
+    /// Users' permissions in vhosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<Permission>>,
+    /// Users' permissions on the routing keys of exchanges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_permissions: Option<Vec<TopicPermission>>,
+    /// Runtime parameters: shovels, federation upstreams (and sets),
+    /// operator policies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Vec<Parameter>>,
+    /// Parameters of the whole broker (`cluster_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_parameters: Option<Vec<GlobalParameter>>,
 }
 
 /// A virtual host.
@@ -273,26 +297,42 @@ pub struct Unreadable {
     pub problem: String,
 }
 
-/// The kinds of object warren manages, in creation order.
+/// The kinds of object warren manages, in creation order: a user exists
+/// before its permissions, a queue before a shovel that moves from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     Vhost,
+    GlobalParameter,
+    User,
+    Permission,
+    TopicPermission,
     Policy,
     Exchange,
     Queue,
     Binding,
+    Parameter,
 }
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Vhost => "vhost",
+            Kind::GlobalParameter => "global parameter",
+            Kind::User => "user",
+            Kind::Permission => "permission",
+            Kind::TopicPermission => "topic permission",
             Kind::Policy => "policy",
             Kind::Exchange => "exchange",
             Kind::Queue => "queue",
             Kind::Binding => "binding",
+            Kind::Parameter => "parameter",
         }
+    }
+
+    /// True for the kinds that belong to no vhost.
+    pub fn is_broker_wide(self) -> bool {
+        matches!(self, Kind::User | Kind::GlobalParameter)
     }
 }
 
@@ -332,6 +372,26 @@ pub enum ObjectId {
         /// can be ordered and hashed.
         arguments: String,
     },
+    User {
+        name: String,
+    },
+    Permission {
+        vhost: String,
+        user: String,
+    },
+    TopicPermission {
+        vhost: String,
+        user: String,
+        exchange: String,
+    },
+    Parameter {
+        vhost: String,
+        component: String,
+        name: String,
+    },
+    GlobalParameter {
+        name: String,
+    },
 }
 
 impl ObjectId {
@@ -342,17 +402,28 @@ impl ObjectId {
             ObjectId::Exchange { .. } => Kind::Exchange,
             ObjectId::Queue { .. } => Kind::Queue,
             ObjectId::Binding { .. } => Kind::Binding,
+            ObjectId::User { .. } => Kind::User,
+            ObjectId::Permission { .. } => Kind::Permission,
+            ObjectId::TopicPermission { .. } => Kind::TopicPermission,
+            ObjectId::Parameter { .. } => Kind::Parameter,
+            ObjectId::GlobalParameter { .. } => Kind::GlobalParameter,
         }
     }
 
-    /// The vhost the object lives in (a vhost lives in itself).
+    /// The vhost the object lives in (a vhost lives in itself); `""` for
+    /// what belongs to the whole broker (users, global parameters): no
+    /// vhost has that name.
     pub fn vhost(&self) -> &str {
         match self {
             ObjectId::Vhost { name } => name,
             ObjectId::Policy { vhost, .. }
             | ObjectId::Exchange { vhost, .. }
             | ObjectId::Queue { vhost, .. }
-            | ObjectId::Binding { vhost, .. } => vhost,
+            | ObjectId::Binding { vhost, .. }
+            | ObjectId::Permission { vhost, .. }
+            | ObjectId::TopicPermission { vhost, .. }
+            | ObjectId::Parameter { vhost, .. } => vhost,
+            ObjectId::User { .. } | ObjectId::GlobalParameter { .. } => "",
         }
     }
 }
@@ -366,6 +437,19 @@ impl fmt::Display for ObjectId {
             ObjectId::Policy { name, .. } => write!(f, "policy {name}"),
             ObjectId::Exchange { name, .. } => write!(f, "exchange {name}"),
             ObjectId::Queue { name, .. } => write!(f, "queue {name}"),
+            ObjectId::User { name } => write!(f, "user {name}"),
+            ObjectId::Permission { user, .. } => write!(f, "permission of {user}"),
+            ObjectId::TopicPermission { user, exchange, .. } => {
+                write!(
+                    f,
+                    "topic permission of {user} on {}",
+                    exchange_label(exchange)
+                )
+            }
+            ObjectId::Parameter {
+                component, name, ..
+            } => write!(f, "{} {name}", component_label(component)),
+            ObjectId::GlobalParameter { name } => write!(f, "global parameter {name}"),
             ObjectId::Binding {
                 source,
                 destination_type,
@@ -390,6 +474,20 @@ impl fmt::Display for ObjectId {
                 Ok(())
             }
         }
+    }
+}
+
+/// `(default)` for the default exchange's empty name.
+fn exchange_label(name: &str) -> &str {
+    if name.is_empty() { "(default)" } else { name }
+}
+
+/// A parameter's component as a plan names it: `shovel`,
+/// `federation upstream`, `operator policy`.
+pub fn component_label(component: &str) -> String {
+    match component {
+        "operator_policy" => "operator policy".to_string(),
+        other => other.replace('-', " "),
     }
 }
 
@@ -535,6 +633,46 @@ impl Topology {
         self.queues.sort_by(Queue::cmp_identity);
         self.bindings.sort_by(Binding::cmp_identity);
         self.policies.sort_by(Policy::cmp_identity);
+        if let Some(users) = &mut self.users {
+            users.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        if let Some(permissions) = &mut self.permissions {
+            permissions.sort_by(|a, b| (&a.vhost, &a.user).cmp(&(&b.vhost, &b.user)));
+        }
+        if let Some(topic_permissions) = &mut self.topic_permissions {
+            topic_permissions.sort_by(|a, b| {
+                (&a.vhost, &a.user, &a.exchange).cmp(&(&b.vhost, &b.user, &b.exchange))
+            });
+        }
+        if let Some(parameters) = &mut self.parameters {
+            parameters.sort_by(|a, b| {
+                (&a.vhost, &a.component, &a.name).cmp(&(&b.vhost, &b.component, &b.name))
+            });
+        }
+        if let Some(global_parameters) = &mut self.global_parameters {
+            global_parameters.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+
+    /// The users, when the files manage users (else none).
+    pub fn users(&self) -> &[User] {
+        self.users.as_deref().unwrap_or_default()
+    }
+
+    pub fn permissions(&self) -> &[Permission] {
+        self.permissions.as_deref().unwrap_or_default()
+    }
+
+    pub fn topic_permissions(&self) -> &[TopicPermission] {
+        self.topic_permissions.as_deref().unwrap_or_default()
+    }
+
+    pub fn parameters(&self) -> &[Parameter] {
+        self.parameters.as_deref().unwrap_or_default()
+    }
+
+    pub fn global_parameters(&self) -> &[GlobalParameter] {
+        self.global_parameters.as_deref().unwrap_or_default()
     }
 
     /// Objects per kind, for summaries.
@@ -557,6 +695,19 @@ impl Topology {
         self.bindings.extend(other.bindings);
         self.policies.extend(other.policies);
         self.routes.extend(other.routes);
+        extend_managed(&mut self.users, other.users);
+        extend_managed(&mut self.permissions, other.permissions);
+        extend_managed(&mut self.topic_permissions, other.topic_permissions);
+        extend_managed(&mut self.parameters, other.parameters);
+        extend_managed(&mut self.global_parameters, other.global_parameters);
+    }
+}
+
+/// A managed kind's list merged with another file's: managed when either
+/// file manages it.
+fn extend_managed<T>(list: &mut Option<Vec<T>>, other: Option<Vec<T>>) {
+    if let Some(other) = other {
+        list.get_or_insert_with(Vec::new).extend(other);
     }
 }
 
@@ -648,11 +799,11 @@ pub fn builtin_exchange_type(name: &str) -> Option<&'static str> {
     builtin_exchange(name).map(|b| b.kind)
 }
 
-fn default_vhost() -> String {
+pub(crate) fn default_vhost() -> String {
     DEFAULT_VHOST.to_string()
 }
 
-fn is_default_vhost(vhost: &str) -> bool {
+pub(crate) fn is_default_vhost(vhost: &str) -> bool {
     vhost == DEFAULT_VHOST
 }
 
@@ -686,7 +837,7 @@ fn is_queue(d: &DestinationType) -> bool {
 
 /// Argument maps refuse a key written twice: a plain map would keep the last
 /// value silently, and the file would not say what the broker gets.
-mod unique_keys {
+pub(crate) mod unique_keys {
     use std::fmt;
 
     use serde::de::{Deserializer, Error, MapAccess, SeqAccess, Unexpected, Visitor};
@@ -739,7 +890,7 @@ mod unique_keys {
 
 /// Vhost tags arrive as a list in files and in `GET /api/vhosts`, and as a
 /// comma-separated string in some exports.
-mod tags {
+pub(crate) mod tags {
     use schemars::JsonSchema;
     use serde::{Deserialize, Deserializer};
 

@@ -60,12 +60,16 @@ pub struct Plan {
     /// offline); `apply --plan` refuses the plan when the broker changed.
     pub live_fingerprint: Option<String>,
     pub prune: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prune_users: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prune_global_parameters: bool,
     /// Whether queue message counts were read (never offline).
     pub messages_known: bool,
-    /// Whether the live vhost limits were read (the files manage some): a
+    /// What of the broker the files manage, and so what was read of it: a
     /// saved plan's broker is read again the same way.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub vhost_limits: bool,
+    #[serde(default, skip_serializing_if = "Managed::is_empty")]
+    pub managed: Managed,
     pub changes: Vec<Change>,
     pub summary: Summary,
 }
@@ -121,6 +125,10 @@ pub struct PlanInputs {
     pub broker: Option<BrokerInfo>,
     pub files: Vec<String>,
     pub prune: bool,
+    /// `--prune-users`: users, permissions and topic permissions.
+    pub prune_users: bool,
+    /// `--prune-global-parameters`.
+    pub prune_global_parameters: bool,
     /// The broker's `properties_key` for each live binding.
     pub binding_keys: BTreeMap<ObjectId, String>,
     /// Live objects that could not be read (absent from the live side).
@@ -199,6 +207,8 @@ pub fn plan_changes<'a>(
             &inputs.binding_keys,
             DiffOptions {
                 prune: inputs.prune,
+                prune_users: inputs.prune_users,
+                prune_global_parameters: inputs.prune_global_parameters,
                 default_queue_type_mutable,
             },
         );
@@ -220,8 +230,10 @@ pub fn plan_changes<'a>(
         desired_fingerprint,
         live_fingerprint,
         prune: inputs.prune,
+        prune_users: inputs.prune_users,
+        prune_global_parameters: inputs.prune_global_parameters,
         messages_known: false,
-        vhost_limits: manages_vhost_limits(files),
+        managed: Managed::of(files),
         summary: Summary::of(&changes),
         changes,
     }
@@ -240,10 +252,53 @@ fn with_unreadable(mut changes: Vec<Change>, unreadable: &[Unreadable]) -> Vec<C
     changes
 }
 
-/// Whether any vhost of `files` manages its limits, so the live ones must
-/// be read.
-pub fn manages_vhost_limits(files: &Topology) -> bool {
-    files.vhosts.iter().any(|v| v.limits.is_some())
+/// What a plan deletes of what the broker holds and the files do not
+/// declare: each scope needs its own flag.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prune {
+    /// `--prune`: exchanges, queues, bindings, policies and parameters of
+    /// the declared vhosts.
+    pub objects: bool,
+    /// `--prune-users`: users (never `guest`), and permissions and topic
+    /// permissions in the declared vhosts.
+    pub users: bool,
+    /// `--prune-global-parameters`.
+    pub global_parameters: bool,
+}
+
+/// The kinds a topology manages beyond the objects of its vhosts: each
+/// when the files write it (vhost limits: when a vhost sets them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Managed {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub vhost_limits: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub users: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub permissions: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub topic_permissions: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parameters: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub global_parameters: bool,
+}
+
+impl Managed {
+    pub fn of(files: &Topology) -> Managed {
+        Managed {
+            vhost_limits: files.vhosts.iter().any(|v| v.limits.is_some()),
+            users: files.users.is_some(),
+            permissions: files.permissions.is_some(),
+            topic_permissions: files.topic_permissions.is_some(),
+            parameters: files.parameters.is_some(),
+            global_parameters: files.global_parameters.is_some(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Managed::default()
+    }
 }
 
 impl Plan {
@@ -326,6 +381,17 @@ pub(crate) mod fixtures {
                     Operation::DeleteQueue { .. } => "delete",
                     Operation::DeleteExchange { .. } => "delete",
                     Operation::DeletePolicy { .. } => "delete",
+                    Operation::PutUser { .. }
+                    | Operation::PutPermission(_)
+                    | Operation::PutTopicPermission(_)
+                    | Operation::PutParameter(_)
+                    | Operation::PutGlobalParameter(_) => "put",
+                    Operation::PutUserLimits { .. } => "limit",
+                    Operation::DeleteUser { .. }
+                    | Operation::DeletePermission { .. }
+                    | Operation::DeleteTopicPermission { .. }
+                    | Operation::DeleteParameter { .. }
+                    | Operation::DeleteGlobalParameter { .. } => "delete",
                 };
                 format!("{op} {}", s.id)
             })

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use super::{Allow, Plan};
 use crate::diff::{Action, Change, Object};
-use crate::model::{Arguments, Binding, Exchange, Kind, ObjectId, Policy, Queue, QueueType, Vhost};
+use crate::model::{
+    Arguments, Binding, Credential, Exchange, GlobalParameter, Kind, ObjectId, Parameter,
+    Permission, Policy, Queue, QueueType, TopicPermission, User, Vhost,
+};
 
 /// Execution order: replaced objects are dropped first; then creates and
 /// updates by phase (vhosts, policies, exchanges, queues, bindings), so
@@ -22,7 +25,7 @@ fn execution_rank(change: &Change) -> (u8, u8) {
     let kind = change.id.kind() as u8;
     match change.action {
         Action::Create | Action::Update | Action::Replace => (1, kind),
-        Action::Delete => (2, Kind::Binding as u8 - kind),
+        Action::Delete => (2, Kind::Parameter as u8 - kind),
         Action::Unmanaged | Action::Unsupported | Action::Unreadable => (3, kind),
     }
 }
@@ -62,6 +65,49 @@ pub enum Operation {
         vhost: String,
         name: String,
     },
+    /// A user's tags and password: the password is set (or cleared) when
+    /// it changes, and otherwise sent again as the broker holds it, since
+    /// a PUT without one clears it. The secrets themselves are not in the
+    /// plan: the executor takes them from the files and the live read.
+    PutUser {
+        user: User,
+        password_changes: bool,
+        /// What the broker holds, sent again when the password does not
+        /// change.
+        live_credential: Option<Credential>,
+    },
+    /// A user's limits made exactly `limits`.
+    PutUserLimits {
+        user: String,
+        limits: Arguments,
+        removed: Vec<String>,
+    },
+    DeleteUser {
+        name: String,
+    },
+    PutPermission(Permission),
+    DeletePermission {
+        vhost: String,
+        user: String,
+    },
+    PutTopicPermission(TopicPermission),
+    DeleteTopicPermission {
+        vhost: String,
+        user: String,
+        exchange: String,
+    },
+    /// The parameter as the plan shows it (URIs without credentials): the
+    /// executor sends the value the files resolve to.
+    PutParameter(Parameter),
+    DeleteParameter {
+        vhost: String,
+        component: String,
+        name: String,
+    },
+    PutGlobalParameter(GlobalParameter),
+    DeleteGlobalParameter {
+        name: String,
+    },
 }
 
 /// An operation, with the change it belongs to.
@@ -83,34 +129,50 @@ pub struct Step {
 pub enum Phase {
     DropReplaced,
     PutVhosts,
+    PutGlobalParameters,
+    PutUsers,
+    PutPermissions,
     PutPolicies,
     PutExchanges,
     PutQueues,
     PutBindings,
+    PutParameters,
+    PruneParameters,
     PruneBindings,
     PruneExchanges,
     PruneQueues,
     PrunePolicies,
+    PrunePermissions,
+    PruneUsers,
+    PruneGlobalParameters,
 }
 
 impl Phase {
     /// Every phase, in execution order.
-    pub const ALL: [Phase; 10] = [
+    pub const ALL: [Phase; 18] = [
         Phase::DropReplaced,
         Phase::PutVhosts,
+        Phase::PutGlobalParameters,
+        Phase::PutUsers,
+        Phase::PutPermissions,
         Phase::PutPolicies,
         Phase::PutExchanges,
         Phase::PutQueues,
         Phase::PutBindings,
+        Phase::PutParameters,
+        Phase::PruneParameters,
         Phase::PruneBindings,
         Phase::PruneExchanges,
         Phase::PruneQueues,
         Phase::PrunePolicies,
+        Phase::PrunePermissions,
+        Phase::PruneUsers,
+        Phase::PruneGlobalParameters,
     ];
 
     /// True for the prune deletions, which wait for every create and update.
     pub fn is_prune(self) -> bool {
-        self >= Phase::PruneBindings
+        self >= Phase::PruneParameters
     }
 }
 
@@ -140,8 +202,34 @@ fn steps_by_phase(plan: &Plan, allow: Allow) -> [Vec<Step>; Phase::ALL.len()] {
                     }
                     continue;
                 }
+                if let Object::User(after) = after {
+                    let before = match &change.before {
+                        Some(Object::User(before)) => Some(before),
+                        _ => None,
+                    };
+                    for operation in user_operations(change, before, after) {
+                        phases[Phase::PutUsers as usize].push(step(operation));
+                    }
+                    continue;
+                }
                 let (phase, operation) = match after.clone() {
                     Object::Vhost(v) => (Phase::PutVhosts, Operation::PutVhost(v)),
+                    Object::User(u) => (
+                        Phase::PutUsers,
+                        Operation::PutUser {
+                            user: u,
+                            password_changes: true,
+                            live_credential: None,
+                        },
+                    ),
+                    Object::Permission(p) => (Phase::PutPermissions, Operation::PutPermission(p)),
+                    Object::TopicPermission(p) => {
+                        (Phase::PutPermissions, Operation::PutTopicPermission(p))
+                    }
+                    Object::Parameter(p) => (Phase::PutParameters, Operation::PutParameter(p)),
+                    Object::GlobalParameter(p) => {
+                        (Phase::PutGlobalParameters, Operation::PutGlobalParameter(p))
+                    }
                     Object::Policy(p) => (Phase::PutPolicies, Operation::PutPolicy(p)),
                     Object::Exchange(e) => (Phase::PutExchanges, Operation::PutExchange(e)),
                     Object::Queue(q) => (Phase::PutQueues, Operation::PutQueue(q)),
@@ -158,6 +246,10 @@ fn steps_by_phase(plan: &Plan, allow: Allow) -> [Vec<Step>; Phase::ALL.len()] {
                     Object::Exchange(_) => Phase::PruneExchanges,
                     Object::Queue(_) => Phase::PruneQueues,
                     Object::Policy(_) => Phase::PrunePolicies,
+                    Object::Parameter(_) => Phase::PruneParameters,
+                    Object::Permission(_) | Object::TopicPermission(_) => Phase::PrunePermissions,
+                    Object::User(_) => Phase::PruneUsers,
+                    Object::GlobalParameter(_) => Phase::PruneGlobalParameters,
                     Object::Vhost(_) => continue, // never deleted
                 };
                 if let Some(drop) = drop_operation(change, allow) {
@@ -244,8 +336,16 @@ pub fn schedule(plan: &Plan, allow: Allow) -> Schedule {
     let mut drop_of: BTreeMap<&ObjectId, usize> = BTreeMap::new();
     let mut vhost_put: BTreeMap<&str, usize> = BTreeMap::new();
     let mut policies_in: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut user_put: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut puts_in: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (index, step) in steps[..deletions_from].iter().enumerate() {
+        if !matches!(step.operation, Operation::PutParameter(_)) {
+            puts_in.entry(step.id.vhost()).or_default().push(index);
+        }
         match &step.operation {
+            Operation::PutUser { user, .. } => {
+                user_put.insert(&user.name, index);
+            }
             Operation::DeleteQueue { .. } | Operation::DeleteExchange { .. } => {
                 drop_of.insert(&step.id, index);
             }
@@ -274,6 +374,25 @@ pub fn schedule(plan: &Plan, allow: Allow) -> Schedule {
             match &step.operation {
                 Operation::PutPolicy(_) | Operation::PutVhostLimits { .. } => {
                     waits.extend(in_vhost)
+                }
+                Operation::PutUserLimits { user, .. } => {
+                    waits.extend(user_put.get(user.as_str()));
+                }
+                Operation::PutPermission(Permission { user, .. })
+                | Operation::PutTopicPermission(TopicPermission { user, .. }) => {
+                    waits.extend(in_vhost);
+                    waits.extend(user_put.get(user.as_str()));
+                }
+                // A shovel or an upstream after everything of its vhost:
+                // a shovel declares a missing queue itself, as classic.
+                Operation::PutParameter(_) => {
+                    waits.extend(
+                        puts_in
+                            .get(vhost)
+                            .into_iter()
+                            .flatten()
+                            .filter(|&&i| i < index),
+                    );
                 }
                 Operation::PutExchange(_) | Operation::PutQueue(_) => {
                     waits.extend(in_vhost);
@@ -319,8 +438,59 @@ fn drop_operation(change: &Change, allow: Allow) -> Option<Operation> {
             binding: b.clone(),
             properties_key: change.properties_key.clone(),
         },
+        Object::User(u) => Operation::DeleteUser {
+            name: u.name.clone(),
+        },
+        Object::Permission(p) => Operation::DeletePermission {
+            vhost: p.vhost.clone(),
+            user: p.user.clone(),
+        },
+        Object::TopicPermission(p) => Operation::DeleteTopicPermission {
+            vhost: p.vhost.clone(),
+            user: p.user.clone(),
+            exchange: p.exchange.clone(),
+        },
+        Object::Parameter(p) => Operation::DeleteParameter {
+            vhost: p.vhost.clone(),
+            component: p.component.clone(),
+            name: p.name.clone(),
+        },
+        Object::GlobalParameter(p) => Operation::DeleteGlobalParameter {
+            name: p.name.clone(),
+        },
         Object::Vhost(_) => return None,
     })
+}
+
+/// The requests that turn user `before` (absent when it is created) into
+/// `after`: the user (tags and password) when it is new or they differ,
+/// and its limits when they are managed and differ.
+fn user_operations(change: &Change, before: Option<&User>, after: &User) -> Vec<Operation> {
+    let mut operations = Vec::new();
+    let password_changes = before.is_none() || change.reasons.iter().any(|r| r.field == "password");
+    let tags_differ = before.is_none_or(|b| b.tags != after.tags);
+    if password_changes || tags_differ {
+        operations.push(Operation::PutUser {
+            user: after.clone(),
+            password_changes,
+            live_credential: before.and_then(|b| b.credential.clone()),
+        });
+    }
+    if let Some(limits) = &after.limits {
+        let live = before.and_then(|b| b.limits.clone()).unwrap_or_default();
+        if *limits != live {
+            operations.push(Operation::PutUserLimits {
+                user: after.name.clone(),
+                limits: limits.clone(),
+                removed: live
+                    .keys()
+                    .filter(|key| !limits.contains_key(*key))
+                    .cloned()
+                    .collect(),
+            });
+        }
+    }
+    operations
 }
 
 #[cfg(test)]
@@ -336,8 +506,8 @@ mod tests {
             assert_eq!(*phase as usize, index, "{phase:?}");
         }
         let prunes: Vec<Phase> = Phase::ALL.into_iter().filter(|p| p.is_prune()).collect();
-        assert_eq!(prunes.first(), Some(&Phase::PruneBindings));
-        assert_eq!(prunes.len(), 4);
+        assert_eq!(prunes.first(), Some(&Phase::PruneParameters));
+        assert_eq!(prunes.len(), 8);
     }
 
     #[test]

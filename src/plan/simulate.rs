@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::{Allow, Operation, Plan, phases};
 use crate::diff::Object;
-use crate::model::{Binding, ObjectId, Topology, Vhost};
+use crate::model::{Binding, ObjectId, Topology, User, Vhost};
 use crate::normalize::{AsNormal, Normal, normalize};
 
 /// The live topology after the plan's changes, computed without a broker:
@@ -26,6 +26,29 @@ pub fn simulate(live: &impl AsNormal, plan: &Plan) -> Normal {
     }
     for q in t.queues {
         objects.insert(q.id(), Object::Queue(q));
+    }
+    // The kinds managed only when the files write them stay so.
+    let managed = (
+        t.users.is_some(),
+        t.permissions.is_some(),
+        t.topic_permissions.is_some(),
+        t.parameters.is_some(),
+        t.global_parameters.is_some(),
+    );
+    for u in t.users.into_iter().flatten() {
+        objects.insert(u.id(), Object::User(u));
+    }
+    for p in t.permissions.into_iter().flatten() {
+        objects.insert(p.id(), Object::Permission(p));
+    }
+    for p in t.topic_permissions.into_iter().flatten() {
+        objects.insert(p.id(), Object::TopicPermission(p));
+    }
+    for p in t.parameters.into_iter().flatten() {
+        objects.insert(p.id(), Object::Parameter(p));
+    }
+    for p in t.global_parameters.into_iter().flatten() {
+        objects.insert(p.id(), Object::GlobalParameter(p));
     }
     // Deleting an exchange or queue deletes its bindings, as on the broker:
     // the bindings are indexed by both their ends, so that costs no scan.
@@ -87,8 +110,46 @@ pub fn simulate(live: &impl AsNormal, plan: &Plan) -> Normal {
                 objects.remove(&step.id);
                 dropped.push(step.id.clone());
             }
-            Operation::DeletePolicy { .. } => {
+            Operation::DeletePolicy { .. }
+            | Operation::DeletePermission { .. }
+            | Operation::DeleteTopicPermission { .. }
+            | Operation::DeleteParameter { .. }
+            | Operation::DeleteGlobalParameter { .. } => {
                 objects.remove(&step.id);
+            }
+            Operation::PutUser { user, .. } => {
+                let limits = match objects.get(&user.id()) {
+                    Some(Object::User(live)) => live.limits.clone(),
+                    _ => None,
+                };
+                objects.insert(user.id(), Object::User(User { limits, ..user }));
+            }
+            Operation::PutUserLimits { user, limits, .. } => {
+                let id = ObjectId::User { name: user };
+                if let Some(Object::User(u)) = objects.get_mut(&id) {
+                    u.limits = Some(limits).filter(|l| !l.is_empty());
+                }
+            }
+            Operation::DeleteUser { name } => {
+                // The broker deletes a user's permissions with it.
+                objects.retain(|id, _| match id {
+                    ObjectId::User { name: n }
+                    | ObjectId::Permission { user: n, .. }
+                    | ObjectId::TopicPermission { user: n, .. } => *n != name,
+                    _ => true,
+                });
+            }
+            Operation::PutPermission(p) => {
+                objects.insert(p.id(), Object::Permission(p));
+            }
+            Operation::PutTopicPermission(p) => {
+                objects.insert(p.id(), Object::TopicPermission(p));
+            }
+            Operation::PutParameter(p) => {
+                objects.insert(p.id(), Object::Parameter(p));
+            }
+            Operation::PutGlobalParameter(p) => {
+                objects.insert(p.id(), Object::GlobalParameter(p));
             }
         }
         // Bindings go with a dropped end at once: a binding created again
@@ -99,7 +160,14 @@ pub fn simulate(live: &impl AsNormal, plan: &Plan) -> Normal {
             }
         }
     }
-    let mut out = Topology::default();
+    let mut out = Topology {
+        users: managed.0.then(Vec::new),
+        permissions: managed.1.then(Vec::new),
+        topic_permissions: managed.2.then(Vec::new),
+        parameters: managed.3.then(Vec::new),
+        global_parameters: managed.4.then(Vec::new),
+        ..Topology::default()
+    };
     for object in objects.into_values() {
         match object {
             Object::Vhost(v) => out.vhosts.push(v),
@@ -107,6 +175,15 @@ pub fn simulate(live: &impl AsNormal, plan: &Plan) -> Normal {
             Object::Exchange(e) => out.exchanges.push(e),
             Object::Queue(q) => out.queues.push(q),
             Object::Binding(b) => out.bindings.push(b),
+            Object::User(u) => out.users.get_or_insert_with(Vec::new).push(u),
+            Object::Permission(p) => out.permissions.get_or_insert_with(Vec::new).push(p),
+            Object::TopicPermission(p) => {
+                out.topic_permissions.get_or_insert_with(Vec::new).push(p)
+            }
+            Object::Parameter(p) => out.parameters.get_or_insert_with(Vec::new).push(p),
+            Object::GlobalParameter(p) => {
+                out.global_parameters.get_or_insert_with(Vec::new).push(p)
+            }
         }
     }
     normalize(out)

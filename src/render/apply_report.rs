@@ -31,9 +31,19 @@ pub fn show_apply_report(
 /// What a step did, in words: `declare queue jobs in vhost /`.
 pub fn describe_step(step: &Step) -> String {
     let verb = match &step.operation {
-        Operation::PutVhostLimits { .. } => {
+        Operation::PutVhostLimits { .. } | Operation::PutUserLimits { .. } => {
             return format!("set the limits of {}", step.id);
         }
+        Operation::PutUser { .. }
+        | Operation::PutPermission(_)
+        | Operation::PutTopicPermission(_)
+        | Operation::PutParameter(_)
+        | Operation::PutGlobalParameter(_) => "set",
+        Operation::DeleteUser { .. }
+        | Operation::DeletePermission { .. }
+        | Operation::DeleteTopicPermission { .. }
+        | Operation::DeleteParameter { .. }
+        | Operation::DeleteGlobalParameter { .. } => "delete",
         Operation::PutVhost(_)
         | Operation::PutPolicy(_)
         | Operation::PutExchange(_)
@@ -45,7 +55,9 @@ pub fn describe_step(step: &Step) -> String {
         | Operation::DeletePolicy { .. } => "delete",
     };
     match &step.id {
-        ObjectId::Vhost { .. } => format!("{verb} {}", step.id),
+        ObjectId::Vhost { .. } | ObjectId::User { .. } | ObjectId::GlobalParameter { .. } => {
+            format!("{verb} {}", step.id)
+        }
         id => format!("{verb} {id} in vhost {}", id.vhost()),
     }
 }

@@ -73,6 +73,12 @@ pub fn error_count_line(errors: &[Diagnostic]) -> String {
     )
 }
 
+/// Warnings, then errors, on stderr (grouped as a load's are).
+pub fn show_diagnostics(warnings: &[Diagnostic], errors: &[Diagnostic]) {
+    print_stderr(&render_warnings(warnings));
+    print_stderr(&render_errors(errors));
+}
+
 /// The errors of files the broker would refuse, then `2 errors: the broker
 /// at URL (RabbitMQ 3.10.8) would refuse them; nothing was changed`, on
 /// stderr. Returns that last line.

@@ -38,7 +38,7 @@ mod topology;
 pub use apply_report::{describe_step, render_apply_json, render_apply_text, show_apply_report};
 pub use diagnostics::{
     VALIDATE_FORMAT_VERSION, error_count_line, render_validate_json, show_broker_refusals,
-    show_load_failure, show_load_warnings, show_validation,
+    show_diagnostics, show_load_failure, show_load_warnings, show_validation,
 };
 pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;
@@ -177,6 +177,49 @@ pub(crate) fn describe(object: &Object) -> String {
             args(&q.arguments, &mut parts);
         }
         Object::Binding(_) => {}
+        Object::User(u) => {
+            if !u.tags.is_empty() {
+                parts.push(format!("tags: {}", u.tags.join(",")));
+            }
+            parts.push(password_source(u));
+            if let Some(limits) = &u.limits {
+                args(limits, &mut parts);
+            }
+        }
+        Object::Permission(p) => {
+            parts.push(format!("configure: {}", p.configure));
+            parts.push(format!("write: {}", p.write));
+            parts.push(format!("read: {}", p.read));
+        }
+        Object::TopicPermission(p) => {
+            parts.push(format!("write: {}", p.write));
+            parts.push(format!("read: {}", p.read));
+        }
+        Object::Parameter(p) => {
+            // A plan's parameter shows its value without credentials.
+            if let serde_json::Value::Object(map) = &p.value {
+                let map: Arguments = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                args(&map, &mut parts);
+            }
+        }
+        Object::GlobalParameter(p) => parts.push(show_value(Some(&p.value))),
     }
     parts.join(", ")
+}
+
+/// Where a user's password comes from, without it: `password from
+/// $APP_PASSWORD`, `password from secrets/app`, `password hash`, `no
+/// password`.
+pub(crate) fn password_source(user: &crate::model::User) -> String {
+    if let Some(name) = &user.password_env {
+        format!("password from ${name}")
+    } else if let Some(path) = &user.password_file {
+        format!("password from {path}")
+    } else if user.password_hash.is_some() {
+        "password hash".to_string()
+    } else if matches!(user.credential, Some(crate::model::Credential::Hash { .. })) {
+        "password set".to_string()
+    } else {
+        "no password".to_string()
+    }
 }

@@ -84,11 +84,12 @@ pub fn render_text(plan: &Plan, subject: Subject, layout: TextLayout) -> String 
             if !out.is_empty() {
                 out.push('\n');
             }
-            let _ = writeln!(
-                out,
-                "{}",
-                paint.paint("1", &format!("vhost {}", change.id.vhost()))
-            );
+            let heading = match change.id.vhost() {
+                // Users and global parameters belong to no vhost.
+                "" => "broker-wide".to_string(),
+                vhost => format!("vhost {vhost}"),
+            };
+            let _ = writeln!(out, "{}", paint.paint("1", &heading));
         }
         render_change(&mut out, change, plan, subject, &paint, layout.width);
     }
@@ -303,6 +304,9 @@ fn render_reasons(out: &mut String, change: &Change, paint: &Paint) {
                 render_map_diff(out, &before, &after, paint);
             }
             Some(_) => {}
+            None if reason.field == "password" => {
+                let _ = writeln!(out, "      password: differs (not shown)");
+            }
             None => {
                 let _ = writeln!(
                     out,
@@ -323,6 +327,14 @@ fn maps(change: &Change, name: &str) -> (Arguments, Arguments) {
             (Some(Object::Exchange(e)), "arguments") => e.arguments.clone(),
             (Some(Object::Policy(p)), "definition") => p.definition.clone(),
             (Some(Object::Vhost(v)), "limits") => v.limits.clone().unwrap_or_default(),
+            (Some(Object::User(u)), "limits") => u.limits.clone().unwrap_or_default(),
+            // A plan's parameter value is without credentials.
+            (Some(Object::Parameter(p)), "value") => match &p.value {
+                serde_json::Value::Object(map) => {
+                    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+                }
+                _ => Arguments::new(),
+            },
             _ => Arguments::new(),
         }
     };

@@ -139,6 +139,28 @@ pub fn plugin_of_exchange_type(kind: &str) -> Option<&'static str> {
         .map(|(_, plugin)| *plugin)
 }
 
+/// The keys an operator policy takes, on some version: 3.10 takes the
+/// first seven, 3.12 adds the ha-* ones (which 4.0 drops), 3.13 overflow,
+/// queue-version and target-group-size (`rabbit_policies`, per tag).
+pub const OPERATOR_POLICY_KEYS: &[&str] = &[
+    "expires",
+    "message-ttl",
+    "max-length",
+    "max-length-bytes",
+    "max-in-memory-length",
+    "max-in-memory-bytes",
+    "delivery-limit",
+    "ha-mode",
+    "ha-params",
+    "ha-sync-mode",
+    "overflow",
+    "queue-version",
+    "target-group-size",
+];
+
+/// The limits a user takes (`/api/user-limits`).
+pub const USER_LIMITS: &[&str] = &["max-connections", "max-channels"];
+
 /// The limits a vhost takes (`/api/vhost-limits`).
 pub const VHOST_LIMITS: &[&str] = &["max-connections", "max-queues"];
 

@@ -13,16 +13,18 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde_json::Value;
 
 use crate::model::{
-    Arguments, Binding, BuiltinExchange, DestinationType, Exchange, ObjectId, Policy, Queue,
-    QueueType, RouteAssertion, Topology, Vhost, builtin_exchange, builtin_exchange_type,
-    effective_type_name, is_reserved_name,
+    Arguments, Binding, BuiltinExchange, DestinationType, Exchange, GlobalParameter, ObjectId,
+    Parameter, Permission, Policy, Queue, QueueType, RouteAssertion, TopicPermission, Topology,
+    User, Vhost, builtin_exchange, builtin_exchange_type, effective_type_name, is_reserved_name,
 };
 use crate::route;
 use crate::suggest::{HintBudget, hint, hint_within};
 use arguments::ValueRule;
 
+mod access;
 pub mod arguments;
 mod broker;
+mod parameters;
 
 pub use broker::{BrokerFacts, check_against};
 
@@ -35,16 +37,28 @@ pub enum Section {
     Bindings,
     Policies,
     Routes,
+    Users,
+    Permissions,
+    TopicPermissions,
+    Parameters,
+    GlobalParameters,
 }
 
 impl Section {
-    pub const ALL: [Section; 6] = [
+    pub const COUNT: usize = 11;
+
+    pub const ALL: [Section; Section::COUNT] = [
         Section::Vhosts,
         Section::Exchanges,
         Section::Queues,
         Section::Bindings,
         Section::Policies,
         Section::Routes,
+        Section::Users,
+        Section::Permissions,
+        Section::TopicPermissions,
+        Section::Parameters,
+        Section::GlobalParameters,
     ];
 
     /// The key of the list in a file: `queues`.
@@ -56,6 +70,11 @@ impl Section {
             Section::Bindings => "bindings",
             Section::Policies => "policies",
             Section::Routes => "routes",
+            Section::Users => "users",
+            Section::Permissions => "permissions",
+            Section::TopicPermissions => "topic_permissions",
+            Section::Parameters => "parameters",
+            Section::GlobalParameters => "global_parameters",
         }
     }
 
@@ -145,6 +164,8 @@ pub fn validate(topology: &Topology) -> Vec<Finding> {
     for (i, policy) in topology.policies.iter().enumerate() {
         check_policy(policy, at(Section::Policies, i), &mut out);
     }
+    access::check_access(topology, &mut out);
+    parameters::check_parameters(topology, &mut out);
     check_placeholders(topology, &mut out);
     if !topology.routes.is_empty() {
         let router = route::Router::new(topology);
@@ -159,12 +180,76 @@ pub fn validate(topology: &Topology) -> Vec<Finding> {
     out.0
 }
 
+/// What [`settle`] found, and the objects it read into others (to be
+/// left out of the topology without a word: they are not lost).
+#[derive(Debug, Default)]
+pub struct Settled {
+    pub findings: Vec<Finding>,
+    pub merged: Vec<ObjectRef>,
+}
+
 /// Reads the export spellings that say again what a field says: each
 /// vhost's `metadata` is merged into its description, tags and default
-/// queue type, and emptied. A value written both ways must be the same:
-/// a difference is an error at the metadata's key. Run before
-/// [`validate`], which then sees one spelling.
-pub fn settle(topology: &mut Topology) -> Vec<Finding> {
+/// queue type, and emptied; a `vhost-limits` parameter (as exports list
+/// a vhost's limits) into its vhost's `limits`. A value written both ways
+/// must be the same: a difference is an error at the later spelling. Run
+/// before [`validate`], which then sees one spelling.
+pub fn settle(topology: &mut Topology) -> Settled {
+    let mut settled = Settled::default();
+    settled.merged = settle_vhost_limits(topology, &mut settled.findings);
+    settled.findings.extend(settle_metadata(topology));
+    settled
+}
+
+/// The `vhost-limits` parameters into their vhosts' `limits`.
+fn settle_vhost_limits(topology: &mut Topology, findings: &mut Vec<Finding>) -> Vec<ObjectRef> {
+    let mut out = Findings::default();
+    let mut merged = Vec::new();
+    let Some(parameters) = &topology.parameters else {
+        return merged;
+    };
+    for (index, parameter) in parameters.iter().enumerate() {
+        if parameter.component != "vhost-limits" {
+            continue;
+        }
+        let at = at(Section::Parameters, index);
+        let Some(vhost) = topology
+            .vhosts
+            .iter_mut()
+            .find(|v| v.name == parameter.vhost)
+        else {
+            continue; // its vhost is not listed: validate says so
+        };
+        let Ok(limits) = serde_json::from_value::<Arguments>(parameter.value.clone()) else {
+            out.error(
+                at,
+                &["value"],
+                "a vhost-limits value is a mapping of limits",
+            );
+            continue;
+        };
+        match &vhost.limits {
+            Some(written) if written != &limits => out.error(
+                at,
+                &["value"],
+                format!(
+                    "these limits differ from the limits of vhost '{}' written in the vhost: \
+                     write them once",
+                    parameter.vhost
+                ),
+            ),
+            _ => {
+                vhost.limits = Some(limits);
+                merged.push(at);
+            }
+        }
+    }
+    findings.extend(out.0);
+    merged
+}
+
+/// Each vhost's `metadata` into its own fields.
+fn settle_metadata(topology: &mut Topology) -> Vec<Finding> {
     let mut out = Findings::default();
     for (index, vhost) in topology.vhosts.iter_mut().enumerate() {
         let Some(metadata) = vhost.metadata.take() else {
@@ -246,6 +331,25 @@ pub fn object_name(topology: &Topology, object: ObjectRef) -> String {
             let r = &topology.routes[i];
             route_label(&r.exchange, &r.routing_key)
         }
+        Section::Users => topology.users()[i].name.clone(),
+        Section::Permissions => {
+            let p = &topology.permissions()[i];
+            format!("{} @ {}", p.user, p.vhost)
+        }
+        Section::TopicPermissions => {
+            let p = &topology.topic_permissions()[i];
+            format!(
+                "{} @ {} on {}",
+                p.user,
+                p.vhost,
+                exchange_label(&p.exchange)
+            )
+        }
+        Section::Parameters => {
+            let p = &topology.parameters()[i];
+            format!("{} {}", p.component, p.name)
+        }
+        Section::GlobalParameters => topology.global_parameters()[i].name.clone(),
     }
 }
 
@@ -466,6 +570,23 @@ fn vhosts_of(topology: &Topology, section: Section) -> Vec<&str> {
         Section::Bindings => topology.bindings.iter().map(|o| o.vhost.as_str()).collect(),
         Section::Policies => topology.policies.iter().map(|o| o.vhost.as_str()).collect(),
         Section::Routes => topology.routes.iter().map(|o| o.vhost.as_str()).collect(),
+        Section::Permissions => topology
+            .permissions()
+            .iter()
+            .map(|o| o.vhost.as_str())
+            .collect(),
+        Section::TopicPermissions => topology
+            .topic_permissions()
+            .iter()
+            .map(|o| o.vhost.as_str())
+            .collect(),
+        Section::Parameters => topology
+            .parameters()
+            .iter()
+            .map(|o| o.vhost.as_str())
+            .collect(),
+        // Users and global parameters belong to no vhost.
+        Section::Users | Section::GlobalParameters => Vec::new(),
     }
 }
 
@@ -502,6 +623,19 @@ fn ids_of(topology: &Topology, section: Section) -> Vec<ObjectId> {
         Section::Bindings => topology.bindings.iter().map(Binding::id).collect(),
         Section::Policies => topology.policies.iter().map(Policy::id).collect(),
         Section::Routes => Vec::new(),
+        Section::Users => topology.users().iter().map(User::id).collect(),
+        Section::Permissions => topology.permissions().iter().map(Permission::id).collect(),
+        Section::TopicPermissions => topology
+            .topic_permissions()
+            .iter()
+            .map(TopicPermission::id)
+            .collect(),
+        Section::Parameters => topology.parameters().iter().map(Parameter::id).collect(),
+        Section::GlobalParameters => topology
+            .global_parameters()
+            .iter()
+            .map(GlobalParameter::id)
+            .collect(),
     }
 }
 
@@ -514,6 +648,11 @@ fn describe_id(id: &ObjectId) -> String {
         | ObjectId::Queue { vhost, name } => {
             format!("{} '{name}' in vhost '{vhost}'", id.kind())
         }
+        ObjectId::User { name } => format!("user '{name}'"),
+        ObjectId::GlobalParameter { name } => format!("global parameter '{name}'"),
+        ObjectId::Permission { vhost, .. }
+        | ObjectId::TopicPermission { vhost, .. }
+        | ObjectId::Parameter { vhost, .. } => format!("{id} in vhost '{vhost}'"),
     }
 }
 
@@ -1069,8 +1208,67 @@ fn check_binding_destination(binding: &Binding, at: ObjectRef, scope: &Scope, ou
 
 // -------------------------------------------------------------- policies
 
+/// An operator policy's value (`pattern`, `definition`, `priority`,
+/// `apply-to`), as a runtime parameter holds it: checked as a policy is,
+/// its keys against what operator policies take.
+fn check_policy_body(value: &serde_json::Map<String, Value>, at: ObjectRef, out: &mut Findings) {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        pattern: String,
+        definition: Arguments,
+        #[serde(default)]
+        priority: i64,
+        #[serde(default = "all", rename = "apply-to")]
+        apply_to: String,
+    }
+    fn all() -> String {
+        "all".to_string()
+    }
+    let body: Body = match serde_json::from_value(Value::Object(value.clone())) {
+        Ok(body) => body,
+        Err(err) => {
+            out.error(
+                at,
+                &["value"],
+                format!("an operator policy's value has pattern, definition, priority and apply-to: {err}"),
+            );
+            return;
+        }
+    };
+    let policy = Policy {
+        name: "operator policy".into(),
+        vhost: String::new(),
+        pattern: body.pattern,
+        apply_to: body.apply_to,
+        priority: body.priority,
+        definition: body.definition,
+    };
+    check_policy_fields(&policy, at, out);
+    for key in policy.definition.keys() {
+        if arguments::policy_key_rule(key).is_some()
+            && !arguments::OPERATOR_POLICY_KEYS.contains(&key.as_str())
+        {
+            out.error(
+                at,
+                &["definition", key],
+                format!(
+                    "'{key}' is not a key operator policies take (the broker refuses it); they \
+                     take {}",
+                    arguments::OPERATOR_POLICY_KEYS.join(", ")
+                ),
+            );
+        }
+    }
+}
+
 fn check_policy(policy: &Policy, at: ObjectRef, out: &mut Findings) {
     check_name(&policy.name, "policy", at, out);
+    check_policy_fields(policy, at, out);
+}
+
+/// A policy's or an operator policy's fields, all but its name.
+fn check_policy_fields(policy: &Policy, at: ObjectRef, out: &mut Findings) {
     if !arguments::APPLY_TO.contains(&policy.apply_to.as_str()) {
         out.error(
             at,
@@ -1302,6 +1500,24 @@ fn check_placeholders(topology: &Topology, out: &mut Findings) {
             &[("definition", &p.definition)],
         );
     }
+    for (i, u) in topology.users().iter().enumerate() {
+        let hash = u.password_hash.as_ref().map_or("", |h| h.expose());
+        // A hash that is a placeholder is no secret: it may be named.
+        let fields = [("name", u.name.as_str()), ("password_hash", hash)];
+        check(at(Section::Users, i), &fields, &[]);
+    }
+    for (i, p) in topology.permissions().iter().enumerate() {
+        let fields = [("user", p.user.as_str()), ("vhost", &p.vhost)];
+        check(at(Section::Permissions, i), &fields, &[]);
+    }
+    for (i, p) in topology.topic_permissions().iter().enumerate() {
+        let fields = [("user", p.user.as_str()), ("vhost", &p.vhost)];
+        check(at(Section::TopicPermissions, i), &fields, &[]);
+    }
+    for (i, p) in topology.parameters().iter().enumerate() {
+        let fields = [("name", p.name.as_str()), ("vhost", &p.vhost)];
+        check(at(Section::Parameters, i), &fields, &[]);
+    }
 }
 
 // ---------------------------------------------------------------- routes
@@ -1376,7 +1592,7 @@ mod tests {
     /// Parses `yaml` (a topology that the model accepts) and validates it.
     fn findings(yaml: &str) -> Vec<(Severity, String, String)> {
         let mut topology: Topology = serde_yaml::from_str(yaml).expect("test topologies parse");
-        let mut found = settle(&mut topology);
+        let mut found = settle(&mut topology).findings;
         found.extend(validate(&topology));
         found
             .into_iter()
@@ -1575,7 +1791,7 @@ bindings:
             "vhosts:\n  - {name: a, metadata: {description: d, tags: [x], default_queue_type: quorum}}\n  - {name: b, description: d, tags: [y, x], metadata: {description: d, tags: [x, y], default_queue_type: stream}, default_queue_type: stream}",
         )
         .unwrap();
-        assert_eq!(settle(&mut t), []);
+        assert!(settle(&mut t).findings.is_empty());
         assert_eq!(t.vhosts[0].description, "d");
         assert_eq!(t.vhosts[0].tags, ["x"]);
         assert_eq!(t.vhosts[0].default_queue_type.as_deref(), Some("quorum"));

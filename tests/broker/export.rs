@@ -262,7 +262,7 @@ fn export_without_vhost_includes_the_test_vhost() {
             .filter(|x| x.vhost == v.name)
             .cloned()
             .collect(),
-        routes: vec![],
+        ..Topology::default()
     };
     assert_eq!(mine.queues.len(), 2, "{run}");
     let file = files.write("mine.yaml", &serde_yaml::to_string(&mine).unwrap());

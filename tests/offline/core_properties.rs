@@ -131,7 +131,7 @@ fn topology() -> impl Strategy<Value = Topology> {
                 queues,
                 bindings,
                 policies,
-                routes: Vec::new(),
+                ..Topology::default()
             };
             dedup(&mut t);
             t

@@ -61,6 +61,8 @@ fn plan(prune: bool) -> Plan {
             prune,
             binding_keys: BTreeMap::from([(live.bindings[1].id(), "~".to_string())]),
             unreadable: Vec::new(),
+            prune_users: false,
+            prune_global_parameters: false,
         },
     );
     plan.set_message_counts(&BTreeMap::from([

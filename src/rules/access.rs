@@ -1,0 +1,153 @@
+//! The rules of users, permissions and topic permissions: a password by
+//! reference or as an export's salted hash, never in plain text; known
+//! limits; permissions of declared users in listed vhosts, with patterns
+//! the broker can compile. Pure, like every rule: the references are
+//! resolved (environment, files) by the loader, not here.
+
+use std::collections::HashSet;
+
+use base64::Engine;
+
+use super::arguments::USER_LIMITS;
+use super::{Findings, ObjectRef, Section, at, check_limit, check_name, pattern_problem};
+use crate::model::{Topology, User};
+use crate::password::{self, HashingAlgorithm};
+
+pub(super) fn check_access(topology: &Topology, out: &mut Findings) {
+    for (index, user) in topology.users().iter().enumerate() {
+        check_user(user, at(Section::Users, index), out);
+    }
+    let declared_users: Option<HashSet<&str>> = topology
+        .users
+        .as_ref()
+        .map(|users| users.iter().map(|u| u.name.as_str()).collect());
+    let check_user_declared = |user: &str, at: ObjectRef, out: &mut Findings| {
+        if let Some(declared) = &declared_users {
+            if !declared.contains(user) {
+                out.error(
+                    at,
+                    &["user"],
+                    format!(
+                        "user '{user}' is not declared under users{}; declare it, or leave \
+                         users out of the files to manage permissions of users made elsewhere",
+                        crate::suggest::hint(user, declared.iter().copied())
+                    ),
+                );
+            }
+        }
+    };
+    for (index, permission) in topology.permissions().iter().enumerate() {
+        let at = at(Section::Permissions, index);
+        check_user_declared(&permission.user, at, out);
+        for (field, pattern) in [
+            ("configure", &permission.configure),
+            ("write", &permission.write),
+            ("read", &permission.read),
+        ] {
+            check_pattern(field, pattern, at, out);
+        }
+    }
+    for (index, permission) in topology.topic_permissions().iter().enumerate() {
+        let at = at(Section::TopicPermissions, index);
+        check_user_declared(&permission.user, at, out);
+        for (field, pattern) in [("write", &permission.write), ("read", &permission.read)] {
+            check_pattern(field, pattern, at, out);
+        }
+    }
+}
+
+fn check_pattern(field: &str, pattern: &str, at: ObjectRef, out: &mut Findings) {
+    if let Some(problem) = pattern_problem(pattern) {
+        out.error(at, &[field], format!("{field} '{pattern}' {problem}"));
+    }
+}
+
+fn check_user(user: &User, at: ObjectRef, out: &mut Findings) {
+    check_name(&user.name, "user", at, out);
+    for (key, value) in user.limits.iter().flatten() {
+        check_limit(key, value, USER_LIMITS, at, out);
+    }
+    if user.password.is_some() {
+        // Never echo it: the message names the field only.
+        out.error(
+            at,
+            &["password"],
+            "a password written in the file is refused: everyone who reads the repository (and \
+             its history) reads it; give it by reference, password_env: VARIABLE (an \
+             environment variable) or password_file: PATH, or as the salted password_hash with \
+             its hashing_algorithm that exports carry",
+        );
+    }
+    let sources: Vec<&str> = [
+        ("password_env", user.password_env.is_some()),
+        ("password_file", user.password_file.is_some()),
+        ("password_hash", user.password_hash.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    if sources.len() > 1 {
+        out.error(
+            at,
+            &[sources[1]],
+            format!("{} all give the password: give one", sources.join(" and ")),
+        );
+    }
+    if let Some(name) = &user.password_env {
+        if name.is_empty() || name.contains('=') || name.contains('\0') {
+            out.error(
+                at,
+                &["password_env"],
+                format!("'{name}' is not the name of an environment variable"),
+            );
+        }
+    }
+    let algorithm = match &user.hashing_algorithm {
+        None => None,
+        Some(name) => match HashingAlgorithm::from_module(name) {
+            Some(algorithm) => Some(algorithm),
+            None => {
+                out.error(
+                    at,
+                    &["hashing_algorithm"],
+                    format!(
+                        "hashing_algorithm '{name}' is not one of {}",
+                        HashingAlgorithm::MODULES.join(", ")
+                    ),
+                );
+                return;
+            }
+        },
+    };
+    if let Some(hash) = &user.password_hash {
+        // The hash itself is never shown: it can be brute-forced.
+        if !hash.is_empty() {
+            match base64::engine::general_purpose::STANDARD.decode(hash.expose()) {
+                Err(_) => out.error(
+                    at,
+                    &["password_hash"],
+                    "password_hash is not base64 (the broker refuses it: not_base64); an \
+                     export's hash is base64, and \"\" means no password",
+                ),
+                Ok(bytes) => {
+                    // Exports without an algorithm are of users hashed
+                    // with MD5, the broker's legacy default.
+                    let algorithm = algorithm.unwrap_or(HashingAlgorithm::Md5);
+                    if bytes.len() != password::SALT_BYTES + algorithm.digest_bytes() {
+                        out.warning(
+                            at,
+                            &["password_hash"],
+                            format!(
+                                "password_hash is {} bytes once decoded, not the {} of a salted \
+                                 {} hash: no password will match it",
+                                bytes.len(),
+                                password::SALT_BYTES + algorithm.digest_bytes(),
+                                algorithm.name()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
