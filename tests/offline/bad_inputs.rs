@@ -28,7 +28,7 @@
 //! | YAML syntax, with line and column                 | truncated, json-syntax-error.json, tabs-indentation, second-document-bad |
 //! | the file is a mapping of lists                    | top-level-list, section-not-a-list                        |
 //! | unknown keys are errors, with a hint              | unknown-field, unknown-top-level-key, policy-unknown-key  |
-//! | export version keys accepted, users & co refused  | export-with-users.json, export-with-plain-password.json   |
+//! | export keys accepted; a plain password refused     | export-with-users.json, export-with-plain-password.json   |
 //! | type errors, with line and column                 | wrong-field-type, missing-exchange-type, destination-type-typo, one-bad-item-hides-nothing |
 //! | every object's vhost is listed under vhosts       | vhost-not-listed, vhost-did-you-mean                      |
 //! | duplicates, both places named (across files: cli_offline.rs) | duplicate-vhost, duplicate-exchange, duplicate-queue-in-one-file, duplicate-binding, duplicate-policy |

@@ -160,13 +160,15 @@ Arguments:
   <NEW>  The new topology: a file, a directory, or a definitions export
 
 Options:
-      --format <FORMAT>  Output format: text, json, or markdown (plan, drift, diff) [default: text]
-                         [possible values: text, json, markdown]
-      --prune            Show what `apply --prune` does: objects NEW no longer declares are deleted.
-                         Without it they stay on the broker, no longer managed
-  -v, --verbose          Log requests and decisions to stderr (passwords are never logged)
-  -h, --help             Print help
-  -V, --version          Print version
+      --format <FORMAT>          Output format: text, json, or markdown (plan, drift, diff)
+                                 [default: text] [possible values: text, json, markdown]
+      --prune                    Show what `apply --prune` does: objects NEW no longer declares are
+                                 deleted. Without it they stay on the broker, no longer managed
+      --prune-users              Show what `apply --prune-users` does
+  -v, --verbose                  Log requests and decisions to stderr (passwords are never logged)
+      --prune-global-parameters  Show what `apply --prune-global-parameters` does
+  -h, --help                     Print help
+  -V, --version                  Print version
 
 Example:
   git worktree add /tmp/base main
