@@ -174,7 +174,7 @@ pub enum Command {
         /// Topology files or directories (default: ./topologies/).
         #[arg(conflicts_with = "plan")]
         paths: Vec<PathBuf>,
-        /// Carry out a plan saved by `warren plan --out`.
+        /// Carry out a plan saved by `warren plan --out`, only if it is exactly the plan its files and the broker give now.
         #[arg(long)]
         plan: Option<PathBuf>,
         /// Do not ask for confirmation.

@@ -5,14 +5,13 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use super::live::{block_on, connect, free_in_background, load_and_plan};
-use super::{Failure, Outcome, Status, load_files};
+use super::{Failure, Outcome, Status};
 use crate::broker::Client;
 use crate::cli::GlobalArgs;
 use crate::execute::{ApplyFailed, Report, execute, verify};
-use crate::normalize::{Normal, normalize};
+use crate::normalize::Normal;
 use crate::plan::{
-    Allow, ApplyRefusal, Plan, SavedPlanRefusal, check_files, check_live, read_saved, schedule,
-    simulate,
+    Allow, ApplyRefusal, Plan, SavedPlanRefusal, check_same_plan, read_saved, schedule, simulate,
 };
 use crate::render::{self, Format, Subject, notices, progress_view, show_apply_report};
 
@@ -121,38 +120,33 @@ fn unstarted(plan: &Plan, allow: Allow) -> Report {
     }
 }
 
-/// Reads a plan saved by `plan --out` and checks it still applies: same
-/// broker, same files, and a live state unchanged since it was made.
+/// Reads a plan saved by `plan --out` and plans again from its files and
+/// the live state: the saved plan is carried out only when it is exactly
+/// the plan made now, which is the one returned (with message counts
+/// read now), so every check runs on what the broker holds now.
 async fn saved_plan(client: &Client, path: &Path) -> Result<(Plan, Normal), Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| SavedPlanRefusal::Unreadable {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let mut plan = read_saved(path, &text, client.display_url())?;
-    check_saved_files(&plan, path)?;
-    let live = client.inspect(&plan.vhosts).await?;
-    let topology = normalize(live.topology);
-    check_live(&plan, path, &topology, &live.binding_keys)?;
-    // Counts move all the time and are not part of the fingerprint.
-    let dropped = plan.queues_dropped();
-    if !dropped.is_empty() {
-        let counts = client.queue_message_counts(&dropped).await?;
-        plan.set_message_counts(&counts);
+    let saved = read_saved(path, &text, client.display_url())?;
+    let files: Vec<PathBuf> = saved.files.iter().map(PathBuf::from).collect();
+    let missing: Vec<String> = saved
+        .files
+        .iter()
+        .filter(|f| !Path::new(f).is_file())
+        .cloned()
+        .collect();
+    if files.is_empty() || !missing.is_empty() {
+        return Err(SavedPlanRefusal::FilesMissing {
+            path: path.to_path_buf(),
+            missing,
+        }
+        .into());
     }
-    Ok((plan, topology))
-}
-
-/// A saved plan is for the files it was made from: when they are here and
-/// say something else now, the plan is refused.
-fn check_saved_files(plan: &Plan, path: &Path) -> Result<(), Failure> {
-    let files: Vec<PathBuf> = plan.files.iter().map(PathBuf::from).collect();
-    if files.is_empty() || !files.iter().all(|f| f.exists()) {
-        notices::applying_as_saved(path);
-        return Ok(());
-    }
-    let loaded = load_files(&files)?;
-    check_files(plan, path, &loaded.topology)?;
-    Ok(())
+    let (now, live) = load_and_plan(client, &files, saved.prune).await?;
+    check_same_plan(&saved, &now, path)?;
+    Ok((now, live))
 }
 
 /// Asks on a terminal; refuses without one unless `--auto-approve`.

@@ -5,7 +5,7 @@
 //! - `order`: execution order, the numbered phases and the schedule of steps.
 //! - `safety`: what needs `--allow-recreate` or `--allow-data-loss`.
 //! - `fingerprint`: the digest of a topology a saved plan is matched by.
-//! - `saved`: whether a plan saved by `plan --out` may still be applied.
+//! - `saved`: whether a plan saved by `plan --out` is the plan made now.
 //! - `simulate`: the live topology after a plan, without a broker.
 //!
 //! A plan is a plain value, rendered by `render` and carried out by
@@ -29,7 +29,7 @@ pub use fingerprint::fingerprint;
 pub use order::{Operation, Phase, Schedule, Step, order_changes, phases, schedule};
 use safety::is_quorum_queue;
 pub use safety::{Allow, ApplyRefusal, Flag, Refusal};
-pub use saved::{SavedPlanRefusal, check_files, check_live, read_saved};
+pub use saved::{SavedPlanRefusal, check_same_plan, read_saved};
 pub use simulate::simulate;
 
 /// The version of the plan's JSON document.

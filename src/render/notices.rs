@@ -1,6 +1,6 @@
 //! One-line notes on stderr that are no command's main output: what the
 //! connection options warn about, a file written, the question `apply`
-//! asks, a saved plan applied as saved, and the error a command ends with.
+//! asks, and the error a command ends with.
 //! Each says what happened and, where there is one, what to do next.
 
 use std::io::Write;
@@ -33,14 +33,6 @@ pub fn plan_saved(path: &Path) {
     print_stderr(&format!(
         "plan saved to {}; carry it out with: warren apply --plan {}\n",
         path.display(),
-        path.display()
-    ));
-}
-
-/// A saved plan whose files are not all here, applied as saved.
-pub fn applying_as_saved(path: &Path) {
-    print_stderr(&format!(
-        "note: the files the plan {} was made from are not all here; applying it as saved\n",
         path.display()
     ));
 }
