@@ -215,12 +215,23 @@ struct ParsedUrl {
 
 /// Splits the credentials off the URL and checks it can be a management API
 /// base. A trailing `/api` is dropped, since users often paste it.
+///
+/// The credentials are everything between `://` and the last `@`, whatever
+/// they hold: a generated password often holds `/`, `#`, `?`, `@` or `:`
+/// unencoded, which a URL parser would take for the path, fragment, query
+/// or port, and then print. They are split off before the URL is parsed,
+/// so no error and no URL shown ever holds them.
 fn parse_url(raw: &str) -> Result<ParsedUrl, Error> {
+    let Split {
+        without_credentials,
+        username,
+        password,
+    } = split_credentials(raw.trim());
     let invalid = |reason: &str| Error::InvalidUrl {
-        url: redact_unparsed(raw),
+        url: without_credentials.clone(),
         reason: reason.to_string(),
     };
-    let mut url = Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
+    let url = Url::parse(&without_credentials).map_err(|e| invalid(&e.to_string()))?;
     let https = match url.scheme() {
         "http" => false,
         "https" => true,
@@ -239,12 +250,6 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, Error> {
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-    let username = Some(url.username()).filter(|u| !u.is_empty()).map(decode);
-    let password = url.password().map(decode);
-    // Cannot fail for http(s) URLs with a host.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
 
     let mut base = url.to_string();
     while base.ends_with('/') {
@@ -262,18 +267,46 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, Error> {
     })
 }
 
-/// Removes what looks like userinfo from a URL that did not parse, so even
-/// an invalid `--url` is never echoed with its password.
-fn redact_unparsed(raw: &str) -> String {
+/// A URL as given, split into the URL without its credentials and the
+/// credentials, percent-decoded.
+struct Split {
+    without_credentials: String,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+/// Everything before the last `@` after the scheme (or before the last `@`
+/// at all, without a scheme) is the userinfo: `user:password`, the
+/// password being everything after the first `:`.
+fn split_credentials(raw: &str) -> Split {
     let (scheme, rest) = match raw.find("://") {
-        Some(i) => (&raw[..i + 3], &raw[i + 3..]),
+        Some(i) => raw.split_at(i + 3),
         None => ("", raw),
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}{}", &rest[at + 1..]),
-        None => raw.to_string(),
+    let Some(at) = rest.rfind('@') else {
+        return Split {
+            without_credentials: raw.to_string(),
+            username: None,
+            password: None,
+        };
+    };
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let userinfo = &rest[..at];
+    let (username, password) = match userinfo.split_once(':') {
+        Some((user, password)) => (user, Some(decode(password))),
+        None => (userinfo, None),
+    };
+    Split {
+        without_credentials: format!("{scheme}{}", &rest[at + 1..]),
+        username: Some(decode(username)).filter(|u| !u.is_empty()),
+        password,
     }
+}
+
+/// A URL as given with its credentials removed, so even an invalid `--url`
+/// is never echoed with its password.
+fn redact_unparsed(raw: &str) -> String {
+    split_credentials(raw).without_credentials
 }
 
 /// The first line of the password file, and a warning if group or others
@@ -389,6 +422,53 @@ mod tests {
         assert_eq!(c.display_url(), "https://rabbit.example:15671/mgmt");
         assert_eq!((c.username(), c.password()), ("ad@min", "s:cret/"));
         assert!(!format!("{c:?}").contains("cret"), "{c:?}");
+    }
+
+    /// Regression (issue 20): `http://u:se/cret99@host:15672` was refused
+    /// as a URL with port `se`, and the error printed it whole; with a
+    /// numeric password it parsed, the password became the path, and the
+    /// plan recorded it.
+    #[test]
+    fn unencoded_credentials_are_everything_up_to_the_last_at() {
+        for password in [
+            "se/cret99",
+            "se#cret99",
+            "se?cret99",
+            "se@cret99",
+            "se:cret99",
+            "12/cret99",
+            "/#?@:",
+            "a@b@c",
+            "12",
+        ] {
+            for tail in ["rabbit.example:15672", "rabbit.example:15672/api/"] {
+                let url = format!("http://ad@min:{password}@{tail}");
+                let c =
+                    Connection::from_options(&args(&url)).unwrap_or_else(|e| panic!("{url}: {e}"));
+                assert_eq!(c.display_url(), "http://rabbit.example:15672", "{url}");
+                assert_eq!(c.password(), password, "{url}");
+                assert_eq!(c.username(), "ad@min", "{url}");
+            }
+        }
+        let c = Connection::from_options(&args("http://user:p@ss@h:1")).unwrap();
+        assert_eq!((c.username(), c.password()), ("user", "p@ss"));
+    }
+
+    #[test]
+    fn a_bad_url_with_unencoded_credentials_never_echoes_them() {
+        for raw in [
+            "http://u:se/cret99@",
+            "http://u:se#cret99@h:notaport",
+            "ftp://u:se?cret99@h",
+            "u:se/cret99@h:15672",
+            "http://u:se@cret99@h:15672/?x=1",
+            "http://u:se:cret99@[::1",
+        ] {
+            let err = Connection::from_options(&args(raw)).unwrap_err();
+            assert!(matches!(err, Error::InvalidUrl { .. }), "{raw}: {err}");
+            assert!(!err.to_string().contains("cret99"), "{err}");
+            assert!(!format!("{err:?}").contains("cret99"), "{err:?}");
+        }
     }
 
     #[test]
