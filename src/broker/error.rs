@@ -171,6 +171,10 @@ pub enum Error {
         action: String,
         detail: String,
     },
+
+    /// A read cut short because warren is stopping.
+    #[error("warren stopped before the broker answered")]
+    Stopped,
 }
 
 fn colon(reason: &str) -> String {

@@ -198,7 +198,7 @@ impl Client {
         }
         let mut counts = BTreeMap::new();
         while let Some(joined) = tasks.join_next().await {
-            counts.extend(joined.expect("count tasks do not panic")?);
+            counts.extend(joined_task(joined)?);
         }
         Ok(counts)
     }
@@ -256,7 +256,7 @@ impl Client {
         }
         let mut results = Vec::new();
         while let Some(joined) = tasks.join_next().await {
-            results.push(joined.expect("listing tasks do not panic")?);
+            results.push(joined_task(joined)?);
         }
         Ok(results)
     }
@@ -475,6 +475,17 @@ fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
         topology.queues.push(queue);
     }
     topology.policies.extend(policies);
+}
+
+/// A read task's result. A panic goes on (it is a bug); a task cancelled
+/// because the runtime is stopping (the command has ended and its result
+/// is decided) is an error, never a panic whose text reaches the user.
+fn joined_task<T>(joined: Result<Result<T, Error>, tokio::task::JoinError>) -> Result<T, Error> {
+    match joined {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(Error::Stopped),
+    }
 }
 
 #[cfg(test)]
