@@ -17,6 +17,7 @@ use reqwest::{Method, StatusCode, header};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::body::{Body, BodyError, BoundedBody, Budget, MAX_BODY_BYTES};
 use super::connection::Connection;
 use super::error::{Error, html_unescape, scrub, scrub_credentials};
 use super::wire;
@@ -39,6 +40,11 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// Whether to ask for gzip (not over loopback).
+    gzip: bool,
+    /// The bytes the answers may hold at once, sent and inflated; shared
+    /// by every clone.
+    budget: Arc<Budget>,
     base: String,
     username: String,
     password: String,
@@ -64,10 +70,6 @@ impl Client {
     pub fn new(connection: &Connection) -> Result<Client, Error> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("warren/", env!("CARGO_PKG_VERSION")))
-            // Compressing costs the broker CPU, its bottleneck, and saves
-            // nothing over loopback (8% slower reads at 5,000 queues,
-            // measured); across a network it shrinks the lists 20 times.
-            .gzip(!connection.is_loopback())
             .pool_idle_timeout(Duration::from_secs(30))
             // Reading the system's certificates costs ~10 ms a run; plain
             // http needs none.
@@ -96,6 +98,12 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                // Compressing costs the broker CPU, its bottleneck, and
+                // saves nothing over loopback (8% slower reads at 5,000
+                // queues, measured); across a network it shrinks the lists
+                // 20 times.
+                gzip: !connection.is_loopback(),
+                budget: Budget::new(MAX_BODY_BYTES),
                 base: connection.display_url().to_string(),
                 username: connection.username().to_string(),
                 password: connection.password().to_string(),
@@ -128,6 +136,8 @@ impl Client {
     fn configure(self, change: impl FnOnce(&mut Inner)) -> Client {
         let mut inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
             http: shared.http.clone(),
+            gzip: shared.gzip,
+            budget: Arc::clone(&shared.budget),
             base: shared.base.clone(),
             username: shared.username.clone(),
             password: shared.password.clone(),
@@ -222,12 +232,15 @@ impl Client {
             let retry = attempt < self.inner.tries
                 && match &result {
                     Ok(answer) => answer.status.is_server_error() && request.retry_server_errors,
-                    Err(e) => retryable(e, request.retry_server_errors),
+                    Err(Failure::Transport(e)) => retryable(e, request.retry_server_errors),
+                    Err(Failure::Body(_)) => false,
                 };
             if self.inner.verbose {
                 let outcome = match &result {
                     Ok(answer) => answer.status.as_u16().to_string(),
-                    Err(e) => transport_kind(e).to_string(),
+                    Err(Failure::Transport(e)) => transport_kind(e).to_string(),
+                    Err(Failure::Body(BodyError::TooLarge { .. })) => "too large".to_string(),
+                    Err(Failure::Body(BodyError::Unreadable(_))) => "unreadable".to_string(),
                 };
                 let again = if retry { ", will retry" } else { "" };
                 eprintln!(
@@ -242,37 +255,62 @@ impl Client {
             }
             return match result {
                 Ok(answer) => self.check(request, &url, answer, attempt),
-                Err(e) => Err(self.transport_error(request, &url, &e)),
+                Err(Failure::Transport(e)) => Err(self.transport_error(request, &url, &e)),
+                Err(Failure::Body(BodyError::TooLarge { limit })) => Err(Error::AnswerTooLarge {
+                    url,
+                    action: request.action.clone(),
+                    limit_mib: limit >> 20,
+                }),
+                Err(Failure::Body(BodyError::Unreadable(detail))) => Err(Error::UnreadableAnswer {
+                    url,
+                    action: request.action.clone(),
+                    detail,
+                }),
             };
         }
     }
 
-    async fn attempt(&self, request: &Request, url: &str) -> Result<Answer, reqwest::Error> {
+    /// One try: the request, and its answer's body read within bounds as
+    /// it arrives (see `body`).
+    async fn attempt(&self, request: &Request, url: &str) -> Result<Answer, Failure> {
         let mut builder = self
             .inner
             .http
             .request(request.method.clone(), url)
             .basic_auth(&self.inner.username, Some(&self.inner.password))
             .header(header::ACCEPT, "application/json");
+        if self.inner.gzip {
+            builder = builder.header(header::ACCEPT_ENCODING, "gzip");
+        }
         if let Some(body) = &request.body {
             builder = builder
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        let response = builder.send().await?;
+        let mut response = builder.send().await.map_err(Failure::Transport)?;
         let status = response.status();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        let header_text = |name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("(not text)").to_string())
+        };
+        let content_type = header_text(header::CONTENT_TYPE)
+            .unwrap_or_default()
             .to_ascii_lowercase();
-        // No copy: the collected body becomes the vector it is stored in.
-        let body = Vec::from(response.bytes().await?);
+        let mut body = BoundedBody::new(
+            header_text(header::CONTENT_ENCODING).as_deref(),
+            response.content_length(),
+            &self.inner.budget,
+        )
+        .map_err(Failure::Body)?;
+        while let Some(chunk) = response.chunk().await.map_err(Failure::Transport)? {
+            body.push(&chunk).map_err(Failure::Body)?;
+        }
         Ok(Answer {
             status,
             content_type,
-            body,
+            body: body.finish().map_err(Failure::Body)?,
         })
     }
 
@@ -541,10 +579,18 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b',');
 
+/// Why a try got no answer to check.
+enum Failure {
+    /// No answer, or it broke off.
+    Transport(reqwest::Error),
+    /// An answer whose body is over its limit or cannot be read.
+    Body(BodyError),
+}
+
 struct Answer {
     status: StatusCode,
     content_type: String,
-    body: Vec<u8>,
+    body: Body,
 }
 
 fn is_html(answer: &Answer) -> bool {

@@ -172,6 +172,24 @@ pub enum Error {
         detail: String,
     },
 
+    #[error(
+        "the answer of {url} while trying to {action} is too large: warren holds at most {limit_mib} MiB of answers at a time, more than RabbitMQ sends; is --url a RabbitMQ management API?"
+    )]
+    AnswerTooLarge {
+        url: String,
+        action: String,
+        limit_mib: usize,
+    },
+
+    #[error(
+        "cannot read the answer of {url} while trying to {action}: {detail}; is --url a RabbitMQ management API?"
+    )]
+    UnreadableAnswer {
+        url: String,
+        action: String,
+        detail: String,
+    },
+
     /// A read cut short because warren is stopping.
     #[error("warren stopped before the broker answered")]
     Stopped,

@@ -10,8 +10,10 @@
 //!
 //! - `connection`: [`ConnectionOptions`] to a [`Connection`].
 //! - `client`: HTTP, retries, the mapping of failures to [`Error`].
+//! - `body`: an answer's body read within bounds (sent and inflated).
 //! - `inspect`: reading. `write`: writing.
 
+mod body;
 mod client;
 mod connection;
 mod error;

@@ -12,6 +12,7 @@ mod cli_offline;
 mod cli_route;
 mod core_properties;
 mod core_scale;
+mod huge_answers;
 mod pipelines;
 mod placement;
 mod render_snapshots;
