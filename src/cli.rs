@@ -189,6 +189,9 @@ pub enum Command {
         /// Allow deleting queues that hold messages.
         #[arg(long)]
         allow_data_loss: bool,
+        /// Allow deleting queues that have consumers, which cancels them.
+        #[arg(long)]
+        allow_consumer_cancel: bool,
         /// How many requests to run at once within a phase.
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,

@@ -398,11 +398,13 @@ async fn send(client: &Client, version: &BrokerVersion, step: &Step) -> Result<(
             vhost,
             name,
             if_empty,
+            if_unused,
         } => {
-            let mode = if *if_empty {
-                DeleteQueue::IfEmpty
-            } else {
-                DeleteQueue::Force
+            let mode = match (*if_empty, *if_unused) {
+                (true, true) => DeleteQueue::IfEmptyAndUnused,
+                (true, false) => DeleteQueue::IfEmpty,
+                (false, true) => DeleteQueue::IfUnused,
+                (false, false) => DeleteQueue::Force,
             };
             client.delete_queue(vhost, name, mode).await
         }
@@ -420,6 +422,21 @@ fn explain(id: &ObjectId, operation: &Operation, error: &BrokerError) -> String 
         return format!(
             "{id} in vhost '{}' received messages since the plan was made, so it was not deleted \
              and nothing was lost; plan again, and use --allow-data-loss to drop them",
+            id.vhost()
+        );
+    }
+    if matches!(
+        operation,
+        Operation::DeleteQueue {
+            if_unused: true,
+            ..
+        }
+    ) && error.is_queue_in_use()
+    {
+        return format!(
+            "{id} in vhost '{}' has a consumer the plan did not count (the broker reports them up \
+             to 5 s late), so it was not deleted and no consumer was cancelled; plan again, and \
+             use --allow-consumer-cancel to cancel them",
             id.vhost()
         );
     }
@@ -482,10 +499,7 @@ queues: [{name: q, arguments: {x-max-priority: 10}}, {name: added}]
             ..PlanInputs::default()
         };
         let plan = plan_changes(&desired, &live, inputs);
-        let allow = Allow {
-            recreate: true,
-            data_loss: true,
-        };
+        let allow = Allow::ALL;
         let steps: Vec<Step> = phases(&plan, allow).into_iter().flatten().collect();
         let recreated: Vec<String> = recreated_objects(&steps)
             .iter()

@@ -250,6 +250,12 @@ impl Error {
     pub fn is_queue_not_empty(&self) -> bool {
         matches!(self, Error::BadRequest { reason, .. } if reason.ends_with("not empty"))
     }
+
+    /// True when the broker refused a queue delete with `if-unused` because
+    /// the queue has consumers (`queue 'q' in vhost 'v' in use`).
+    pub fn is_queue_in_use(&self) -> bool {
+        matches!(self, Error::BadRequest { reason, .. } if reason.starts_with("queue ") && reason.ends_with(" in use"))
+    }
 }
 
 /// Replaces every occurrence of the password (as written and as it would

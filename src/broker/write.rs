@@ -24,6 +24,11 @@ pub enum DeleteQueue {
     /// this flag (RabbitMQ issue #10543): the error then answers
     /// [`Error::is_if_empty_unsupported`] and the caller decides.
     IfEmpty,
+    /// Only if it has no consumers (`if-unused=true`); quorum queues refuse
+    /// this flag too.
+    IfUnused,
+    /// Only if it is both empty and unused.
+    IfEmptyAndUnused,
     /// Whatever it holds.
     Force,
 }
@@ -133,7 +138,9 @@ impl Client {
 
     /// Deletes the queue, its messages and its bindings; done if it does not
     /// exist. With [`DeleteQueue::IfEmpty`] the broker refuses when the
-    /// queue holds messages ([`Error::is_queue_not_empty`]).
+    /// queue holds messages ([`Error::is_queue_not_empty`]), with
+    /// [`DeleteQueue::IfUnused`] when it has consumers
+    /// ([`Error::is_queue_in_use`]), both checked live.
     pub async fn delete_queue(
         &self,
         vhost: &str,
@@ -147,9 +154,14 @@ impl Client {
         )
         .vhost(vhost)
         .missing_ok();
-        if mode == DeleteQueue::IfEmpty {
-            request = request.query(&[("if-empty", "true")]);
-        }
+        request = match mode {
+            DeleteQueue::IfEmpty => request.query(&[("if-empty", "true")]),
+            DeleteQueue::IfUnused => request.query(&[("if-unused", "true")]),
+            DeleteQueue::IfEmptyAndUnused => {
+                request.query(&[("if-empty", "true"), ("if-unused", "true")])
+            }
+            DeleteQueue::Force => request,
+        };
         self.execute(request).await
     }
 

@@ -124,8 +124,8 @@ async fn read_live(client: &Client, vhosts: &[String], prune: bool) -> Result<Li
 }
 
 /// Plans `desired` against the live state read from `client`, with live
-/// message counts for every queue the plan would drop. Gives the live
-/// topology back, in normal form.
+/// message counts and the consumers for every queue the plan would drop.
+/// Gives the live topology back, in normal form.
 async fn plan_from_live(
     client: &Client,
     desired: Desired<'_>,
@@ -154,11 +154,18 @@ async fn plan_from_live(
         },
     );
     let dropped = plan.queues_dropped();
-    let counts = match message_counts {
-        Some(counts) => counts,
-        None if dropped.is_empty() => Default::default(),
-        None => client.queue_message_counts(&dropped).await?,
+    if dropped.is_empty() {
+        plan.set_message_counts(&message_counts.unwrap_or_default());
+        return Ok((plan, topology));
+    }
+    let messages = async {
+        match message_counts {
+            Some(counts) => Ok(counts),
+            None => client.queue_message_counts(&dropped).await,
+        }
     };
-    plan.set_message_counts(&counts);
+    let (messages, consumers) = tokio::try_join!(messages, client.queue_consumer_counts(&dropped))?;
+    plan.set_message_counts(&messages);
+    plan.set_consumer_counts(&consumers);
     Ok((plan, topology))
 }

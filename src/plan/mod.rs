@@ -246,6 +246,19 @@ impl Plan {
         }
         self.messages_known = true;
     }
+
+    /// Records the consumers of the dropped queues, as the broker reported
+    /// them (its statistics, up to 5 s late).
+    pub fn set_consumer_counts(&mut self, counts: &BTreeMap<(String, String), Option<u64>>) {
+        for change in self.changes.iter_mut().filter(|c| c.drops_queue()) {
+            if let ObjectId::Queue { vhost, name } = &change.id {
+                change.consumers = counts
+                    .get(&(vhost.clone(), name.clone()))
+                    .copied()
+                    .flatten();
+            }
+        }
+    }
 }
 
 /// `1 message`, `3 messages`.
@@ -254,6 +267,15 @@ pub fn messages(n: u64) -> String {
         "1 message".to_string()
     } else {
         format!("{n} messages")
+    }
+}
+
+/// `1 consumer`, `3 consumers`.
+pub fn consumers(n: u64) -> String {
+    if n == 1 {
+        "1 consumer".to_string()
+    } else {
+        format!("{n} consumers")
     }
 }
 

@@ -99,8 +99,8 @@ pub fn read_saved(path: &Path, text: &str, url: &str) -> Result<Plan, SavedPlanR
 }
 
 /// A saved plan is applied only when it is exactly `now`, the plan its
-/// files and the live state give at this moment; message counts aside,
-/// which move all the time and are read again for `now`. When the changes
+/// files and the live state give at this moment; message and consumer
+/// counts aside, which move all the time and are read again for `now`. When the changes
 /// differ and a fingerprint says why, the refusal says the files or the
 /// broker changed; anything else that differs (a change added, removed,
 /// altered or renamed, another vhost, the summary, a fingerprint) is
@@ -232,6 +232,7 @@ fn json(value: &impl serde::Serialize) -> String {
 fn without_counts(change: &Change) -> Change {
     Change {
         messages: None,
+        consumers: None,
         ..change.clone()
     }
 }

@@ -9,6 +9,7 @@
 use crate::common;
 
 mod changes;
+mod consumers;
 mod convergence;
 mod default_topology;
 mod json;

@@ -170,7 +170,7 @@ fn prune_leaves_the_broker_s_exchanges_and_undeclared_vhosts_alone() {
         "vhost {}
   - binding amq.topic -> stray [#] [goes with queue stray]
   - queue stray
-      holds 0 messages
+      holds 0 messages, 0 consumers
 
 Plan: 0 to create, 0 to update, 0 to replace, 2 to delete.
 Applied 2 changes, 0 failed, 0 not started.

@@ -102,7 +102,7 @@ fn a_saved_plan_counts_messages_again_before_it_drops_a_queue() {
     let saved = files.path("p.json");
     let saved = saved.to_str().unwrap();
     warren(files.dir(), &["plan", "--prune", "--out", saved, &topology])
-        .stdout_line("      holds 0 messages")
+        .stdout_line("      holds 0 messages, 0 consumers")
         .stderr_any()
         .run();
 
