@@ -8,7 +8,9 @@
 //! the safety checks ran before this module is called. On the first
 //! failure it starts nothing new, lets the requests in flight finish, and
 //! reports; the next `apply` plans again from the live state and finishes
-//! the work. What it retries, briefly, are a write refused for permissions
+//! the work. Asked to [`Stop`] (the caller turns SIGINT and SIGTERM into
+//! that), it does the same: nothing new starts, what is in flight ends,
+//! and the report says what was done, what failed and what did not start. What it retries, briefly, are a write refused for permissions
 //! and the declaration of an object it has just deleted to replace it (see
 //! [`PERMISSION_RETRY_DELAYS`]).
 
@@ -31,6 +33,14 @@ pub enum ApplyFailed {
         "apply did not finish ({failed} failed, {not_started} not started); fix the cause and run apply again: it plans from the live state and finishes the work"
     )]
     Unfinished { failed: usize, not_started: usize },
+    #[error(
+        "apply was stopped by {signal} ({failed} failed, {not_started} not started); run apply again: it plans from the live state and finishes the work"
+    )]
+    Stopped {
+        signal: &'static str,
+        failed: usize,
+        not_started: usize,
+    },
     #[error(
         "every change was applied, but reading the broker back to verify them failed: {0}; run warren plan to check"
     )]
@@ -107,6 +117,27 @@ pub struct Report {
     pub done: Vec<Step>,
     pub failed: Vec<(Step, String)>,
     pub not_started: Vec<Step>,
+    /// The signal that stopped it, if one did (`SIGINT`, `SIGTERM`).
+    pub stopped_by: Option<&'static str>,
+}
+
+/// A request to stop an apply, for a reason (the signal's name): no step
+/// starts after it; those in flight end.
+#[derive(Debug, Default)]
+pub struct Stop {
+    reason: std::sync::OnceLock<&'static str>,
+}
+
+impl Stop {
+    /// Asks the apply to stop; true the first time.
+    pub fn request(&self, reason: &'static str) -> bool {
+        self.reason.set(reason).is_ok()
+    }
+
+    /// Why it was asked to stop, once it was.
+    pub fn requested(&self) -> Option<&'static str> {
+        self.reason.get().copied()
+    }
 }
 
 impl Report {
@@ -213,15 +244,16 @@ pub const PERMISSION_RETRY_DELAYS: [Duration; 6] = [
 ];
 
 /// Runs the scheduled steps, at most `concurrency` requests in flight, each
-/// as soon as the steps it waits for are done. After the first failure no
-/// new step starts; the requests in flight finish and the rest is reported
-/// as not started.
+/// as soon as the steps it waits for are done. After the first failure, or
+/// once `stop` is requested, no new step starts; the requests in flight
+/// finish and the rest is reported as not started.
 pub async fn execute(
     client: &Client,
     version: &BrokerVersion,
     schedule: Schedule,
     concurrency: usize,
     progress: Arc<dyn Progress>,
+    stop: &Stop,
 ) -> Report {
     let Schedule {
         steps,
@@ -252,7 +284,7 @@ pub async fn execute(
     let mut tasks: JoinSet<(usize, StepResult)> = JoinSet::new();
     let limit = concurrency.max(1);
     loop {
-        while !failed && tasks.len() < limit {
+        while !failed && stop.requested().is_none() && tasks.len() < limit {
             let Some(index) = ready.pop_first() else {
                 break;
             };
@@ -299,6 +331,8 @@ pub async fn execute(
         }
     }
     report.not_started = steps.into_iter().flatten().collect();
+    // A stop after the last step started changed nothing.
+    report.stopped_by = stop.requested().filter(|_| !report.not_started.is_empty());
     report
 }
 

@@ -3,12 +3,13 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::live::{block_on, connect, free_in_background, load_and_plan};
 use super::{Failure, Outcome, Status};
 use crate::broker::Client;
 use crate::cli::GlobalArgs;
-use crate::execute::{ApplyFailed, Report, execute, verify};
+use crate::execute::{ApplyFailed, Report, Stop, execute, verify};
 use crate::normalize::Normal;
 use crate::plan::{
     Allow, ApplyRefusal, Plan, SavedPlanRefusal, check_same_plan, read_saved, schedule, simulate,
@@ -61,6 +62,10 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     }
 
     let schedule = schedule(&plan, args.allow);
+    // From here on a signal stops the apply between requests, with a
+    // report, rather than in the middle of one.
+    let stop = Arc::new(Stop::default());
+    let _listening = stop_on_signals(&stop);
     let progress = progress_view(schedule.steps.len(), global.verbose);
     let version = plan
         .broker
@@ -73,6 +78,7 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
         schedule,
         args.concurrency,
         progress.clone(),
+        &stop,
     )
     .await;
     drop(progress);
@@ -95,6 +101,15 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
 
     let verified = report.succeeded() && unverified.is_none();
     show_apply_report(&plan, &report, &remaining, verified, format);
+    if let Some(signal) = report.stopped_by {
+        let counts = report.change_counts(&plan);
+        return Err(ApplyFailed::Stopped {
+            signal,
+            failed: counts.failed,
+            not_started: counts.not_started,
+        }
+        .into());
+    }
     if !report.succeeded() {
         let counts = report.change_counts(&plan);
         return Err(ApplyFailed::Unfinished {
@@ -110,6 +125,45 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
         return Err(ApplyFailed::StillDiffers(remaining).into());
     }
     Ok(Status::Clean)
+}
+
+/// Turns SIGINT and SIGTERM into a request to `stop`, said on stderr; a
+/// second signal ends the process at once. Listens until the returned
+/// guard is dropped. Must run inside the runtime.
+#[cfg(unix)]
+fn stop_on_signals(stop: &Arc<Stop>) -> Option<AbortOnDrop> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).ok()?;
+    let mut terminate = signal(SignalKind::terminate()).ok()?;
+    let stop = Arc::clone(stop);
+    Some(AbortOnDrop(tokio::spawn(async move {
+        loop {
+            let name = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            if stop.request(name) {
+                notices::stopping(name);
+            } else {
+                notices::stopping_at_once(name);
+                std::process::exit(130);
+            }
+        }
+    })))
+}
+
+#[cfg(not(unix))]
+fn stop_on_signals(_stop: &Arc<Stop>) -> Option<AbortOnDrop> {
+    None
+}
+
+/// A task that ends when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The report of an apply that started nothing (refused, or not confirmed).

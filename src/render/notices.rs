@@ -46,6 +46,20 @@ pub fn confirmation_question(changes: usize, url: &str) {
     let _ = std::io::stderr().flush();
 }
 
+/// A signal that stops an apply between requests.
+pub fn stopping(signal: &str) {
+    print_stderr(&format!(
+        "{signal}: stopping: no new change starts; waiting for the requests in flight, then reporting (send it again to quit at once)\n"
+    ));
+}
+
+/// A second signal, which ends the process without waiting.
+pub fn stopping_at_once(signal: &str) {
+    print_stderr(&format!(
+        "{signal} again: quitting at once; the requests in flight may or may not have been carried out: run warren plan\n"
+    ));
+}
+
 /// The error a command ends with.
 pub fn error(message: &str) {
     print_stderr(&format!("error: {message}\n"));

@@ -12,6 +12,7 @@ mod changes;
 mod consumers;
 mod convergence;
 mod default_topology;
+mod interrupted;
 mod json;
 mod multi_vhost;
 mod safety;

@@ -104,6 +104,15 @@ impl Running {
         }
     }
 
+    /// Sends `signal` (`libc::SIGINT`, …) to the command, if it still runs.
+    #[cfg(unix)]
+    pub fn signal(&self, signal: i32) {
+        if let Some(child) = &self.child {
+            // SAFETY: signals our own child, which is not reaped yet.
+            unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        }
+    }
+
     /// Waits for the command to end; kills it as soon as `give_up` (asked
     /// every 10 ms while it runs) says so.
     pub fn wait_or_kill(mut self, mut give_up: impl FnMut() -> bool) -> Run {

@@ -328,6 +328,12 @@ impl Spawned {
         self.test.check(output)
     }
 
+    /// Sends `signal` (`libc::SIGINT`, …) to warren.
+    #[cfg(unix)]
+    pub fn signal(&self, signal: i32) {
+        self.running.signal(signal);
+    }
+
     /// Waits for warren to end, killing it as soon as `give_up` (asked
     /// every 10 ms) says so; nothing is checked.
     pub fn wait_or_kill(self, give_up: impl FnMut() -> bool) -> Output {
