@@ -157,6 +157,11 @@ impl Client {
         &self.inner.base
     }
 
+    /// The user it logs in as.
+    pub fn username(&self) -> &str {
+        &self.inner.username
+    }
+
     pub(crate) fn concurrency(&self) -> usize {
         self.inner.concurrency
     }
@@ -187,6 +192,11 @@ impl Client {
     /// Sends a request whose answer body does not matter.
     pub(crate) async fn execute(&self, request: Request) -> Result<(), Error> {
         self.send(&request).await.map(drop)
+    }
+
+    /// Sends a request whose answer's status matters (201 against 204).
+    pub(crate) async fn execute_status(&self, request: Request) -> Result<StatusCode, Error> {
+        self.send(&request).await.map(|answer| answer.status)
     }
 
     fn decode<T: DeserializeOwned>(&self, request: &Request, answer: &Answer) -> Result<T, Error> {

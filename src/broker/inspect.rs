@@ -415,9 +415,12 @@ pub(crate) fn is_managed_exchange(name: &str) -> bool {
 }
 
 /// Exclusive queues belong to a connection, and `amq.*` queues (`amq.gen-…`)
-/// are named by the server; no client can declare an `amq.` queue.
+/// are named by the server; no client can declare an `amq.` queue. The
+/// apply lock is warren's own, there only while an apply runs.
 fn is_managed_queue(queue: &wire::Queue) -> bool {
-    queue.exclusive != Some(true) && !model::is_reserved_name(&queue.name)
+    queue.exclusive != Some(true)
+        && !model::is_reserved_name(&queue.name)
+        && queue.name != super::lock::LOCK_QUEUE
 }
 
 /// The model of a live queue. Its `x-queue-type` is the type the broker

@@ -5,11 +5,16 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::live::{block_on, connect, free_in_background, load_and_plan};
+use super::live::{
+    block_on, connect, declared_vhosts, free_in_background, load_and_plan, load_on_the_side,
+    plan_loaded,
+};
 use super::{Failure, Outcome, Status};
+use crate::apply_lock::{ApplyLock, Unlocked};
 use crate::broker::Client;
 use crate::cli::GlobalArgs;
 use crate::execute::{ApplyFailed, Report, Stop, execute, verify};
+use crate::load::Loaded;
 use crate::normalize::Normal;
 use crate::plan::{
     Allow, ApplyRefusal, Plan, SavedPlanRefusal, check_same_plan, read_saved, schedule, simulate,
@@ -31,12 +36,51 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs<'_>) -> Outcome {
     block_on(apply(global, &client, args))
 }
 
+/// Where the plan comes from: the files, loaded, or a saved plan.
+enum Planned<'a> {
+    Files(Loaded),
+    Saved(&'a Path, Plan),
+}
+
+/// Takes the apply lock of the vhosts the files (or the saved plan) name,
+/// then plans and applies under it, and gives it back.
 async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Outcome {
+    let (planned, vhosts) = match args.plan_file {
+        Some(path) => {
+            let saved = read_saved_plan(client, path)?;
+            let vhosts = saved.vhosts.clone();
+            (Planned::Saved(path, saved), vhosts)
+        }
+        None => {
+            let loaded = load_on_the_side(args.paths).await?;
+            let vhosts = declared_vhosts(&loaded);
+            (Planned::Files(loaded), vhosts)
+        }
+    };
+    // Locked before the broker is read: the plan is made from a state no
+    // other apply is changing.
+    let stop = Arc::new(Stop::default());
+    let (lock, unlocked) = ApplyLock::take(client, &vhosts, &stop).await?;
+    for Unlocked { vhost, reason } in &unlocked {
+        notices::not_locked(vhost, reason, client.username());
+    }
+    let outcome = apply_locked(global, client, args, planned, &stop).await;
+    lock.release().await;
+    outcome
+}
+
+async fn apply_locked(
+    global: &GlobalArgs,
+    client: &Client,
+    args: ApplyArgs<'_>,
+    planned: Planned<'_>,
+    stop: &Arc<Stop>,
+) -> Outcome {
     let format: Format = global.format.into();
     let json = format == Format::Json;
-    let (plan, live) = match args.plan_file {
-        Some(path) => saved_plan(client, path).await?,
-        None => load_and_plan(client, args.paths, args.prune).await?,
+    let (plan, live) = match planned {
+        Planned::Saved(path, saved) => plan_saved(client, path, saved).await?,
+        Planned::Files(loaded) => plan_loaded(client, loaded, args.prune).await?,
     };
 
     if !json {
@@ -64,8 +108,7 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     let schedule = schedule(&plan, args.allow);
     // From here on a signal stops the apply between requests, with a
     // report, rather than in the middle of one.
-    let stop = Arc::new(Stop::default());
-    let _listening = stop_on_signals(&stop);
+    let _listening = stop_on_signals(stop);
     let progress = progress_view(schedule.steps.len(), global.verbose);
     let version = plan
         .broker
@@ -78,7 +121,7 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
         schedule,
         args.concurrency,
         progress.clone(),
-        &stop,
+        stop,
     )
     .await;
     drop(progress);
@@ -174,30 +217,36 @@ fn unstarted(plan: &Plan, allow: Allow) -> Report {
     }
 }
 
-/// Reads a plan saved by `plan --out` and plans again from its files and
-/// the live state: the saved plan is carried out only when it is exactly
-/// the plan made now, which is the one returned (with message counts
-/// read now), so every check runs on what the broker holds now.
-async fn saved_plan(client: &Client, path: &Path) -> Result<(Plan, Normal), Failure> {
+/// Reads a plan saved by `plan --out`, for this broker, whose files are
+/// here.
+fn read_saved_plan(client: &Client, path: &Path) -> Result<Plan, Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| SavedPlanRefusal::Unreadable {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
     let saved = read_saved(path, &text, client.display_url())?;
-    let files: Vec<PathBuf> = saved.files.iter().map(PathBuf::from).collect();
     let missing: Vec<String> = saved
         .files
         .iter()
         .filter(|f| !Path::new(f).is_file())
         .cloned()
         .collect();
-    if files.is_empty() || !missing.is_empty() {
+    if saved.files.is_empty() || !missing.is_empty() {
         return Err(SavedPlanRefusal::FilesMissing {
             path: path.to_path_buf(),
             missing,
         }
         .into());
     }
+    Ok(saved)
+}
+
+/// Plans again from the saved plan's files and the live state: the saved
+/// plan is carried out only when it is exactly the plan made now, which is
+/// the one returned (with counts read now), so every check runs on what
+/// the broker holds now.
+async fn plan_saved(client: &Client, path: &Path, saved: Plan) -> Result<(Plan, Normal), Failure> {
+    let files: Vec<PathBuf> = saved.files.iter().map(PathBuf::from).collect();
     let (now, live) = load_and_plan(client, &files, saved.prune).await?;
     check_same_plan(&saved, &now, path)?;
     Ok((now, live))

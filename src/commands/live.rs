@@ -85,18 +85,38 @@ pub async fn load_and_plan(
     paths: &[PathBuf],
     prune: bool,
 ) -> Result<(Plan, Normal), Failure> {
+    let loaded = load_on_the_side(paths).await?;
+    plan_loaded(client, loaded, prune).await
+}
+
+/// Loads the files on a thread of the runtime's blocking pool; a file
+/// error is shown and fails the command.
+pub async fn load_on_the_side(paths: &[PathBuf]) -> Result<Loaded, Failure> {
     let paths = paths.to_vec();
-    let loaded = tokio::task::spawn_blocking(move || report_load(crate::load::load(&paths)))
+    tokio::task::spawn_blocking(move || report_load(crate::load::load(&paths)))
         .await
-        .unwrap_or_else(|e| resume_unwind(e.into_panic()))?;
-    let wanted: Vec<String> = loaded
+        .unwrap_or_else(|e| resume_unwind(e.into_panic()))
+}
+
+/// The vhosts the files declare, sorted, each once.
+pub fn declared_vhosts(loaded: &Loaded) -> Vec<String> {
+    loaded
         .topology
         .vhosts
         .iter()
         .map(|v| v.name.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// [`load_and_plan`] once the files are loaded.
+pub async fn plan_loaded(
+    client: &Client,
+    loaded: Loaded,
+    prune: bool,
+) -> Result<(Plan, Normal), Failure> {
+    let wanted = declared_vhosts(&loaded);
     let reading = {
         let client = client.clone();
         tokio::spawn(async move { read_live(&client, &wanted, prune).await })

@@ -46,6 +46,14 @@ pub fn confirmation_question(changes: usize, url: &str) {
     let _ = std::io::stderr().flush();
 }
 
+/// A vhost an apply goes on without locking, because the user may not
+/// declare the lock queue there.
+pub fn not_locked(vhost: &str, reason: &str, user: &str) {
+    print_stderr(&format!(
+        "warning: vhost '{vhost}' is not locked for this apply (the broker says \"{reason}\"), so another apply could change it at the same time: grant user '{user}' the configure permission on ^warren\\.apply-lock$ there to lock it\n"
+    ));
+}
+
 /// A signal that stops an apply between requests.
 pub fn stopping(signal: &str) {
     print_stderr(&format!(

@@ -14,6 +14,7 @@ mod convergence;
 mod default_topology;
 mod interrupted;
 mod json;
+mod lock;
 mod multi_vhost;
 mod safety;
 mod saved_plans;

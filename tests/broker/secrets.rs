@@ -355,7 +355,9 @@ fn a_server_echoing_the_request_in_a_500_never_shows_the_password() {
     assert_every_failure_hides_the_password(&server.url, |run| {
         // The echo carries the request's lines, so the error spans several.
         run.stderr.contains(&prefix)
-            && run.stderr.contains("(HTTP 500: you sent: GET /api/")
+            // apply takes its lock first (a PUT), the others read (a GET).
+            && (run.stderr.contains("(HTTP 500: you sent: GET /api/")
+                || run.stderr.contains("(HTTP 500: you sent: PUT /api/queues/"))
             && run.stderr.contains("after 3 tries")
     });
     assert!(server.hits() > 0);
