@@ -190,6 +190,18 @@ pub enum Error {
         detail: String,
     },
 
+    #[error(
+        "cannot {action}: the broker answered 404 Not Found, yet still lists the queue{} ({url}); its node may be down: bring it back, then run apply again",
+        state.as_ref().map(|s| format!(" (state: {s})")).unwrap_or_default()
+    )]
+    NotDeleted {
+        url: String,
+        action: String,
+        /// As the broker's statistics report it (none for a queue younger
+        /// than their 5 s interval).
+        state: Option<String>,
+    },
+
     /// A read cut short because warren is stopping.
     #[error("warren stopped before the broker answered")]
     Stopped,

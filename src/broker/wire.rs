@@ -116,6 +116,14 @@ pub(crate) struct QueueConsumers {
     pub consumers: Option<u64>,
 }
 
+/// `GET /api/queues/{v}/{q}?columns=name,state`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct QueueState {
+    /// `running`, `down` (its node is), …
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
 /// An entry of `GET /api/bindings/{v}`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Binding {

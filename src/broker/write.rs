@@ -8,7 +8,7 @@
 //! make, in which order, and whether a delete is safe is the caller's
 //! business.
 
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 
 use super::client::{Client, Request, encode};
 use super::error::Error;
@@ -162,7 +162,29 @@ impl Client {
             }
             DeleteQueue::Force => request,
         };
-        self.execute(request).await
+        if self.execute_status(request).await? != StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        // A 404 also answers the delete of a queue whose node is down, and
+        // that queue stays: only a read says it is gone.
+        let path = format!("/api/queues/{}/{}", encode(vhost), encode(name));
+        let check = Request::get(
+            path.clone(),
+            format!("check that queue '{name}' in vhost '{vhost}' is gone"),
+        )
+        .vhost(vhost)
+        .query(&[("columns", "name,state")]);
+        match self
+            .fetch_json_or_missing::<wire::QueueState>(check)
+            .await?
+        {
+            None => Ok(()),
+            Some(queue) => Err(Error::NotDeleted {
+                url: format!("{}{path}", self.display_url()),
+                action: format!("delete queue '{name}' in vhost '{vhost}'"),
+                state: queue.state,
+            }),
+        }
     }
 
     /// Creates the binding (the broker does not duplicate an existing one).

@@ -16,6 +16,7 @@ mod interrupted;
 mod json;
 mod lock;
 mod multi_vhost;
+mod queue_still_there;
 mod safety;
 mod saved_plans;
 
