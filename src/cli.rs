@@ -7,7 +7,7 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::broker::ConnectionOptions;
+use crate::broker::{ConnectionOptions, OnCommandLine};
 
 /// RabbitMQ topology as code: plan, apply, drift and diff for exchanges,
 /// queues, bindings and policies.
@@ -43,7 +43,12 @@ impl Cli {
                 "the argument '--password <PASSWORD>' cannot be used with '--password-file <PASSWORD_FILE>'",
             ));
         }
-        Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+        cli.global.connection.on_command_line = OnCommandLine {
+            password: given("password"),
+            url: given("url"),
+        };
+        Ok(cli)
     }
 }
 
@@ -99,6 +104,10 @@ pub struct ConnectionArgs {
     /// Seconds to wait for each request.
     #[arg(long, global = true, default_value_t = 30)]
     pub timeout: u64,
+
+    /// Which of the options above came from the command line.
+    #[arg(skip)]
+    pub on_command_line: OnCommandLine,
 }
 
 impl ConnectionArgs {
@@ -112,6 +121,7 @@ impl ConnectionArgs {
             ca_cert: self.ca_cert.clone(),
             insecure: self.insecure,
             timeout: self.timeout,
+            on_command_line: self.on_command_line,
         }
     }
 }

@@ -225,7 +225,8 @@ impl Client {
         }
     }
 
-    fn scrub(&self, text: &str) -> String {
+    /// `text` without the password (or user name and password) in it.
+    pub(crate) fn scrub(&self, text: &str) -> String {
         scrub_credentials(text, &self.inner.username, &self.inner.password)
     }
 
@@ -454,6 +455,11 @@ impl Client {
                 TlsKind::Other => Error::Tls { url, detail },
             };
         }
+        if is_out_of_file_handles(error) {
+            return Error::OutOfFileHandles {
+                url: self.inner.base.clone(),
+            };
+        }
         if error.is_connect() {
             Error::CannotConnect {
                 url: self.inner.base.clone(),
@@ -653,6 +659,21 @@ fn transport_kind(error: &reqwest::Error) -> &'static str {
     } else {
         "connection broken"
     }
+}
+
+/// Whether the process ran out of file handles (EMFILE, or the system's
+/// ENFILE): reqwest reports it as a failure to connect, which it is not.
+fn is_out_of_file_handles(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(io.raw_os_error(), Some(23 | 24))
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// The text of an error's causes, without the error itself: reqwest's own

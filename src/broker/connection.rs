@@ -35,6 +35,18 @@ pub struct ConnectionOptions {
     pub insecure: bool,
     /// Seconds to wait for each request; 0 for no limit.
     pub timeout: u64,
+    /// Whether `password` and `url` came from the process's command line,
+    /// which other users of the machine can read (`ps`); then a password
+    /// in them gets a warning.
+    pub on_command_line: OnCommandLine,
+}
+
+/// Which connection options the command line gave (rather than the
+/// environment or a default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OnCommandLine {
+    pub password: bool,
+    pub url: bool,
 }
 
 impl fmt::Debug for ConnectionOptions {
@@ -47,6 +59,7 @@ impl fmt::Debug for ConnectionOptions {
             .field("ca_cert", &self.ca_cert)
             .field("insecure", &self.insecure)
             .field("timeout", &self.timeout)
+            .field("on_command_line", &self.on_command_line)
             .finish()
     }
 }
@@ -79,6 +92,28 @@ impl Connection {
     pub fn from_options(args: &ConnectionOptions) -> Result<Connection, Error> {
         let parsed = parse_url(&args.url)?;
         let mut warnings = Vec::new();
+        if args.on_command_line.password && args.password.is_some() && args.password_file.is_none()
+        {
+            warnings.push(
+                "--password on the command line can be read by other users of this machine \
+                 (ps, /proc): use WARREN_PASSWORD or --password-file"
+                    .to_string(),
+            );
+        }
+        if args.on_command_line.url && parsed.password.is_some() {
+            warnings.push(
+                "--url holds a password, which other users of this machine can read on the \
+                 command line (ps, /proc): use WARREN_PASSWORD or --password-file"
+                    .to_string(),
+            );
+        }
+        if !parsed.https && !parsed.loopback {
+            warnings.push(format!(
+                "{} is plain http to another machine: the password and every request cross the \
+                 network unencrypted; use https",
+                parsed.base
+            ));
+        }
 
         let username = args
             .username
@@ -86,8 +121,8 @@ impl Connection {
             .or(parsed.username)
             .unwrap_or_else(|| "guest".to_string());
         let password = if let Some(path) = &args.password_file {
-            let (password, warning) = read_password_file(path)?;
-            warnings.extend(warning);
+            let (password, file_warnings) = read_password_file(path)?;
+            warnings.extend(file_warnings);
             password
         } else {
             args.password
@@ -142,6 +177,7 @@ impl Connection {
             ca_cert: None,
             insecure: false,
             timeout: 30,
+            on_command_line: OnCommandLine::default(),
         })
     }
 
@@ -309,9 +345,10 @@ fn redact_unparsed(raw: &str) -> String {
     split_credentials(raw).without_credentials
 }
 
-/// The first line of the password file, and a warning if group or others
-/// can read it.
-fn read_password_file(path: &Path) -> Result<(String, Option<String>), Error> {
+/// The first line of the password file, and warnings: group or others can
+/// read it, or its first line starts with a byte-order mark or ends with
+/// blanks.
+fn read_password_file(path: &Path) -> Result<(String, Vec<String>), Error> {
     let fail = |reason: String| Error::PasswordFile {
         path: path.to_path_buf(),
         reason,
@@ -321,16 +358,31 @@ fn read_password_file(path: &Path) -> Result<(String, Option<String>), Error> {
     if password.is_empty() {
         return Err(fail("its first line is empty".to_string()));
     }
-    let warning = loose_permissions(path).map(|mode| {
-        scrub(
-            &format!(
-                "the password file {} can be read by group or others (mode {mode:03o}): chmod 600 it",
-                path.display()
-            ),
-            &password,
-        )
-    });
-    Ok((password, warning))
+    let mut warnings = Vec::new();
+    if let Some(mode) = loose_permissions(path) {
+        warnings.push(format!(
+            "the password file {} can be read by group or others (mode {mode:03o}): chmod 600 it",
+            path.display()
+        ));
+    }
+    // Both are taken as part of the password, as written; both are far
+    // more often an editor's doing than the password's.
+    if password.starts_with('\u{feff}') {
+        warnings.push(format!(
+            "the password file {} starts with a byte-order mark, which is taken as part of the \
+             password: save the file without one",
+            path.display()
+        ));
+    }
+    if password.ends_with([' ', '\t']) {
+        warnings.push(format!(
+            "the first line of the password file {} ends with spaces or tabs, which are taken as \
+             part of the password: remove them if they are not",
+            path.display()
+        ));
+    }
+    let warnings = warnings.iter().map(|w| scrub(w, &password)).collect();
+    Ok((password, warnings))
 }
 
 #[cfg(unix)]
@@ -358,6 +410,7 @@ mod tests {
             ca_cert: None,
             insecure: false,
             timeout: 30,
+            on_command_line: OnCommandLine::default(),
         }
     }
 
@@ -511,7 +564,7 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         }
-        let mut a = args("http://h:15672");
+        let mut a = args("https://h:15671");
         a.password_file = Some(path.clone());
         let c = Connection::from_options(&a).unwrap();
         assert_eq!(c.password(), "s3cret");

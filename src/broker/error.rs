@@ -36,6 +36,18 @@ pub enum Error {
     CannotConnect { url: String },
 
     #[error(
+        "warren ran out of file handles (too many open files) while connecting to {url}: raise \
+         the open-file limit (ulimit -n) or lower --concurrency"
+    )]
+    OutOfFileHandles { url: String },
+
+    #[error(
+        "{url} answered, but not as RabbitMQ: its /api/overview names no RabbitMQ version (it \
+         said {answer}); is --url a RabbitMQ management API?"
+    )]
+    NotRabbitMq { url: String, answer: String },
+
+    #[error(
         "the connection to {url} broke while trying to {action}: check the broker's log and any \
          proxy in between, then run warren again"
     )]

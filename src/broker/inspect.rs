@@ -55,7 +55,9 @@ const BINDING_COLUMNS: &str =
 const POLICY_COLUMNS: &str = "name,pattern,apply-to,definition,priority";
 
 impl Client {
-    /// The broker's and the management plugin's versions.
+    /// The broker's and the management plugin's versions. An answer that
+    /// names neither is not RabbitMQ's (a server that answers `[]` or `{}`
+    /// to everything would otherwise look like an empty broker).
     pub async fn overview(&self) -> Result<Overview, Error> {
         let request = Request::get("/api/overview".into(), "read the broker's overview".into())
             // Without stats the broker answers at once; with them it sums
@@ -64,7 +66,31 @@ impl Client {
                 ("disable_stats", "true"),
                 ("columns", "rabbitmq_version,management_version"),
             ]);
-        let overview: wire::Overview = self.fetch_json(request).await?;
+        let answer: serde_json::Value = self.fetch_json(request).await?;
+        let overview: Option<wire::Overview> = answer
+            .is_object()
+            .then(|| serde_json::from_value(answer.clone()).ok())
+            .flatten()
+            .filter(|o: &wire::Overview| {
+                [&o.rabbitmq_version, &o.management_version]
+                    .iter()
+                    .any(|v| v.as_deref().is_some_and(|v| !v.is_empty()))
+            });
+        let Some(overview) = overview else {
+            let mut said = answer.to_string();
+            if said.len() > 80 {
+                let cut = (0..=80)
+                    .rev()
+                    .find(|&i| said.is_char_boundary(i))
+                    .unwrap_or(0);
+                said.truncate(cut);
+                said.push('…');
+            }
+            return Err(Error::NotRabbitMq {
+                url: self.display_url().to_string(),
+                answer: self.scrub(&said),
+            });
+        };
         let management_version = overview.management_version.unwrap_or_default();
         Ok(Overview {
             // A user that may not see the node version still sees the plugin's,

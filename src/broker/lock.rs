@@ -78,12 +78,22 @@ impl Client {
         .json(&json!({"durable": true, "auto_delete": false, "arguments": arguments}));
         match self.execute_status(request).await {
             Ok(StatusCode::CREATED) => Ok(Locking::Taken),
-            Ok(_) => match self.lock_owner(vhost).await? {
+            Ok(StatusCode::NO_CONTENT) => match self.lock_owner(vhost).await? {
                 Some(holder) if holder.as_ref() == Some(owner) => Ok(Locking::Taken),
                 Some(holder) => Ok(Locking::HeldBy(holder)),
                 // Expired between the two requests: try again.
                 None => Box::pin(self.take_lock(vhost, owner)).await,
             },
+            // RabbitMQ answers a declaration 201 or 204, nothing else: the
+            // overview says what answered instead.
+            Ok(_) => {
+                self.overview().await?;
+                Err(Error::Protocol {
+                    url: format!("{}{}", self.display_url(), lock_path(vhost)),
+                    action: format!("take the apply lock of vhost '{vhost}'"),
+                    detail: "a declaration answered neither 201 nor 204".to_string(),
+                })
+            }
             // Declared by another warren with other settings: held.
             Err(e) if e.is_inequivalent() => {
                 Ok(Locking::HeldBy(self.lock_owner(vhost).await?.flatten()))

@@ -24,7 +24,7 @@ mod wire;
 mod write;
 
 pub use client::Client;
-pub use connection::{Connection, ConnectionOptions};
+pub use connection::{Connection, ConnectionOptions, OnCommandLine};
 pub use error::Error;
 pub use inspect::{Live, Overview};
 pub use lock::{LOCK_EXPIRY_MS, LOCK_QUEUE, LockOwner, Locking};

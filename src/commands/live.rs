@@ -16,12 +16,18 @@ use crate::plan::{BrokerInfo, Desired, Plan, PlanInputs, plan_changes};
 use crate::render::notices;
 
 /// Runs `future` on a fresh multi-threaded runtime.
-pub fn block_on<T, E, F: Future<Output = Result<T, E>>>(future: F) -> Result<T, E> {
+pub fn block_on<T, F: Future<Output = Result<T, Failure>>>(future: F) -> Result<T, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("a tokio runtime starts");
+        .map_err(|e| match e.raw_os_error() {
+            Some(23 | 24) => Failure::new(
+                "warren ran out of file handles (too many open files) before it could start: \
+                 raise the open-file limit (ulimit -n)",
+            ),
+            _ => Failure::new(format!("warren cannot start its runtime: {e}")),
+        })?;
     let result = runtime.block_on(future);
     if result.is_ok() {
         // Every task of the command is done; what is left (the idle

@@ -68,6 +68,41 @@ pub fn stopping_at_once(signal: &str) {
     ));
 }
 
+/// Reports a panic (a bug, or a resource the runtime could not get) as one
+/// `error:` line rather than Rust's panic text, which a user must never
+/// see; with `RUST_BACKTRACE` set, the backtrace follows, for whoever
+/// debugs.
+pub fn report_panics_as_errors() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let message = if payload.contains("Too many open files") {
+            "warren ran out of file handles (too many open files): raise the open-file limit \
+             (ulimit -n)"
+                .to_string()
+        } else {
+            let place = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            format!(
+                "warren failed unexpectedly ({payload}{place}); this is a bug: please report it, \
+                 with RUST_BACKTRACE=1 set"
+            )
+        };
+        let backtrace = std::backtrace::Backtrace::capture();
+        let backtrace = match backtrace.status() {
+            std::backtrace::BacktraceStatus::Captured => format!("{backtrace}\n"),
+            _ => String::new(),
+        };
+        print_stderr(&format!("error: {message}\n{backtrace}"));
+    }));
+}
+
 /// The error a command ends with.
 pub fn error(message: &str) {
     print_stderr(&format!("error: {message}\n"));

@@ -188,7 +188,8 @@ impl Prepared {
         let b = broker();
         Test::new()
             .args(["--url", url, "--username", &b.username])
-            .args(["--password", &b.password, "--timeout", &timeout.to_string()])
+            .args(["--timeout", &timeout.to_string()])
+            .env("WARREN_PASSWORD", &b.password)
             .args(args)
             .arg(&self.file)
             .limit(RUN_LIMIT)

@@ -10,6 +10,7 @@ mod bad_inputs;
 mod cli_docs;
 mod cli_offline;
 mod cli_route;
+mod connection_warnings;
 mod core_properties;
 mod core_scale;
 mod huge_answers;

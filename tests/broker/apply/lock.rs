@@ -145,17 +145,9 @@ fn a_user_who_may_not_declare_the_lock_applies_without_it_warned() {
     );
     crate::common::warren::Test::new()
         .current_dir(files.dir())
-        .args([
-            "--url",
-            &broker().url,
-            "--username",
-            &user.name,
-            "--password",
-            &user.password,
-            "apply",
-            "--auto-approve",
-            &topology,
-        ])
+        .args(["--url", &broker().url, "--username", &user.name])
+        .env("WARREN_PASSWORD", &user.password)
+        .args(["apply", "--auto-approve", &topology])
         .stdout_line("Applied 1 change, 0 failed, 0 not started.")
         .stderr(format!(
             "warning: vhost '{}' is not locked for this apply (the broker says \"Access refused.\"), so another apply could change it at the same time: grant user '{}' the configure permission on ^warren\\.apply-lock$ there to lock it\ndone: declare policy ttl in vhost {}\n",

@@ -31,14 +31,8 @@ fn a_queue_delete_answered_404_is_read_back_and_fails_while_the_queue_stays() {
     let b = broker();
     let run = Test::new()
         .current_dir(files.dir())
-        .args([
-            "--url",
-            &proxy.url,
-            "--username",
-            &b.username,
-            "--password",
-            &b.password,
-        ])
+        .args(["--url", &proxy.url, "--username", &b.username])
+        .env("WARREN_PASSWORD", &b.password)
         .args(["apply", "--auto-approve", "--prune", &topology])
         .status(1)
         .stdout_any()
