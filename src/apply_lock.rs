@@ -72,6 +72,29 @@ pub struct ApplyLock {
     renewing: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// What gives an apply's locks back, for a task that ends the process
+/// (a signal before any change).
+#[derive(Clone)]
+pub struct LockRelease {
+    client: Client,
+    owner: LockOwner,
+    vhosts: Vec<String>,
+}
+
+impl LockRelease {
+    /// Gives every lock back, each tried twice: a lock left behind holds
+    /// off every other apply for a minute.
+    pub async fn release(&self) {
+        for vhost in &self.vhosts {
+            for _ in 0..2 {
+                if self.client.release_lock(vhost, &self.owner).await.is_ok() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
 impl ApplyLock {
     /// Takes the lock of each of `vhosts` for `client`'s user. A lock
     /// renewed too late and taken by another (the apply stalled for a
@@ -132,20 +155,23 @@ impl ApplyLock {
         &self.vhosts
     }
 
-    /// Gives every lock back, each tried twice: a lock left behind holds
-    /// off every other apply for a minute. One that cannot be given back
-    /// (the broker went away) expires on its own.
+    /// What gives these locks back, from elsewhere.
+    pub fn releaser(&self) -> LockRelease {
+        LockRelease {
+            client: self.client.clone(),
+            owner: self.owner.clone(),
+            vhosts: self.vhosts.clone(),
+        }
+    }
+
+    /// Gives every lock back (see [`LockRelease::release`]). One that
+    /// cannot be given back (the broker went away) expires on its own.
     pub async fn release(mut self) {
         if let Some(renewing) = self.renewing.take() {
             renewing.abort();
         }
-        for vhost in std::mem::take(&mut self.vhosts) {
-            for _ in 0..2 {
-                if self.client.release_lock(&vhost, &self.owner).await.is_ok() {
-                    break;
-                }
-            }
-        }
+        self.releaser().release().await;
+        self.vhosts.clear();
     }
 }
 

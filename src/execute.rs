@@ -126,6 +126,8 @@ pub struct Report {
 #[derive(Debug, Default)]
 pub struct Stop {
     reason: std::sync::OnceLock<&'static str>,
+    /// Set once [`execute`] runs: before, a stop changes nothing.
+    executing: std::sync::atomic::AtomicBool,
 }
 
 impl Stop {
@@ -137,6 +139,12 @@ impl Stop {
     /// Why it was asked to stop, once it was.
     pub fn requested(&self) -> Option<&'static str> {
         self.reason.get().copied()
+    }
+
+    /// Whether [`execute`] has begun. Asked after [`Stop::request`], false
+    /// means no step will ever start.
+    pub fn is_executing(&self) -> bool {
+        self.executing.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -255,6 +263,8 @@ pub async fn execute(
     progress: Arc<dyn Progress>,
     stop: &Stop,
 ) -> Report {
+    stop.executing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let Schedule {
         steps,
         waits_for,

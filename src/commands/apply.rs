@@ -10,7 +10,7 @@ use super::live::{
     plan_loaded,
 };
 use super::{Failure, Outcome, Status};
-use crate::apply_lock::{ApplyLock, Unlocked};
+use crate::apply_lock::{ApplyLock, LockRelease, Unlocked};
 use crate::broker::Client;
 use crate::cli::GlobalArgs;
 use crate::execute::{ApplyFailed, Report, Stop, execute, verify};
@@ -64,6 +64,10 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     for Unlocked { vhost, reason } in &unlocked {
         notices::not_locked(vhost, reason, client.username());
     }
+    // From here on a signal ends the apply cleanly: before the first
+    // change, at once, with the locks given back; after, between requests,
+    // with a report.
+    let _listening = stop_on_signals(&stop, lock.releaser());
     let outcome = apply_locked(global, client, args, planned, &stop).await;
     lock.release().await;
     outcome
@@ -106,9 +110,6 @@ async fn apply_locked(
     }
 
     let schedule = schedule(&plan, args.allow);
-    // From here on a signal stops the apply between requests, with a
-    // report, rather than in the middle of one.
-    let _listening = stop_on_signals(stop);
     let progress = progress_view(schedule.steps.len(), global.verbose);
     let version = plan
         .broker
@@ -171,10 +172,11 @@ async fn apply_locked(
 }
 
 /// Turns SIGINT and SIGTERM into a request to `stop`, said on stderr; a
-/// second signal ends the process at once. Listens until the returned
-/// guard is dropped. Must run inside the runtime.
+/// second signal ends the process at once. One that comes before any
+/// change gives the locks back and ends the process (exit 1). Listens
+/// until the returned guard is dropped. Must run inside the runtime.
 #[cfg(unix)]
-fn stop_on_signals(stop: &Arc<Stop>) -> Option<AbortOnDrop> {
+fn stop_on_signals(stop: &Arc<Stop>, locks: LockRelease) -> Option<AbortOnDrop> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt()).ok()?;
     let mut terminate = signal(SignalKind::terminate()).ok()?;
@@ -185,18 +187,25 @@ fn stop_on_signals(stop: &Arc<Stop>) -> Option<AbortOnDrop> {
                 _ = interrupt.recv() => "SIGINT",
                 _ = terminate.recv() => "SIGTERM",
             };
-            if stop.request(name) {
+            let first = stop.request(name);
+            if first && !stop.is_executing() {
+                // No step will start now: nothing was changed.
+                notices::stopped_before_any_change(name);
+                locks.release().await;
+                std::process::exit(1);
+            }
+            if first {
                 notices::stopping(name);
             } else {
                 notices::stopping_at_once(name);
-                std::process::exit(130);
+                std::process::exit(1);
             }
         }
     })))
 }
 
 #[cfg(not(unix))]
-fn stop_on_signals(_stop: &Arc<Stop>) -> Option<AbortOnDrop> {
+fn stop_on_signals(_stop: &Arc<Stop>, _locks: LockRelease) -> Option<AbortOnDrop> {
     None
 }
 

@@ -54,6 +54,13 @@ pub fn not_locked(vhost: &str, reason: &str, user: &str) {
     ));
 }
 
+/// A signal before an apply changed anything, which ends it.
+pub fn stopped_before_any_change(signal: &str) {
+    print_stderr(&format!(
+        "{signal}: stopped before any change; nothing was changed\n"
+    ));
+}
+
 /// A signal that stops an apply between requests.
 pub fn stopping(signal: &str) {
     print_stderr(&format!(

@@ -8,7 +8,9 @@
 use std::time::{Duration, Instant};
 
 use super::{Files, spawn_warren, warren, yaml};
-use crate::common::broker::TestVhost;
+use crate::common::broker::{TestVhost, broker};
+use crate::common::proxy::{Fault, FaultProxy};
+use crate::common::warren::Test;
 
 /// Queues `q000` to `q399` in the test vhost: at one request at a time,
 /// long enough to be stopped half-way.
@@ -36,9 +38,14 @@ fn sigint_stops_an_apply_between_requests_with_a_report() {
     .stdout_any()
     .stderr_any()
     .spawn();
-    // Once the first queue exists the apply is under way.
+    // Once the first queue exists the apply is under way (its lock queue
+    // came before: it is not one of them).
     let started = Instant::now();
-    while v.list("queues").is_empty() {
+    while !v
+        .list("queues")
+        .iter()
+        .any(|q| q["name"] != "warren.apply-lock")
+    {
         assert!(started.elapsed() < Duration::from_secs(60), "no queue came");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -96,4 +103,56 @@ fn sigint_stops_an_apply_between_requests_with_a_report() {
         .stderr_any()
         .run();
     assert_eq!(v.list("queues").len(), 400);
+}
+
+/// A signal before the first change (here while the broker is read for
+/// the plan, a listing held up by the proxy) ends the apply at once,
+/// changing nothing, and gives its lock back, so the next apply need not
+/// wait for it to expire.
+#[test]
+fn sigint_before_any_change_ends_the_apply_and_gives_the_lock_back() {
+    let v = TestVhost::new("apply-sigint-early");
+    let files = Files::new();
+    let topology = files.write("t.yaml", &many_queues(&v));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let proxy = runtime.block_on(FaultProxy::start_on(
+        &broker().url,
+        "GET /api/bindings/",
+        Fault::Stall,
+    ));
+    let running = Test::new()
+        .current_dir(files.dir())
+        .args(["--url", &proxy.url, "--username", &broker().username])
+        .env("WARREN_PASSWORD", &broker().password)
+        .args(["apply", "--auto-approve", &topology])
+        .status(1)
+        .stderr("SIGINT: stopped before any change; nothing was changed\n")
+        .spawn();
+    let started = Instant::now();
+    while !proxy
+        .log()
+        .iter()
+        .any(|l| l.starts_with("GET /api/bindings/"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no listing came"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        v.exists("queues", "warren.apply-lock"),
+        "the apply holds its lock"
+    );
+    running.signal(libc::SIGINT);
+    running.finish();
+    assert!(
+        !v.exists("queues", "warren.apply-lock"),
+        "the lock is given back"
+    );
+    assert!(v.list("queues").is_empty(), "nothing was changed");
 }
