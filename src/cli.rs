@@ -7,7 +7,7 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::broker::ConnectionOptions;
+use crate::broker::{ConnectionOptions, OnCommandLine};
 
 /// RabbitMQ topology as code: plan, apply, drift and diff for exchanges,
 /// queues, bindings and policies.
@@ -73,7 +73,12 @@ impl Cli {
                 "the argument '--password <PASSWORD>' cannot be used with '--password-file <PASSWORD_FILE>'",
             ));
         }
-        Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+        cli.global.connection.on_command_line = OnCommandLine {
+            password: given("password"),
+            url: given("url"),
+        };
+        Ok(cli)
     }
 }
 
@@ -129,6 +134,10 @@ pub struct ConnectionArgs {
     /// Seconds to wait for each request.
     #[arg(long, global = true, default_value_t = 30)]
     pub timeout: u64,
+
+    /// Which of the options above came from the command line.
+    #[arg(skip)]
+    pub on_command_line: OnCommandLine,
 }
 
 impl ConnectionArgs {
@@ -142,6 +151,7 @@ impl ConnectionArgs {
             ca_cert: self.ca_cert.clone(),
             insecure: self.insecure,
             timeout: self.timeout,
+            on_command_line: self.on_command_line,
         }
     }
 }
@@ -211,7 +221,7 @@ pub enum Command {
         /// Topology files or directories (default: ./topologies/).
         #[arg(conflicts_with = "plan")]
         paths: Vec<PathBuf>,
-        /// Carry out a plan saved by `warren plan --out`.
+        /// Carry out a plan saved by `warren plan --out`, only if it is exactly the plan its files and the broker give now.
         #[arg(long)]
         plan: Option<PathBuf>,
         /// Do not ask for confirmation.
@@ -233,6 +243,9 @@ pub enum Command {
         /// Allow deleting queues that hold messages.
         #[arg(long)]
         allow_data_loss: bool,
+        /// Allow deleting queues that have consumers, which cancels them.
+        #[arg(long)]
+        allow_consumer_cancel: bool,
         /// How many requests to run at once within a phase.
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,

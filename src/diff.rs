@@ -144,6 +144,10 @@ pub struct Change {
     /// holds, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<u64>,
+    /// For a queue that a replace or delete would drop: the consumers it
+    /// has, which dropping it cancels, when the broker reported them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumers: Option<u64>,
 }
 
 impl Change {
@@ -157,6 +161,7 @@ impl Change {
             caused_by: None,
             properties_key: None,
             messages: None,
+            consumers: None,
         }
     }
 

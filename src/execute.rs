@@ -8,7 +8,9 @@
 //! the safety checks ran before this module is called. On the first
 //! failure it starts nothing new, lets the requests in flight finish, and
 //! reports; the next `apply` plans again from the live state and finishes
-//! the work. What it retries, briefly, are a write refused for permissions
+//! the work. Asked to [`Stop`] (the caller turns SIGINT and SIGTERM into
+//! that), it does the same: nothing new starts, what is in flight ends,
+//! and the report says what was done, what failed and what did not start. What it retries, briefly, are a write refused for permissions
 //! and the declaration of an object it has just deleted to replace it (see
 //! [`PERMISSION_RETRY_DELAYS`]).
 
@@ -32,6 +34,14 @@ pub enum ApplyFailed {
         "apply did not finish ({failed} failed, {not_started} not started); fix the cause and run apply again: it plans from the live state and finishes the work"
     )]
     Unfinished { failed: usize, not_started: usize },
+    #[error(
+        "apply was stopped by {signal} ({failed} failed, {not_started} not started); run apply again: it plans from the live state and finishes the work"
+    )]
+    Stopped {
+        signal: &'static str,
+        failed: usize,
+        not_started: usize,
+    },
     #[error(
         "every change was applied, but reading the broker back to verify them failed: {0}; run warren plan to check"
     )]
@@ -127,6 +137,35 @@ pub struct Report {
     pub done: Vec<Step>,
     pub failed: Vec<(Step, String)>,
     pub not_started: Vec<Step>,
+    /// The signal that stopped it, if one did (`SIGINT`, `SIGTERM`).
+    pub stopped_by: Option<&'static str>,
+}
+
+/// A request to stop an apply, for a reason (the signal's name): no step
+/// starts after it; those in flight end.
+#[derive(Debug, Default)]
+pub struct Stop {
+    reason: std::sync::OnceLock<&'static str>,
+    /// Set once [`execute`] runs: before, a stop changes nothing.
+    executing: std::sync::atomic::AtomicBool,
+}
+
+impl Stop {
+    /// Asks the apply to stop; true the first time.
+    pub fn request(&self, reason: &'static str) -> bool {
+        self.reason.set(reason).is_ok()
+    }
+
+    /// Why it was asked to stop, once it was.
+    pub fn requested(&self) -> Option<&'static str> {
+        self.reason.get().copied()
+    }
+
+    /// Whether [`execute`] has begun. Asked after [`Stop::request`], false
+    /// means no step will ever start.
+    pub fn is_executing(&self) -> bool {
+        self.executing.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl Report {
@@ -233,16 +272,19 @@ pub const PERMISSION_RETRY_DELAYS: [Duration; 6] = [
 ];
 
 /// Runs the scheduled steps, at most `concurrency` requests in flight, each
-/// as soon as the steps it waits for are done. After the first failure no
-/// new step starts; the requests in flight finish and the rest is reported
-/// as not started.
+/// as soon as the steps it waits for are done. After the first failure, or
+/// once `stop` is requested, no new step starts; the requests in flight
+/// finish and the rest is reported as not started.
 pub async fn execute(
     client: &Client,
     version: &BrokerVersion,
     schedule: Schedule,
     concurrency: usize,
     progress: Arc<dyn Progress>,
+    stop: &Stop,
 ) -> Report {
+    stop.executing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let Schedule {
         steps,
         waits_for,
@@ -272,7 +314,7 @@ pub async fn execute(
     let mut tasks: JoinSet<(usize, StepResult)> = JoinSet::new();
     let limit = concurrency.max(1);
     loop {
-        while !failed && tasks.len() < limit {
+        while !failed && stop.requested().is_none() && tasks.len() < limit {
             let Some(index) = ready.pop_first() else {
                 break;
             };
@@ -319,6 +361,8 @@ pub async fn execute(
         }
     }
     report.not_started = steps.into_iter().flatten().collect();
+    // A stop after the last step started changed nothing.
+    report.stopped_by = stop.requested().filter(|_| !report.not_started.is_empty());
     report
 }
 
@@ -423,11 +467,13 @@ async fn send(client: &Client, version: &BrokerVersion, step: &Step) -> Result<(
             vhost,
             name,
             if_empty,
+            if_unused,
         } => {
-            let mode = if *if_empty {
-                DeleteQueue::IfEmpty
-            } else {
-                DeleteQueue::Force
+            let mode = match (*if_empty, *if_unused) {
+                (true, true) => DeleteQueue::IfEmptyAndUnused,
+                (true, false) => DeleteQueue::IfEmpty,
+                (false, true) => DeleteQueue::IfUnused,
+                (false, false) => DeleteQueue::Force,
             };
             client.delete_queue(vhost, name, mode).await
         }
@@ -541,6 +587,21 @@ fn explain(id: &ObjectId, operation: &Operation, error: &BrokerError) -> String 
             id.vhost()
         );
     }
+    if matches!(
+        operation,
+        Operation::DeleteQueue {
+            if_unused: true,
+            ..
+        }
+    ) && error.is_queue_in_use()
+    {
+        return format!(
+            "{id} in vhost '{}' has a consumer the plan did not count (the broker reports them up \
+             to 5 s late), so it was not deleted and no consumer was cancelled; plan again, and \
+             use --allow-consumer-cancel to cancel them",
+            id.vhost()
+        );
+    }
     error.to_string()
 }
 
@@ -600,10 +661,7 @@ queues: [{name: q, arguments: {x-max-priority: 10}}, {name: added}]
             ..PlanInputs::default()
         };
         let plan = plan_changes(&desired, &live, inputs);
-        let allow = Allow {
-            recreate: true,
-            data_loss: true,
-        };
+        let allow = Allow::ALL;
         let steps: Vec<Step> = phases(&plan, allow).into_iter().flatten().collect();
         let recreated: Vec<String> = recreated_objects(&steps)
             .iter()

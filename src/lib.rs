@@ -4,9 +4,10 @@
 //! the broker is inspected into a live one, both are normalised and diffed
 //! into a plan, and the plan is rendered or executed. The pure core (model,
 //! normalize, diff, plan, route, render's formatting) does no I/O; `load`,
-//! `broker` and `execute` touch the world; `cli` owns the command line and
+//! `broker`, `execute` and `apply_lock` touch the world; `cli` owns the command line and
 //! `commands` wires the stages together, one handler per command.
 
+pub mod apply_lock;
 pub mod broker;
 pub mod cli;
 pub mod commands;

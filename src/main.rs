@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    warren::render::notices::report_panics_as_errors();
     let cli = match warren::cli::Cli::try_parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(error) => {
@@ -16,5 +17,6 @@ fn main() -> ExitCode {
             };
         }
     };
-    warren::commands::run(cli)
+    // A panic is a bug, already reported on stderr as an error: exit 1.
+    std::panic::catch_unwind(|| warren::commands::run(cli)).unwrap_or(ExitCode::FAILURE)
 }

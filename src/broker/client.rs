@@ -17,6 +17,7 @@ use reqwest::{Method, StatusCode, header};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::body::{Body, BodyError, BoundedBody, Budget, MAX_BODY_BYTES};
 use super::connection::Connection;
 use super::error::{Error, html_unescape, scrub, scrub_credentials};
 use super::wire;
@@ -39,6 +40,11 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// Whether to ask for gzip (not over loopback).
+    gzip: bool,
+    /// The bytes the answers may hold at once, sent and inflated; shared
+    /// by every clone.
+    budget: Arc<Budget>,
     base: String,
     username: String,
     password: String,
@@ -64,10 +70,6 @@ impl Client {
     pub fn new(connection: &Connection) -> Result<Client, Error> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("warren/", env!("CARGO_PKG_VERSION")))
-            // Compressing costs the broker CPU, its bottleneck, and saves
-            // nothing over loopback (8% slower reads at 5,000 queues,
-            // measured); across a network it shrinks the lists 20 times.
-            .gzip(!connection.is_loopback())
             .pool_idle_timeout(Duration::from_secs(30))
             // Reading the system's certificates costs ~10 ms a run; plain
             // http needs none.
@@ -96,6 +98,12 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                // Compressing costs the broker CPU, its bottleneck, and
+                // saves nothing over loopback (8% slower reads at 5,000
+                // queues, measured); across a network it shrinks the lists
+                // 20 times.
+                gzip: !connection.is_loopback(),
+                budget: Budget::new(MAX_BODY_BYTES),
                 base: connection.display_url().to_string(),
                 username: connection.username().to_string(),
                 password: connection.password().to_string(),
@@ -128,6 +136,8 @@ impl Client {
     fn configure(self, change: impl FnOnce(&mut Inner)) -> Client {
         let mut inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
             http: shared.http.clone(),
+            gzip: shared.gzip,
+            budget: Arc::clone(&shared.budget),
             base: shared.base.clone(),
             username: shared.username.clone(),
             password: shared.password.clone(),
@@ -145,6 +155,11 @@ impl Client {
     /// The management API base URL, without credentials.
     pub fn display_url(&self) -> &str {
         &self.inner.base
+    }
+
+    /// The user it logs in as.
+    pub fn username(&self) -> &str {
+        &self.inner.username
     }
 
     pub(crate) fn concurrency(&self) -> usize {
@@ -211,6 +226,11 @@ impl Client {
         self.send(&request).await.map(drop)
     }
 
+    /// Sends a request whose answer's status matters (201 against 204).
+    pub(crate) async fn execute_status(&self, request: Request) -> Result<StatusCode, Error> {
+        self.send(&request).await.map(|answer| answer.status)
+    }
+
     fn decode<T: DeserializeOwned>(&self, request: &Request, answer: &Answer) -> Result<T, Error> {
         serde_json::from_slice(&answer.body).map_err(|e| {
             if serde_json::from_slice::<serde_json::Value>(&answer.body).is_err() {
@@ -237,7 +257,8 @@ impl Client {
         }
     }
 
-    fn scrub(&self, text: &str) -> String {
+    /// `text` without the password (or user name and password) in it.
+    pub(crate) fn scrub(&self, text: &str) -> String {
         scrub_credentials(text, &self.inner.username, &self.inner.password)
     }
 
@@ -254,12 +275,15 @@ impl Client {
             let retry = attempt < self.inner.tries
                 && match &result {
                     Ok(answer) => answer.status.is_server_error() && request.retry_server_errors,
-                    Err(e) => retryable(e, request.retry_server_errors),
+                    Err(Failure::Transport(e)) => retryable(e, request.retry_server_errors),
+                    Err(Failure::Body(_)) => false,
                 };
             if self.inner.verbose {
                 let outcome = match &result {
                     Ok(answer) => answer.status.as_u16().to_string(),
-                    Err(e) => transport_kind(e).to_string(),
+                    Err(Failure::Transport(e)) => transport_kind(e).to_string(),
+                    Err(Failure::Body(BodyError::TooLarge { .. })) => "too large".to_string(),
+                    Err(Failure::Body(BodyError::Unreadable(_))) => "unreadable".to_string(),
                 };
                 let again = if retry { ", will retry" } else { "" };
                 eprintln!(
@@ -274,37 +298,62 @@ impl Client {
             }
             return match result {
                 Ok(answer) => self.check(request, &url, answer, attempt),
-                Err(e) => Err(self.transport_error(request, &url, &e)),
+                Err(Failure::Transport(e)) => Err(self.transport_error(request, &url, &e)),
+                Err(Failure::Body(BodyError::TooLarge { limit })) => Err(Error::AnswerTooLarge {
+                    url,
+                    action: request.action.clone(),
+                    limit_mib: limit >> 20,
+                }),
+                Err(Failure::Body(BodyError::Unreadable(detail))) => Err(Error::UnreadableAnswer {
+                    url,
+                    action: request.action.clone(),
+                    detail,
+                }),
             };
         }
     }
 
-    async fn attempt(&self, request: &Request, url: &str) -> Result<Answer, reqwest::Error> {
+    /// One try: the request, and its answer's body read within bounds as
+    /// it arrives (see `body`).
+    async fn attempt(&self, request: &Request, url: &str) -> Result<Answer, Failure> {
         let mut builder = self
             .inner
             .http
             .request(request.method.clone(), url)
             .basic_auth(&self.inner.username, Some(&self.inner.password))
             .header(header::ACCEPT, request.accept);
+        if self.inner.gzip {
+            builder = builder.header(header::ACCEPT_ENCODING, "gzip");
+        }
         if let Some(body) = &request.body {
             builder = builder
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        let response = builder.send().await?;
+        let mut response = builder.send().await.map_err(Failure::Transport)?;
         let status = response.status();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        let header_text = |name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("(not text)").to_string())
+        };
+        let content_type = header_text(header::CONTENT_TYPE)
+            .unwrap_or_default()
             .to_ascii_lowercase();
-        // No copy: the collected body becomes the vector it is stored in.
-        let body = Vec::from(response.bytes().await?);
+        let mut body = BoundedBody::new(
+            header_text(header::CONTENT_ENCODING).as_deref(),
+            response.content_length(),
+            &self.inner.budget,
+        )
+        .map_err(Failure::Body)?;
+        while let Some(chunk) = response.chunk().await.map_err(Failure::Transport)? {
+            body.push(&chunk).map_err(Failure::Body)?;
+        }
         Ok(Answer {
             status,
             content_type,
-            body,
+            body: body.finish().map_err(Failure::Body)?,
         })
     }
 
@@ -436,6 +485,11 @@ impl Client {
                 TlsKind::UnknownCa => Error::TlsUnknownCa { url },
                 TlsKind::WrongHost => Error::TlsWrongHost { url, detail },
                 TlsKind::Other => Error::Tls { url, detail },
+            };
+        }
+        if is_out_of_file_handles(error) {
+            return Error::OutOfFileHandles {
+                url: self.inner.base.clone(),
             };
         }
         if error.is_connect() {
@@ -661,10 +715,18 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b',');
 
+/// Why a try got no answer to check.
+enum Failure {
+    /// No answer, or it broke off.
+    Transport(reqwest::Error),
+    /// An answer whose body is over its limit or cannot be read.
+    Body(BodyError),
+}
+
 struct Answer {
     status: StatusCode,
     content_type: String,
-    body: Vec<u8>,
+    body: Body,
 }
 
 fn is_html(answer: &Answer) -> bool {
@@ -717,6 +779,21 @@ fn transport_kind(error: &reqwest::Error) -> &'static str {
     } else {
         "connection broken"
     }
+}
+
+/// Whether the process ran out of file handles (EMFILE, or the system's
+/// ENFILE): reqwest reports it as a failure to connect, which it is not.
+fn is_out_of_file_handles(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(io.raw_os_error(), Some(23 | 24))
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// The text of an error's causes, without the error itself: reqwest's own

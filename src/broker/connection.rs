@@ -35,6 +35,18 @@ pub struct ConnectionOptions {
     pub insecure: bool,
     /// Seconds to wait for each request; 0 for no limit.
     pub timeout: u64,
+    /// Whether `password` and `url` came from the process's command line,
+    /// which other users of the machine can read (`ps`); then a password
+    /// in them gets a warning.
+    pub on_command_line: OnCommandLine,
+}
+
+/// Which connection options the command line gave (rather than the
+/// environment or a default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OnCommandLine {
+    pub password: bool,
+    pub url: bool,
 }
 
 impl fmt::Debug for ConnectionOptions {
@@ -47,6 +59,7 @@ impl fmt::Debug for ConnectionOptions {
             .field("ca_cert", &self.ca_cert)
             .field("insecure", &self.insecure)
             .field("timeout", &self.timeout)
+            .field("on_command_line", &self.on_command_line)
             .finish()
     }
 }
@@ -79,6 +92,28 @@ impl Connection {
     pub fn from_options(args: &ConnectionOptions) -> Result<Connection, Error> {
         let parsed = parse_url(&args.url)?;
         let mut warnings = Vec::new();
+        if args.on_command_line.password && args.password.is_some() && args.password_file.is_none()
+        {
+            warnings.push(
+                "--password on the command line can be read by other users of this machine \
+                 (ps, /proc): use WARREN_PASSWORD or --password-file"
+                    .to_string(),
+            );
+        }
+        if args.on_command_line.url && parsed.password.is_some() {
+            warnings.push(
+                "--url holds a password, which other users of this machine can read on the \
+                 command line (ps, /proc): use WARREN_PASSWORD or --password-file"
+                    .to_string(),
+            );
+        }
+        if !parsed.https && !parsed.loopback {
+            warnings.push(format!(
+                "{} is plain http to another machine: the password and every request cross the \
+                 network unencrypted; use https",
+                parsed.base
+            ));
+        }
 
         let username = args
             .username
@@ -86,8 +121,8 @@ impl Connection {
             .or(parsed.username)
             .unwrap_or_else(|| "guest".to_string());
         let password = if let Some(path) = &args.password_file {
-            let (password, warning) = read_password_file(path)?;
-            warnings.extend(warning);
+            let (password, file_warnings) = read_password_file(path)?;
+            warnings.extend(file_warnings);
             password
         } else {
             args.password
@@ -142,6 +177,7 @@ impl Connection {
             ca_cert: None,
             insecure: false,
             timeout: 30,
+            on_command_line: OnCommandLine::default(),
         })
     }
 
@@ -215,12 +251,23 @@ struct ParsedUrl {
 
 /// Splits the credentials off the URL and checks it can be a management API
 /// base. A trailing `/api` is dropped, since users often paste it.
+///
+/// The credentials are everything between `://` and the last `@`, whatever
+/// they hold: a generated password often holds `/`, `#`, `?`, `@` or `:`
+/// unencoded, which a URL parser would take for the path, fragment, query
+/// or port, and then print. They are split off before the URL is parsed,
+/// so no error and no URL shown ever holds them.
 fn parse_url(raw: &str) -> Result<ParsedUrl, Error> {
+    let Split {
+        without_credentials,
+        username,
+        password,
+    } = split_credentials(raw.trim());
     let invalid = |reason: &str| Error::InvalidUrl {
-        url: redact_unparsed(raw),
+        url: without_credentials.clone(),
         reason: reason.to_string(),
     };
-    let mut url = Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
+    let url = Url::parse(&without_credentials).map_err(|e| invalid(&e.to_string()))?;
     let https = match url.scheme() {
         "http" => false,
         "https" => true,
@@ -239,12 +286,6 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, Error> {
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-    let username = Some(url.username()).filter(|u| !u.is_empty()).map(decode);
-    let password = url.password().map(decode);
-    // Cannot fail for http(s) URLs with a host.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
 
     let mut base = url.to_string();
     while base.ends_with('/') {
@@ -262,23 +303,52 @@ fn parse_url(raw: &str) -> Result<ParsedUrl, Error> {
     })
 }
 
-/// Removes what looks like userinfo from a URL that did not parse, so even
-/// an invalid `--url` is never echoed with its password.
-fn redact_unparsed(raw: &str) -> String {
+/// A URL as given, split into the URL without its credentials and the
+/// credentials, percent-decoded.
+struct Split {
+    without_credentials: String,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+/// Everything before the last `@` after the scheme (or before the last `@`
+/// at all, without a scheme) is the userinfo: `user:password`, the
+/// password being everything after the first `:`.
+fn split_credentials(raw: &str) -> Split {
     let (scheme, rest) = match raw.find("://") {
-        Some(i) => (&raw[..i + 3], &raw[i + 3..]),
+        Some(i) => raw.split_at(i + 3),
         None => ("", raw),
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}{}", &rest[at + 1..]),
-        None => raw.to_string(),
+    let Some(at) = rest.rfind('@') else {
+        return Split {
+            without_credentials: raw.to_string(),
+            username: None,
+            password: None,
+        };
+    };
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let userinfo = &rest[..at];
+    let (username, password) = match userinfo.split_once(':') {
+        Some((user, password)) => (user, Some(decode(password))),
+        None => (userinfo, None),
+    };
+    Split {
+        without_credentials: format!("{scheme}{}", &rest[at + 1..]),
+        username: Some(decode(username)).filter(|u| !u.is_empty()),
+        password,
     }
 }
 
-/// The first line of the password file, and a warning if group or others
-/// can read it.
-fn read_password_file(path: &Path) -> Result<(String, Option<String>), Error> {
+/// A URL as given with its credentials removed, so even an invalid `--url`
+/// is never echoed with its password.
+fn redact_unparsed(raw: &str) -> String {
+    split_credentials(raw).without_credentials
+}
+
+/// The first line of the password file, and warnings: group or others can
+/// read it, or its first line starts with a byte-order mark or ends with
+/// blanks.
+fn read_password_file(path: &Path) -> Result<(String, Vec<String>), Error> {
     let fail = |reason: String| Error::PasswordFile {
         path: path.to_path_buf(),
         reason,
@@ -288,16 +358,31 @@ fn read_password_file(path: &Path) -> Result<(String, Option<String>), Error> {
     if password.is_empty() {
         return Err(fail("its first line is empty".to_string()));
     }
-    let warning = loose_permissions(path).map(|mode| {
-        scrub(
-            &format!(
-                "the password file {} can be read by group or others (mode {mode:03o}): chmod 600 it",
-                path.display()
-            ),
-            &password,
-        )
-    });
-    Ok((password, warning))
+    let mut warnings = Vec::new();
+    if let Some(mode) = loose_permissions(path) {
+        warnings.push(format!(
+            "the password file {} can be read by group or others (mode {mode:03o}): chmod 600 it",
+            path.display()
+        ));
+    }
+    // Both are taken as part of the password, as written; both are far
+    // more often an editor's doing than the password's.
+    if password.starts_with('\u{feff}') {
+        warnings.push(format!(
+            "the password file {} starts with a byte-order mark, which is taken as part of the \
+             password: save the file without one",
+            path.display()
+        ));
+    }
+    if password.ends_with([' ', '\t']) {
+        warnings.push(format!(
+            "the first line of the password file {} ends with spaces or tabs, which are taken as \
+             part of the password: remove them if they are not",
+            path.display()
+        ));
+    }
+    let warnings = warnings.iter().map(|w| scrub(w, &password)).collect();
+    Ok((password, warnings))
 }
 
 #[cfg(unix)]
@@ -325,6 +410,7 @@ mod tests {
             ca_cert: None,
             insecure: false,
             timeout: 30,
+            on_command_line: OnCommandLine::default(),
         }
     }
 
@@ -391,6 +477,53 @@ mod tests {
         assert!(!format!("{c:?}").contains("cret"), "{c:?}");
     }
 
+    /// Regression (issue 20): `http://u:se/cret99@host:15672` was refused
+    /// as a URL with port `se`, and the error printed it whole; with a
+    /// numeric password it parsed, the password became the path, and the
+    /// plan recorded it.
+    #[test]
+    fn unencoded_credentials_are_everything_up_to_the_last_at() {
+        for password in [
+            "se/cret99",
+            "se#cret99",
+            "se?cret99",
+            "se@cret99",
+            "se:cret99",
+            "12/cret99",
+            "/#?@:",
+            "a@b@c",
+            "12",
+        ] {
+            for tail in ["rabbit.example:15672", "rabbit.example:15672/api/"] {
+                let url = format!("http://ad@min:{password}@{tail}");
+                let c =
+                    Connection::from_options(&args(&url)).unwrap_or_else(|e| panic!("{url}: {e}"));
+                assert_eq!(c.display_url(), "http://rabbit.example:15672", "{url}");
+                assert_eq!(c.password(), password, "{url}");
+                assert_eq!(c.username(), "ad@min", "{url}");
+            }
+        }
+        let c = Connection::from_options(&args("http://user:p@ss@h:1")).unwrap();
+        assert_eq!((c.username(), c.password()), ("user", "p@ss"));
+    }
+
+    #[test]
+    fn a_bad_url_with_unencoded_credentials_never_echoes_them() {
+        for raw in [
+            "http://u:se/cret99@",
+            "http://u:se#cret99@h:notaport",
+            "ftp://u:se?cret99@h",
+            "u:se/cret99@h:15672",
+            "http://u:se@cret99@h:15672/?x=1",
+            "http://u:se:cret99@[::1",
+        ] {
+            let err = Connection::from_options(&args(raw)).unwrap_err();
+            assert!(matches!(err, Error::InvalidUrl { .. }), "{raw}: {err}");
+            assert!(!err.to_string().contains("cret99"), "{err}");
+            assert!(!format!("{err:?}").contains("cret99"), "{err:?}");
+        }
+    }
+
     #[test]
     fn flags_win_over_url_credentials() {
         let mut a = args("http://u:p@h:15672");
@@ -431,7 +564,7 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         }
-        let mut a = args("http://h:15672");
+        let mut a = args("https://h:15671");
         a.password_file = Some(path.clone());
         let c = Connection::from_options(&a).unwrap();
         assert_eq!(c.password(), "s3cret");

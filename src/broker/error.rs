@@ -36,6 +36,18 @@ pub enum Error {
     CannotConnect { url: String },
 
     #[error(
+        "warren ran out of file handles (too many open files) while connecting to {url}: raise \
+         the open-file limit (ulimit -n) or lower --concurrency"
+    )]
+    OutOfFileHandles { url: String },
+
+    #[error(
+        "{url} answered, but not as RabbitMQ: its /api/overview names no RabbitMQ version (it \
+         said {answer}); is --url a RabbitMQ management API?"
+    )]
+    NotRabbitMq { url: String, answer: String },
+
+    #[error(
         "the connection to {url} broke while trying to {action}: check the broker's log and any \
          proxy in between, then run warren again"
     )]
@@ -171,6 +183,40 @@ pub enum Error {
         action: String,
         detail: String,
     },
+
+    #[error(
+        "the answer of {url} while trying to {action} is too large: warren holds at most {limit_mib} MiB of answers at a time, more than RabbitMQ sends; is --url a RabbitMQ management API?"
+    )]
+    AnswerTooLarge {
+        url: String,
+        action: String,
+        limit_mib: usize,
+    },
+
+    #[error(
+        "cannot read the answer of {url} while trying to {action}: {detail}; is --url a RabbitMQ management API?"
+    )]
+    UnreadableAnswer {
+        url: String,
+        action: String,
+        detail: String,
+    },
+
+    #[error(
+        "cannot {action}: the broker answered 404 Not Found, yet still lists the queue{} ({url}); its node may be down: bring it back, then run apply again",
+        state.as_ref().map(|s| format!(" (state: {s})")).unwrap_or_default()
+    )]
+    NotDeleted {
+        url: String,
+        action: String,
+        /// As the broker's statistics report it (none for a queue younger
+        /// than their 5 s interval).
+        state: Option<String>,
+    },
+
+    /// A read cut short because warren is stopping.
+    #[error("warren stopped before the broker answered")]
+    Stopped,
 }
 
 fn colon(reason: &str) -> String {
@@ -227,6 +273,12 @@ impl Error {
     /// the queue holds messages.
     pub fn is_queue_not_empty(&self) -> bool {
         matches!(self, Error::BadRequest { reason, .. } if reason.ends_with("not empty"))
+    }
+
+    /// True when the broker refused a queue delete with `if-unused` because
+    /// the queue has consumers (`queue 'q' in vhost 'v' in use`).
+    pub fn is_queue_in_use(&self) -> bool {
+        matches!(self, Error::BadRequest { reason, .. } if reason.starts_with("queue ") && reason.ends_with(" in use"))
     }
 }
 

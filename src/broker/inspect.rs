@@ -88,7 +88,9 @@ const BINDING_COLUMNS: &str =
 const POLICY_COLUMNS: &str = "name,pattern,apply-to,definition,priority";
 
 impl Client {
-    /// The broker's and the management plugin's versions.
+    /// The broker's and the management plugin's versions. An answer that
+    /// names neither is not RabbitMQ's (a server that answers `[]` or `{}`
+    /// to everything would otherwise look like an empty broker).
     pub async fn overview(&self) -> Result<Overview, Error> {
         let request = Request::get("/api/overview".into(), "read the broker's overview".into())
             // Without stats the broker answers at once; with them it sums
@@ -100,7 +102,31 @@ impl Client {
                     "rabbitmq_version,management_version,exchange_types",
                 ),
             ]);
-        let overview: wire::Overview = self.fetch_json(request).await?;
+        let answer: serde_json::Value = self.fetch_json(request).await?;
+        let overview: Option<wire::Overview> = answer
+            .is_object()
+            .then(|| serde_json::from_value(answer.clone()).ok())
+            .flatten()
+            .filter(|o: &wire::Overview| {
+                [&o.rabbitmq_version, &o.management_version]
+                    .iter()
+                    .any(|v| v.as_deref().is_some_and(|v| !v.is_empty()))
+            });
+        let Some(overview) = overview else {
+            let mut said = answer.to_string();
+            if said.len() > 80 {
+                let cut = (0..=80)
+                    .rev()
+                    .find(|&i| said.is_char_boundary(i))
+                    .unwrap_or(0);
+                said.truncate(cut);
+                said.push('…');
+            }
+            return Err(Error::NotRabbitMq {
+                url: self.display_url().to_string(),
+                answer: self.scrub(&said),
+            });
+        };
         let management_version = overview.management_version.unwrap_or_default();
         Ok(Overview {
             // A user that may not see the node version still sees the plugin's,
@@ -362,6 +388,41 @@ impl Client {
         &self,
         queues: &[(String, String)],
     ) -> Result<BTreeMap<(String, String), Option<u64>>, Error> {
+        self.counts_by_vhost(queues, |client, vhost| async move {
+            client.vhost_message_counts(&vhost).await
+        })
+        .await
+    }
+
+    /// The consumers of these queues (vhost, name), which deleting them
+    /// cancels: one listing with statistics per vhost, the count the
+    /// broker's statistics hold (up to 5 s late; a queue younger than that
+    /// has none reported, counted as 0). Visible to every user with access
+    /// to the vhost, where `GET /api/consumers` shows a user who is not a
+    /// monitoring or administrator user only its own (verified on 3.10.8).
+    pub async fn queue_consumer_counts(
+        &self,
+        queues: &[(String, String)],
+    ) -> Result<BTreeMap<(String, String), Option<u64>>, Error> {
+        self.counts_by_vhost(queues, |client, vhost| async move {
+            client.vhost_consumer_counts(&vhost).await
+        })
+        .await
+    }
+
+    /// A count for each of `queues`, from one listing per vhost (`list`),
+    /// the vhosts read concurrently, bounded.
+    async fn counts_by_vhost<F, Fut>(
+        &self,
+        queues: &[(String, String)],
+        list: F,
+    ) -> Result<BTreeMap<(String, String), Option<u64>>, Error>
+    where
+        F: Fn(Client, String) -> Fut,
+        Fut: std::future::Future<Output = Result<BTreeMap<String, Option<u64>>, Error>>
+            + Send
+            + 'static,
+    {
         let mut by_vhost: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (vhost, name) in queues {
             by_vhost
@@ -372,14 +433,14 @@ impl Client {
         let limit = Arc::new(Semaphore::new(self.concurrency()));
         let mut tasks = JoinSet::new();
         for (vhost, names) in by_vhost {
-            let client = self.clone();
             let limit = Arc::clone(&limit);
+            let listing = list(self.clone(), vhost.clone());
             tasks.spawn(async move {
                 let _permit = limit
                     .acquire_owned()
                     .await
                     .expect("the semaphore is never closed");
-                let all = client.vhost_message_counts(&vhost).await?;
+                let all = listing.await?;
                 Ok::<_, Error>(
                     names
                         .into_iter()
@@ -393,9 +454,33 @@ impl Client {
         }
         let mut counts = BTreeMap::new();
         while let Some(joined) = tasks.join_next().await {
-            counts.extend(joined.expect("count tasks do not panic")?);
+            counts.extend(joined_task(joined)?);
         }
         Ok(counts)
+    }
+
+    /// The consumers of every queue of `vhost`; empty when the vhost does
+    /// not exist.
+    async fn vhost_consumer_counts(
+        &self,
+        vhost: &str,
+    ) -> Result<BTreeMap<String, Option<u64>>, Error> {
+        let request = Request::get(
+            format!("/api/queues/{}", encode(vhost)),
+            format!("count the consumers of the queues in vhost '{vhost}'"),
+        )
+        .vhost_listing(vhost)
+        .query(&[("columns", "name,consumers")]);
+        let queues: Vec<wire::QueueConsumers> = self
+            .fetch_json_or_missing(request)
+            .await?
+            .unwrap_or_default();
+        // None reported yet is none known: the delete's `if-unused` guard
+        // checks a classic queue live.
+        Ok(queues
+            .into_iter()
+            .map(|q| (q.name, Some(q.consumers.unwrap_or(0))))
+            .collect())
     }
 
     /// The live message count of every queue of `vhost`; empty when the
@@ -451,7 +536,7 @@ impl Client {
         }
         let mut results = Vec::new();
         while let Some(joined) = tasks.join_next().await {
-            results.push(joined.expect("listing tasks do not panic")?);
+            results.push(joined_task(joined)?);
         }
         Ok(results)
     }
@@ -606,9 +691,12 @@ pub(crate) fn is_managed_exchange(name: &str) -> bool {
 }
 
 /// Exclusive queues belong to a connection, and `amq.*` queues (`amq.gen-…`)
-/// are named by the server; no client can declare an `amq.` queue.
+/// are named by the server; no client can declare an `amq.` queue. The
+/// apply lock is warren's own, there only while an apply runs.
 fn is_managed_queue(queue: &wire::Queue) -> bool {
-    queue.exclusive != Some(true) && !model::is_reserved_name(&queue.name)
+    queue.exclusive != Some(true)
+        && !model::is_reserved_name(&queue.name)
+        && queue.name != super::lock::LOCK_QUEUE
 }
 
 /// The model of a live queue. Its `x-queue-type` is the type the broker
@@ -737,6 +825,17 @@ fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
     }
     topology.policies.extend(policies);
     live.unreadable.extend(unreadable);
+}
+
+/// A read task's result. A panic goes on (it is a bug); a task cancelled
+/// because the runtime is stopping (the command has ended and its result
+/// is decided) is an error, never a panic whose text reaches the user.
+fn joined_task<T>(joined: Result<Result<T, Error>, tokio::task::JoinError>) -> Result<T, Error> {
+    match joined {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(Error::Stopped),
+    }
 }
 
 #[cfg(test)]

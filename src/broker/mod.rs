@@ -10,17 +10,22 @@
 //!
 //! - `connection`: [`ConnectionOptions`] to a [`Connection`].
 //! - `client`: HTTP, retries, the mapping of failures to [`Error`].
+//! - `body`: an answer's body read within bounds (sent and inflated).
 //! - `inspect`: reading. `write`: writing.
+//! - `lock`: the apply lock of a vhost, a queue only one apply can declare.
 
+mod body;
 mod client;
 mod connection;
 mod error;
 mod inspect;
+mod lock;
 mod wire;
 mod write;
 
 pub use client::Client;
-pub use connection::{Connection, ConnectionOptions};
+pub use connection::{Connection, ConnectionOptions, OnCommandLine};
 pub use error::Error;
 pub use inspect::{Live, Overview, Reading};
+pub use lock::{LOCK_EXPIRY_MS, LOCK_QUEUE, LockOwner, Locking};
 pub use write::DeleteQueue;

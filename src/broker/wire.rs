@@ -116,6 +116,25 @@ pub(crate) struct QueueCount {
     pub messages: Option<u64>,
 }
 
+/// A queue's consumers, from `GET /api/queues/{v}?columns=name,consumers`
+/// (with statistics: the only place a user who is not an administrator or
+/// monitoring sees other users' consumers).
+#[derive(Debug, Deserialize)]
+pub(crate) struct QueueConsumers {
+    pub name: String,
+    /// Absent until the queue's first statistics (5 s after it is declared).
+    #[serde(default)]
+    pub consumers: Option<u64>,
+}
+
+/// `GET /api/queues/{v}/{q}?columns=name,state`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct QueueState {
+    /// `running`, `down` (its node is), …
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
 /// An entry of `GET /api/bindings/{v}`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Binding {

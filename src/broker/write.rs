@@ -8,7 +8,7 @@
 //! make, in which order, and whether a delete is safe is the caller's
 //! business.
 
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 
 use super::client::{Client, Request, encode};
 use super::error::Error;
@@ -25,6 +25,11 @@ pub enum DeleteQueue {
     /// this flag (RabbitMQ issue #10543): the error then answers
     /// [`Error::is_if_empty_unsupported`] and the caller decides.
     IfEmpty,
+    /// Only if it has no consumers (`if-unused=true`); quorum queues refuse
+    /// this flag too.
+    IfUnused,
+    /// Only if it is both empty and unused.
+    IfEmptyAndUnused,
     /// Whatever it holds.
     Force,
 }
@@ -384,7 +389,9 @@ impl Client {
 
     /// Deletes the queue, its messages and its bindings; done if it does not
     /// exist. With [`DeleteQueue::IfEmpty`] the broker refuses when the
-    /// queue holds messages ([`Error::is_queue_not_empty`]).
+    /// queue holds messages ([`Error::is_queue_not_empty`]), with
+    /// [`DeleteQueue::IfUnused`] when it has consumers
+    /// ([`Error::is_queue_in_use`]), both checked live.
     pub async fn delete_queue(
         &self,
         vhost: &str,
@@ -398,10 +405,37 @@ impl Client {
         )
         .vhost(vhost)
         .missing_ok();
-        if mode == DeleteQueue::IfEmpty {
-            request = request.query(&[("if-empty", "true")]);
+        request = match mode {
+            DeleteQueue::IfEmpty => request.query(&[("if-empty", "true")]),
+            DeleteQueue::IfUnused => request.query(&[("if-unused", "true")]),
+            DeleteQueue::IfEmptyAndUnused => {
+                request.query(&[("if-empty", "true"), ("if-unused", "true")])
+            }
+            DeleteQueue::Force => request,
+        };
+        if self.execute_status(request).await? != StatusCode::NOT_FOUND {
+            return Ok(());
         }
-        self.execute(request).await
+        // A 404 also answers the delete of a queue whose node is down, and
+        // that queue stays: only a read says it is gone.
+        let path = format!("/api/queues/{}/{}", encode(vhost), encode(name));
+        let check = Request::get(
+            path.clone(),
+            format!("check that queue '{name}' in vhost '{vhost}' is gone"),
+        )
+        .vhost(vhost)
+        .query(&[("columns", "name,state")]);
+        match self
+            .fetch_json_or_missing::<wire::QueueState>(check)
+            .await?
+        {
+            None => Ok(()),
+            Some(queue) => Err(Error::NotDeleted {
+                url: format!("{}{path}", self.display_url()),
+                action: format!("delete queue '{name}' in vhost '{vhost}'"),
+                state: queue.state,
+            }),
+        }
     }
 
     /// Creates the binding (the broker does not duplicate an existing one).

@@ -3,16 +3,22 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use super::live::{block_on, connect, free_in_background, load_and_plan};
-use super::{Failure, Outcome, Status, load_files};
+use super::live::{
+    block_on, connect, declared_vhosts, free_in_background, load_and_plan, load_on_the_side,
+    plan_loaded,
+};
+use super::{Failure, Outcome, Status};
+use crate::apply_lock::{ApplyLock, LockRelease, Unlocked};
 use crate::broker::Client;
 use crate::cli::GlobalArgs;
-use crate::execute::{ApplyFailed, Report, execute, reading_for, verify};
-use crate::normalize::{Normal, normalize};
+use crate::execute::{ApplyFailed, Report, Stop, execute, verify};
+use crate::load::Loaded;
+use crate::normalize::Normal;
 use crate::plan::{
-    Allow, ApplyRefusal, Plan, Prune, SavedPlanRefusal, check_files, check_live, read_saved,
-    schedule, simulate,
+    Allow, ApplyRefusal, Plan, Prune, SavedPlanRefusal, check_same_plan, read_saved, schedule,
+    simulate,
 };
 use crate::render::{self, Format, Subject, notices, progress_view, show_apply_report};
 
@@ -31,12 +37,56 @@ pub fn run(global: &GlobalArgs, args: ApplyArgs<'_>) -> Outcome {
     block_on(apply(global, &client, args))
 }
 
+/// Where the plan comes from: the files, loaded, or a saved plan.
+enum Planned<'a> {
+    // Boxed: a loaded topology's bookkeeping is larger than a plan's.
+    Files(Box<Loaded>),
+    Saved(&'a Path, Box<Plan>),
+}
+
+/// Takes the apply lock of the vhosts the files (or the saved plan) name,
+/// then plans and applies under it, and gives it back.
 async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Outcome {
+    let (planned, vhosts) = match args.plan_file {
+        Some(path) => {
+            let saved = read_saved_plan(client, path)?;
+            let vhosts = saved.vhosts.clone();
+            (Planned::Saved(path, Box::new(saved)), vhosts)
+        }
+        None => {
+            let loaded = load_on_the_side(args.paths).await?;
+            let vhosts = declared_vhosts(&loaded);
+            (Planned::Files(Box::new(loaded)), vhosts)
+        }
+    };
+    // Locked before the broker is read: the plan is made from a state no
+    // other apply is changing.
+    let stop = Arc::new(Stop::default());
+    let (lock, unlocked) = ApplyLock::take(client, &vhosts, &stop).await?;
+    for Unlocked { vhost, reason } in &unlocked {
+        notices::not_locked(vhost, reason, client.username());
+    }
+    // From here on a signal ends the apply cleanly: before the first
+    // change, at once, with the locks given back; after, between requests,
+    // with a report.
+    let _listening = stop_on_signals(&stop, lock.releaser());
+    let outcome = apply_locked(global, client, args, planned, &stop).await;
+    lock.release().await;
+    outcome
+}
+
+async fn apply_locked(
+    global: &GlobalArgs,
+    client: &Client,
+    args: ApplyArgs<'_>,
+    planned: Planned<'_>,
+    stop: &Arc<Stop>,
+) -> Outcome {
     let format: Format = global.format.into();
     let json = format == Format::Json;
-    let (plan, live) = match args.plan_file {
-        Some(path) => saved_plan(client, path).await?,
-        None => load_and_plan(client, args.paths, args.prune).await?,
+    let (plan, live) = match planned {
+        Planned::Saved(path, saved) => plan_saved(client, path, *saved).await?,
+        Planned::Files(loaded) => plan_loaded(client, *loaded, args.prune).await?,
     };
 
     if !json {
@@ -74,6 +124,7 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
         schedule,
         args.concurrency,
         progress.clone(),
+        stop,
     )
     .await;
     drop(progress);
@@ -96,6 +147,15 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
 
     let verified = report.succeeded() && unverified.is_none();
     show_apply_report(&plan, &report, &remaining, verified, format);
+    if let Some(signal) = report.stopped_by {
+        let counts = report.change_counts(&plan);
+        return Err(ApplyFailed::Stopped {
+            signal,
+            failed: counts.failed,
+            not_started: counts.not_started,
+        }
+        .into());
+    }
     if !report.succeeded() {
         let counts = report.change_counts(&plan);
         return Err(ApplyFailed::Unfinished {
@@ -113,6 +173,53 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
     Ok(Status::Clean)
 }
 
+/// Turns SIGINT and SIGTERM into a request to `stop`, said on stderr; a
+/// second signal ends the process at once. One that comes before any
+/// change gives the locks back and ends the process (exit 1). Listens
+/// until the returned guard is dropped. Must run inside the runtime.
+#[cfg(unix)]
+fn stop_on_signals(stop: &Arc<Stop>, locks: LockRelease) -> Option<AbortOnDrop> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).ok()?;
+    let mut terminate = signal(SignalKind::terminate()).ok()?;
+    let stop = Arc::clone(stop);
+    Some(AbortOnDrop(tokio::spawn(async move {
+        loop {
+            let name = tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            let first = stop.request(name);
+            if first && !stop.is_executing() {
+                // No step will start now: nothing was changed.
+                notices::stopped_before_any_change(name);
+                locks.release().await;
+                std::process::exit(1);
+            }
+            if first {
+                notices::stopping(name);
+            } else {
+                notices::stopping_at_once(name);
+                std::process::exit(1);
+            }
+        }
+    })))
+}
+
+#[cfg(not(unix))]
+fn stop_on_signals(_stop: &Arc<Stop>, _locks: LockRelease) -> Option<AbortOnDrop> {
+    None
+}
+
+/// A task that ends when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The report of an apply that started nothing (refused, or not confirmed).
 fn unstarted(plan: &Plan, allow: Allow) -> Report {
     Report {
@@ -121,38 +228,44 @@ fn unstarted(plan: &Plan, allow: Allow) -> Report {
     }
 }
 
-/// Reads a plan saved by `plan --out` and checks it still applies: same
-/// broker, same files, and a live state unchanged since it was made.
-async fn saved_plan(client: &Client, path: &Path) -> Result<(Plan, Normal), Failure> {
+/// Reads a plan saved by `plan --out`, for this broker, whose files are
+/// here.
+fn read_saved_plan(client: &Client, path: &Path) -> Result<Plan, Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| SavedPlanRefusal::Unreadable {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let mut plan = read_saved(path, &text, client.display_url())?;
-    check_saved_files(&plan, path)?;
-    let live = client.read(&plan.vhosts, reading_for(&plan)).await?;
-    let topology = normalize(live.topology);
-    check_live(&plan, path, &topology, &live.binding_keys)?;
-    // Counts move all the time and are not part of the fingerprint.
-    let dropped = plan.queues_dropped();
-    if !dropped.is_empty() {
-        let counts = client.queue_message_counts(&dropped).await?;
-        plan.set_message_counts(&counts);
+    let saved = read_saved(path, &text, client.display_url())?;
+    let missing: Vec<String> = saved
+        .files
+        .iter()
+        .filter(|f| !Path::new(f).is_file())
+        .cloned()
+        .collect();
+    if saved.files.is_empty() || !missing.is_empty() {
+        return Err(SavedPlanRefusal::FilesMissing {
+            path: path.to_path_buf(),
+            missing,
+        }
+        .into());
     }
-    Ok((plan, topology))
+    Ok(saved)
 }
 
-/// A saved plan is for the files it was made from: when they are here and
-/// say something else now, the plan is refused.
-fn check_saved_files(plan: &Plan, path: &Path) -> Result<(), Failure> {
-    let files: Vec<PathBuf> = plan.files.iter().map(PathBuf::from).collect();
-    if files.is_empty() || !files.iter().all(|f| f.exists()) {
-        notices::applying_as_saved(path);
-        return Ok(());
-    }
-    let loaded = load_files(&files)?;
-    check_files(plan, path, &loaded.topology)?;
-    Ok(())
+/// Plans again from the saved plan's files and the live state: the saved
+/// plan is carried out only when it is exactly the plan made now, which is
+/// the one returned (with counts read now), so every check runs on what
+/// the broker holds now.
+async fn plan_saved(client: &Client, path: &Path, saved: Plan) -> Result<(Plan, Normal), Failure> {
+    let files: Vec<PathBuf> = saved.files.iter().map(PathBuf::from).collect();
+    let prune = Prune {
+        objects: saved.prune,
+        users: saved.prune_users,
+        global_parameters: saved.prune_global_parameters,
+    };
+    let (now, live) = load_and_plan(client, &files, prune).await?;
+    check_same_plan(&saved, &now, path)?;
+    Ok((now, live))
 }
 
 /// Asks on a terminal; refuses without one unless `--auto-approve`.

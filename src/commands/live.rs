@@ -18,12 +18,18 @@ use crate::render::{self, notices};
 use crate::rules::BrokerFacts;
 
 /// Runs `future` on a fresh multi-threaded runtime.
-pub fn block_on<T, E, F: Future<Output = Result<T, E>>>(future: F) -> Result<T, E> {
+pub fn block_on<T, F: Future<Output = Result<T, Failure>>>(future: F) -> Result<T, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("a tokio runtime starts");
+        .map_err(|e| match e.raw_os_error() {
+            Some(23 | 24) => Failure::new(
+                "warren ran out of file handles (too many open files) before it could start: \
+                 raise the open-file limit (ulimit -n)",
+            ),
+            _ => Failure::new(format!("warren cannot start its runtime: {e}")),
+        })?;
     let result = runtime.block_on(future);
     if result.is_ok() {
         // Every task of the command is done; what is left (the idle
@@ -87,19 +93,40 @@ pub async fn load_and_plan(
     paths: &[PathBuf],
     prune: Prune,
 ) -> Result<(Plan, Normal), Failure> {
+    let loaded = load_on_the_side(paths).await?;
+    plan_loaded(client, loaded, prune).await
+}
+
+/// Loads the files on a thread of the runtime's blocking pool; a file
+/// error is shown and fails the command.
+pub async fn load_on_the_side(paths: &[PathBuf]) -> Result<Loaded, Failure> {
     let paths = paths.to_vec();
     let mut loaded = tokio::task::spawn_blocking(move || report_load(crate::load::load(&paths)))
         .await
         .unwrap_or_else(|e| resume_unwind(e.into_panic()))?;
     resolve_secrets(&mut loaded)?;
-    let wanted: Vec<String> = loaded
+    Ok(loaded)
+}
+
+/// The vhosts the files declare, sorted, each once.
+pub fn declared_vhosts(loaded: &Loaded) -> Vec<String> {
+    loaded
         .topology
         .vhosts
         .iter()
         .map(|v| v.name.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// [`load_and_plan`] once the files are loaded.
+pub async fn plan_loaded(
+    client: &Client,
+    loaded: Loaded,
+    prune: Prune,
+) -> Result<(Plan, Normal), Failure> {
+    let wanted = declared_vhosts(&loaded);
     let reading = reading_of(Managed::of(&loaded.topology), prune.objects);
     let reading = {
         let client = client.clone();
@@ -160,8 +187,8 @@ fn refuse_what_the_broker_would(
 }
 
 /// Plans `desired` against the live state read from `client`, with live
-/// message counts for every queue the plan would drop. Gives the live
-/// topology back, in normal form.
+/// message counts and the consumers for every queue the plan would drop.
+/// Gives the live topology back, in normal form.
 async fn plan_from_live(
     client: &Client,
     desired: Desired<'_>,
@@ -195,11 +222,18 @@ async fn plan_from_live(
         },
     );
     let dropped = plan.queues_dropped();
-    let counts = match message_counts {
-        Some(counts) => counts,
-        None if dropped.is_empty() => Default::default(),
-        None => client.queue_message_counts(&dropped).await?,
+    if dropped.is_empty() {
+        plan.set_message_counts(&message_counts.unwrap_or_default());
+        return Ok((plan, topology));
+    }
+    let messages = async {
+        match message_counts {
+            Some(counts) => Ok(counts),
+            None => client.queue_message_counts(&dropped).await,
+        }
     };
-    plan.set_message_counts(&counts);
+    let (messages, consumers) = tokio::try_join!(messages, client.queue_consumer_counts(&dropped))?;
+    plan.set_message_counts(&messages);
+    plan.set_consumer_counts(&consumers);
     Ok((plan, topology))
 }

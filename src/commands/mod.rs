@@ -130,6 +130,7 @@ pub fn run(cli: Cli) -> ExitCode {
             prune_global_parameters,
             allow_recreate,
             allow_data_loss,
+            allow_consumer_cancel,
             concurrency,
         } => apply::run(
             global,
@@ -145,6 +146,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 allow: crate::plan::Allow {
                     recreate: *allow_recreate,
                     data_loss: *allow_data_loss,
+                    consumer_cancel: *allow_consumer_cancel,
                 },
                 concurrency: usize::from(*concurrency),
             },

@@ -5,7 +5,7 @@
 //! - `order`: execution order, the numbered phases and the schedule of steps.
 //! - `safety`: what needs `--allow-recreate` or `--allow-data-loss`.
 //! - `fingerprint`: the digest of a topology a saved plan is matched by.
-//! - `saved`: whether a plan saved by `plan --out` may still be applied.
+//! - `saved`: whether a plan saved by `plan --out` is the plan made now.
 //! - `simulate`: the live topology after a plan, without a broker.
 //!
 //! A plan is a plain value, rendered by `render` and carried out by
@@ -29,7 +29,7 @@ pub use fingerprint::fingerprint;
 pub use order::{Operation, Phase, Schedule, Step, order_changes, phases, schedule};
 use safety::is_quorum_queue;
 pub use safety::{Allow, ApplyRefusal, Flag, Refusal};
-pub use saved::{SavedPlanRefusal, check_files, check_live, read_saved};
+pub use saved::{SavedPlanRefusal, check_same_plan, read_saved};
 pub use simulate::simulate;
 
 /// The version of the plan's JSON document.
@@ -337,6 +337,19 @@ impl Plan {
         }
         self.messages_known = true;
     }
+
+    /// Records the consumers of the dropped queues, as the broker reported
+    /// them (its statistics, up to 5 s late).
+    pub fn set_consumer_counts(&mut self, counts: &BTreeMap<(String, String), Option<u64>>) {
+        for change in self.changes.iter_mut().filter(|c| c.drops_queue()) {
+            if let ObjectId::Queue { vhost, name } = &change.id {
+                change.consumers = counts
+                    .get(&(vhost.clone(), name.clone()))
+                    .copied()
+                    .flatten();
+            }
+        }
+    }
 }
 
 /// `1 message`, `3 messages`.
@@ -345,6 +358,15 @@ pub fn messages(n: u64) -> String {
         "1 message".to_string()
     } else {
         format!("{n} messages")
+    }
+}
+
+/// `1 consumer`, `3 consumers`.
+pub fn consumers(n: u64) -> String {
+    if n == 1 {
+        "1 consumer".to_string()
+    } else {
+        format!("{n} consumers")
     }
 }
 

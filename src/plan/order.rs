@@ -51,11 +51,13 @@ pub enum Operation {
         properties_key: Option<String>,
     },
     /// `if_empty` guards against a message published since the count was
-    /// read; quorum queues and streams do not support it.
+    /// read, `if_unused` against a consumer that came since; quorum queues
+    /// and streams support neither.
     DeleteQueue {
         vhost: String,
         name: String,
         if_empty: bool,
+        if_unused: bool,
     },
     DeleteExchange {
         vhost: String,
@@ -420,12 +422,17 @@ pub fn schedule(plan: &Plan, allow: Allow) -> Schedule {
 /// The request that deletes the live object of `change`.
 fn drop_operation(change: &Change, allow: Allow) -> Option<Operation> {
     Some(match change.before.as_ref()? {
-        Object::Queue(q) => Operation::DeleteQueue {
-            vhost: q.vhost.clone(),
-            name: q.name.clone(),
-            // Without --allow-data-loss a queue is only deleted if empty.
-            if_empty: !allow.data_loss && QueueType::of_normal(q) == Some(QueueType::Classic),
-        },
+        Object::Queue(q) => {
+            let classic = QueueType::of_normal(q) == Some(QueueType::Classic);
+            Operation::DeleteQueue {
+                vhost: q.vhost.clone(),
+                name: q.name.clone(),
+                // Without --allow-data-loss a queue is only deleted if
+                // empty, without --allow-consumer-cancel only if unused.
+                if_empty: !allow.data_loss && classic,
+                if_unused: !allow.consumer_cancel && classic,
+            }
+        }
         Object::Exchange(e) => Operation::DeleteExchange {
             vhost: e.vhost.clone(),
             name: e.name.clone(),

@@ -1,9 +1,10 @@
-//! The safety policy: which changes need `--allow-recreate` or
-//! `--allow-data-loss`, and why, in words. No I/O.
+//! The safety policy: which changes need `--allow-recreate`,
+//! `--allow-data-loss` or `--allow-consumer-cancel`, and why, in words.
+//! No I/O.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Plan, messages};
+use super::{Plan, consumers, messages};
 use crate::diff::{Action, Change, Object};
 use crate::model::{ObjectId, QueueType};
 
@@ -41,13 +42,22 @@ impl Plan {
 pub struct Allow {
     pub recreate: bool,
     pub data_loss: bool,
+    pub consumer_cancel: bool,
 }
 
 impl Allow {
+    /// Every flag given.
+    pub const ALL: Allow = Allow {
+        recreate: true,
+        data_loss: true,
+        consumer_cancel: true,
+    };
+
     fn permits(&self, flag: Flag) -> bool {
         match flag {
             Flag::AllowRecreate => self.recreate,
             Flag::AllowDataLoss => self.data_loss,
+            Flag::AllowConsumerCancel => self.consumer_cancel,
         }
     }
 }
@@ -59,6 +69,8 @@ pub enum Flag {
     AllowRecreate,
     #[serde(rename = "--allow-data-loss")]
     AllowDataLoss,
+    #[serde(rename = "--allow-consumer-cancel")]
+    AllowConsumerCancel,
 }
 
 impl Flag {
@@ -66,6 +78,7 @@ impl Flag {
         match self {
             Flag::AllowRecreate => "--allow-recreate",
             Flag::AllowDataLoss => "--allow-data-loss",
+            Flag::AllowConsumerCancel => "--allow-consumer-cancel",
         }
     }
 }
@@ -125,6 +138,10 @@ fn refusal_reason(change: &Change, flag: Flag) -> String {
                 "may hold messages (their count could not be read) that would be lost".to_string()
             }
         },
+        Flag::AllowConsumerCancel => format!(
+            "has {} that would be cancelled",
+            consumers(change.consumers.unwrap_or_default())
+        ),
     }
 }
 
@@ -142,6 +159,12 @@ impl Change {
         }
         if self.drops_queue() && self.messages != Some(0) {
             flags.push(Flag::AllowDataLoss);
+        }
+        // The count is the broker's statistics, up to 5 s late, and an
+        // unknown one (the queue vanished) needs no flag: a classic queue is
+        // deleted with `if-unused`, which the broker checks live.
+        if self.drops_queue() && self.consumers.is_some_and(|n| n > 0) {
+            flags.push(Flag::AllowConsumerCancel);
         }
         flags
     }
@@ -167,13 +190,7 @@ mod tests {
         let flags: Vec<Flag> = refusals.iter().map(|r| r.flag).collect();
         assert_eq!(flags, [Flag::AllowRecreate, Flag::AllowDataLoss]);
         assert_eq!(refusals[1].why, "holds 7 messages that would be lost");
-        assert!(
-            plan.refusals(Allow {
-                recreate: true,
-                data_loss: true
-            })
-            .is_empty()
-        );
+        assert!(plan.refusals(Allow::ALL).is_empty());
     }
 
     #[test]
@@ -218,6 +235,39 @@ mod tests {
             plan.refusals(Allow::default())[0].why,
             "holds 3 messages that would be lost"
         );
+    }
+
+    #[test]
+    fn dropping_a_queue_with_consumers_needs_allow_consumer_cancel() {
+        let live = topology("queues: [{name: q}, {name: idle}, {name: fresh}]");
+        let mut inputs = broker("3.10.8");
+        inputs.prune = true;
+        let mut plan = plan_changes(&Topology::default(), &live, inputs);
+        let queue = |name: &str| ("/".to_string(), name.to_string());
+        plan.set_message_counts(&BTreeMap::from([
+            (queue("q"), Some(0)),
+            (queue("idle"), Some(0)),
+            (queue("fresh"), Some(0)),
+        ]));
+        plan.set_consumer_counts(&BTreeMap::from([
+            (queue("q"), Some(2)),
+            (queue("idle"), Some(0)),
+            (queue("fresh"), None),
+        ]));
+        let refusals = plan.refusals(Allow::default());
+        let refused: Vec<String> = refusals
+            .iter()
+            .map(|r| format!("{} {}: {}", r.id, r.why, r.flag.as_str()))
+            .collect();
+        assert_eq!(
+            refused,
+            ["queue q has 2 consumers that would be cancelled: --allow-consumer-cancel"]
+        );
+        let allow = Allow {
+            consumer_cancel: true,
+            ..Allow::default()
+        };
+        assert!(plan.refusals(allow).is_empty());
     }
 
     #[test]

@@ -68,16 +68,7 @@ pub fn simulate(live: &impl AsNormal, plan: &Plan) -> Normal {
         add_binding(&mut objects, &mut bindings_of, b);
     }
     let mut dropped: Vec<ObjectId> = Vec::new();
-    for step in phases(
-        plan,
-        Allow {
-            recreate: true,
-            data_loss: true,
-        },
-    )
-    .into_iter()
-    .flatten()
-    {
+    for step in phases(plan, Allow::ALL).into_iter().flatten() {
         match step.operation {
             Operation::PutVhost(v) => {
                 let limits = match objects.get(&v.id()) {

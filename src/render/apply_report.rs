@@ -65,12 +65,18 @@ pub fn describe_step(step: &Step) -> String {
 /// The text report.
 pub fn render_apply_text(plan: &Plan, report: &Report) -> String {
     let counts = report.change_counts(plan);
-    let mut out = format!(
+    let mut out = String::new();
+    if let Some(signal) = report.stopped_by {
+        out.push_str(&format!(
+            "Stopped by {signal}: no change started after it; those in flight finished.\n"
+        ));
+    }
+    out.push_str(&format!(
         "Applied {}, {} failed, {} not started.\n",
         plural(counts.applied, "change", "changes"),
         counts.failed,
         counts.not_started
-    );
+    ));
     for (step, error) in &report.failed {
         out.push_str(&format!("  failed: {}: {error}\n", describe_step(step)));
     }
@@ -102,6 +108,9 @@ struct JsonReport<'a> {
     applied: Vec<String>,
     failed: Vec<JsonFailure>,
     not_started: Vec<String>,
+    /// The signal that stopped the apply, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped_by: Option<&'static str>,
     /// Whether a fresh read after a complete apply confirmed the result
     /// (`remaining` then lists what still differs).
     verified: bool,
@@ -145,6 +154,7 @@ pub fn render_apply_json(
                     .map(describe_implied),
             )
             .collect(),
+        stopped_by: report.stopped_by,
         verified,
         remaining,
     };

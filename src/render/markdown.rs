@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::text::unmanaged_count;
+use super::text::{consumer_count, unmanaged_count};
 use super::{Subject, TextLayout, render_text, summary_line};
 use crate::diff::Action;
 use crate::model::plural;
@@ -82,6 +82,9 @@ pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
                     None => ": message count unknown offline".to_string(),
                 };
                 line.push_str(&count);
+                if plan.messages_known {
+                    let _ = write!(line, ", **{}**", consumer_count(change.consumers));
+                }
             }
             let flags: Vec<&str> = change.required_flags().iter().map(|f| f.as_str()).collect();
             if !flags.is_empty() {

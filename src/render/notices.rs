@@ -1,6 +1,6 @@
 //! One-line notes on stderr that are no command's main output: what the
 //! connection options warn about, a file written, the question `apply`
-//! asks, a saved plan applied as saved, and the error a command ends with.
+//! asks, and the error a command ends with.
 //! Each says what happened and, where there is one, what to do next.
 
 use std::io::Write;
@@ -37,14 +37,6 @@ pub fn plan_saved(path: &Path) {
     ));
 }
 
-/// A saved plan whose files are not all here, applied as saved.
-pub fn applying_as_saved(path: &Path) {
-    print_stderr(&format!(
-        "note: the files the plan {} was made from are not all here; applying it as saved\n",
-        path.display()
-    ));
-}
-
 /// The question `apply` asks on a terminal before it changes anything.
 pub fn confirmation_question(changes: usize, url: &str) {
     print_stderr(&format!(
@@ -52,6 +44,70 @@ pub fn confirmation_question(changes: usize, url: &str) {
         plural(changes, "change", "changes")
     ));
     let _ = std::io::stderr().flush();
+}
+
+/// A vhost an apply goes on without locking, because the user may not
+/// declare the lock queue there.
+pub fn not_locked(vhost: &str, reason: &str, user: &str) {
+    print_stderr(&format!(
+        "warning: vhost '{vhost}' is not locked for this apply (the broker says \"{reason}\"), so another apply could change it at the same time: grant user '{user}' the configure permission on ^warren\\.apply-lock$ there to lock it\n"
+    ));
+}
+
+/// A signal before an apply changed anything, which ends it.
+pub fn stopped_before_any_change(signal: &str) {
+    print_stderr(&format!(
+        "{signal}: stopped before any change; nothing was changed\n"
+    ));
+}
+
+/// A signal that stops an apply between requests.
+pub fn stopping(signal: &str) {
+    print_stderr(&format!(
+        "{signal}: stopping: no new change starts; waiting for the requests in flight, then reporting (send it again to quit at once)\n"
+    ));
+}
+
+/// A second signal, which ends the process without waiting.
+pub fn stopping_at_once(signal: &str) {
+    print_stderr(&format!(
+        "{signal} again: quitting at once; the requests in flight may or may not have been carried out: run warren plan\n"
+    ));
+}
+
+/// Reports a panic (a bug, or a resource the runtime could not get) as one
+/// `error:` line rather than Rust's panic text, which a user must never
+/// see; with `RUST_BACKTRACE` set, the backtrace follows, for whoever
+/// debugs.
+pub fn report_panics_as_errors() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let message = if payload.contains("Too many open files") {
+            "warren ran out of file handles (too many open files): raise the open-file limit \
+             (ulimit -n)"
+                .to_string()
+        } else {
+            let place = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            format!(
+                "warren failed unexpectedly ({payload}{place}); this is a bug: please report it, \
+                 with RUST_BACKTRACE=1 set"
+            )
+        };
+        let backtrace = std::backtrace::Backtrace::capture();
+        let backtrace = match backtrace.status() {
+            std::backtrace::BacktraceStatus::Captured => format!("{backtrace}\n"),
+            _ => String::new(),
+        };
+        print_stderr(&format!("error: {message}\n{backtrace}"));
+    }));
 }
 
 /// The error a command ends with.

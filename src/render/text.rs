@@ -11,7 +11,7 @@ use similar::{ChangeTag, TextDiff};
 use super::{Subject, describe, map_lines, show_value};
 use crate::diff::{Action, Change, Object, Reason};
 use crate::model::Arguments;
-use crate::plan::{Plan, messages};
+use crate::plan::{Plan, consumers, messages};
 
 /// ANSI colours, or none.
 struct Paint {
@@ -177,11 +177,15 @@ fn render_change(
         );
     }
     if change.drops_queue() {
-        let count = match change.messages {
+        let mut count = match change.messages {
             Some(n) => format!("holds {}", messages(n)),
             None if plan.messages_known => "message count unknown".to_string(),
             None => "message count unknown offline".to_string(),
         };
+        if plan.messages_known {
+            count.push_str(", ");
+            count.push_str(&consumer_count(change.consumers));
+        }
         let _ = writeln!(out, "      {}", paint.paint("31", &count));
     }
     let flags = change.required_flags();
@@ -240,6 +244,15 @@ fn write_explanation(out: &mut String, text: &str, width: Option<usize>) {
         empty = false;
     }
     let _ = writeln!(out, "{line}");
+}
+
+/// `2 consumers`, or that they could not be counted (the queue vanished
+/// while the broker was read).
+pub(super) fn consumer_count(count: Option<u64>) -> String {
+    match count {
+        Some(n) => consumers(n),
+        None => "consumer count unknown".to_string(),
+    }
 }
 
 /// `must be replaced: x-message-ttl cannot change in place (a policy can

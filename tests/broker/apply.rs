@@ -9,10 +9,14 @@
 use crate::common;
 
 mod changes;
+mod consumers;
 mod convergence;
 mod default_topology;
+mod interrupted;
 mod json;
+mod lock;
 mod multi_vhost;
+mod queue_still_there;
 mod safety;
 mod saved_plans;
 

@@ -274,7 +274,7 @@ fn a_changed_queue_argument_is_a_replace_naming_the_policy_key() {
       arguments:
         - x-message-ttl: 30000
         + x-message-ttl: 60000
-      holds 0 messages
+      holds 0 messages, 0 consumers
       needs --allow-recreate
   + binding events -> orders [order.*] [again: queue orders is replaced]
 
@@ -474,7 +474,7 @@ fn drift_in_a_vhost_with_names_needing_encoding_counts_the_messages_at_stake() {
         .run();
     assert!(
         text.stdout.contains(
-            "      holds 1 message\n      needs --allow-recreate and --allow-data-loss\n"
+            "      holds 1 message, 0 consumers\n      needs --allow-recreate and --allow-data-loss\n"
         ),
         "the live message count of a queue with an awkward name is read\n{text}"
     );

@@ -77,10 +77,26 @@ fn assert_fails_matching(
         r"^GET https?://\S+/api/\S+ -> (\d{3}|cannot connect|connection broken|timeout) \(\d+ ms(, will retry)?\)$",
     )
     .unwrap();
+    // The password goes in WARREN_PASSWORD: on the command line it gets a
+    // warning (`ps` shows it), and only the error is wanted here.
+    let password = connection
+        .windows(2)
+        .find(|w| w[0] == "--password")
+        .map(|w| w[1]);
+    let connection: Vec<&str> = connection
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| **a != "--password" && (*i == 0 || connection[i - 1] != "--password"))
+        .map(|(_, a)| *a)
+        .collect();
     for variant in variants {
-        let mut args: Vec<&str> = connection.to_vec();
+        let mut args: Vec<&str> = connection.clone();
         args.extend(variant.iter().map(String::as_str));
-        let run = Test::new().args(&args).status(1).stderr_any().run();
+        let mut test = Test::new().args(&args).status(1).stderr_any();
+        if let Some(password) = password {
+            test = test.env("WARREN_PASSWORD", password);
+        }
+        let run = test.run();
         let context = format!("warren {}\n{run}", args.join(" "));
         for secret in secrets {
             assert!(
@@ -88,7 +104,22 @@ fn assert_fails_matching(
                 "the password {secret:?} leaked: {context}"
             );
         }
-        let lines: Vec<&str> = run.stderr.lines().collect();
+        // A password in --url is on the command line, where `ps` shows it:
+        // warren says so first.
+        let url_password = connection
+            .iter()
+            .any(|a| a.contains("://") && a.contains('@'));
+        let mut lines: Vec<&str> = run.stderr.lines().collect();
+        if url_password {
+            assert_eq!(
+                lines.first().copied(),
+                Some(
+                    "warning: --url holds a password, which other users of this machine can read on the command line (ps, /proc): use WARREN_PASSWORD or --password-file"
+                ),
+                "{context}"
+            );
+            lines.remove(0);
+        }
         let (last, before) = lines.split_last().expect("an error on stderr");
         assert!(
             errors.iter().any(|e| e.is_match(last)),
@@ -347,13 +378,21 @@ async fn json_from_another_api_is_not_taken_for_the_management_api() {
         let file = topology(&files, &vhost);
         // The parenthesis holds the decoder's detail ("invalid type: map,
         // expected a sequence …"); the words around it say what to check.
-        // The listings run concurrently: whichever is decoded first fails.
-        let errors = [regex::Regex::new(&format!(
-            r"^error: unexpected answer from {}/api/\S+ while trying to list the [a-z ]+?( of vhost '{}')? \(.+\): is --url a RabbitMQ management API\?$",
-            regex::escape(&url),
-            regex::escape(&vhost)
-        ))
-        .unwrap()];
+        // The listings run concurrently: whichever is decoded first fails,
+        // or the overview, which names no RabbitMQ version.
+        let errors = [
+            regex::Regex::new(&format!(
+                r"^error: unexpected answer from {}/api/\S+ while trying to list the [a-z ]+?( of vhost '{}')? \(.+\): is --url a RabbitMQ management API\?$",
+                regex::escape(&url),
+                regex::escape(&vhost)
+            ))
+            .unwrap(),
+            regex::Regex::new(&format!(
+                r#"^error: {} answered, but not as RabbitMQ: its /api/overview names no RabbitMQ version \(it said \{{"service":"something else","status":"ok"\}}\); is --url a RabbitMQ management API\?$"#,
+                regex::escape(&url)
+            ))
+            .unwrap(),
+        ];
         assert_fails_matching(&["--url", &url], &every_variant(&file, &vhost), &errors, &[]);
     })
     .await;

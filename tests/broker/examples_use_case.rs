@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use serde_yaml::{Mapping, Value};
 
-use common::broker::{TestVhost, broker, enc};
+use common::amqp::amqp_url;
+use common::broker::TestVhost;
 use common::warren::Test;
 
 /// How long any one step may take before the test fails.
@@ -140,26 +141,6 @@ fn apply_default_topology(v: &TestVhost) {
         .stdout_any()
         .stderr_any()
         .run();
-}
-
-/// The examples' `AMQP_URL` for a vhost. `WARREN_TEST_AMQP_URL` (without a
-/// vhost) overrides the default: the management host, port 5672, the test
-/// user.
-fn amqp_url(vhost: &str) -> String {
-    let base = std::env::var("WARREN_TEST_AMQP_URL").unwrap_or_else(|_| {
-        let b = broker();
-        let authority = b.url.split_once("://").map_or(&*b.url, |(_, rest)| rest);
-        let authority = authority.split('/').next().unwrap_or(authority);
-        let host = authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, _)| host);
-        format!(
-            "amqp://{}:{}@{host}:5672",
-            enc(&b.username),
-            enc(&b.password)
-        )
-    });
-    format!("{}/{}", base.trim_end_matches('/'), enc(vhost))
 }
 
 /// An example program running in the background; its stdout lines and

@@ -44,16 +44,11 @@ impl Actor {
     /// `warren ARGS` logged in as this user.
     fn warren(&self, args: &[&str]) -> Test {
         let b = broker();
-        let mut all = vec![
-            "--url",
-            &b.url,
-            "--username",
-            &self.user.name,
-            "--password",
-            &self.user.password,
-        ];
+        let mut all = vec!["--url", &b.url, "--username", &self.user.name];
         all.extend_from_slice(args);
-        Test::new().args(all)
+        Test::new()
+            .args(all)
+            .env("WARREN_PASSWORD", &self.user.password)
     }
 }
 

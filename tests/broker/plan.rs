@@ -395,7 +395,7 @@ fn a_quorum_queue_is_not_a_classic_one_whatever_the_vhost_default() {
       must be replaced: x-queue-type cannot change in place
       arguments:
         - x-queue-type: quorum
-      message count unknown
+      message count unknown, 0 consumers
       needs --allow-recreate and --allow-data-loss
 
 Plan: 0 to create, 0 to update, 1 to replace, 0 to delete.
@@ -429,7 +429,7 @@ fn plan_prune_deletes_what_the_files_do_not_declare_with_the_brokers_binding_key
   - binding amq.fanout -> stray [] [goes with queue stray]
   - binding events -> jobs [{key}]
   - queue stray
-      holds 2 messages
+      holds 2 messages, 0 consumers
       needs --allow-data-loss
 
 Plan: 0 to create, 0 to update, 0 to replace, 3 to delete.

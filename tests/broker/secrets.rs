@@ -30,6 +30,20 @@ use common::warren::{Test, arg, yaml_quoted};
 const SECRET: &str = "s3cr3t-Pa55-XYZ";
 /// A password that needs percent-encoding in a URL.
 const AWKWARD_SECRET: &str = "p@ss:w/rd%23 é+XYZ";
+/// Passwords as `openssl rand -base64` and the like make them, given in a
+/// URL without percent-encoding: each holds a character that ends the
+/// userinfo, or the host, for a URL parser (`12/…` once parsed, as port 12
+/// and a path).
+const UNENCODED_SECRETS: [&str; 6] = [
+    "se/cret99-XYZ",
+    "se#cret99-XYZ",
+    "se?cret99-XYZ",
+    "se@cret99-XYZ",
+    "se:cret99-XYZ",
+    "12/cret99-XYZ",
+];
+/// All of them at once.
+const DELIMITERS_SECRET: &str = "a/b#c?d@e:f-XYZ";
 const UNREACHABLE: &str = "http://127.0.0.1:1";
 
 /// How the password reaches warren.
@@ -40,6 +54,10 @@ enum Source {
     File,
     Url,
     UrlEnv,
+    /// In `--url`'s userinfo as it is, not percent-encoded.
+    UrlUnencoded,
+    /// In `WARREN_URL`'s userinfo as it is.
+    UrlEnvUnencoded,
 }
 
 const SOURCES: [Source; 5] = [
@@ -69,6 +87,10 @@ fn connection(login: &Login<'_>, dir: &Path) -> (Vec<String>, Vec<(&'static str,
             enc(login.password)
         )
     };
+    let unencoded_userinfo = || {
+        let (scheme, rest) = login.url.split_once("://").expect("a URL with a scheme");
+        format!("{scheme}://{}:{}@{rest}", login.username, login.password)
+    };
     let plain = |extra: &[&str]| -> Vec<String> {
         let mut args = vec![
             "--url".to_string(),
@@ -89,6 +111,8 @@ fn connection(login: &Login<'_>, dir: &Path) -> (Vec<String>, Vec<(&'static str,
         }
         Source::Url => (vec!["--url".into(), with_userinfo()], vec![]),
         Source::UrlEnv => (vec![], vec![("WARREN_URL", with_userinfo())]),
+        Source::UrlUnencoded => (vec!["--url".into(), unencoded_userinfo()], vec![]),
+        Source::UrlEnvUnencoded => (vec![], vec![("WARREN_URL", unencoded_userinfo())]),
     }
 }
 
@@ -108,15 +132,24 @@ fn write_private(path: &Path, text: &str) {
 }
 
 /// Every spelling in which `password` could leak: as is, percent-encoded
-/// (both cases), and inside the `Authorization: Basic` token.
+/// (both cases), inside the `Authorization: Basic` token, and what follows
+/// each URL delimiter it holds (a parser that stops there shows the rest).
 fn spellings(username: &str, password: &str) -> Vec<String> {
     let encoded = enc(password);
-    vec![
+    let mut spellings = vec![
         password.to_string(),
         encoded.clone(),
         encoded.to_lowercase(),
         base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")),
-    ]
+    ];
+    for delimiter in ['/', '#', '?', '@', ':'] {
+        if let Some((_, tail)) = password.split_once(delimiter)
+            && tail.len() >= 4
+        {
+            spellings.push(tail.to_string());
+        }
+    }
+    spellings
 }
 
 #[track_caller]
@@ -248,6 +281,20 @@ fn logins<'a>(url: &'a str, username: &'a str) -> Vec<Login<'a>> {
             });
         }
     }
+    for password in UNENCODED_SECRETS {
+        logins.push(Login {
+            url,
+            username,
+            password,
+            source: Source::UrlUnencoded,
+        });
+    }
+    logins.push(Login {
+        url,
+        username,
+        password: DELIMITERS_SECRET,
+        source: Source::UrlEnvUnencoded,
+    });
     logins
 }
 
@@ -308,7 +355,9 @@ fn a_server_echoing_the_request_in_a_500_never_shows_the_password() {
     assert_every_failure_hides_the_password(&server.url, |run| {
         // The echo carries the request's lines, so the error spans several.
         run.stderr.contains(&prefix)
-            && run.stderr.contains("(HTTP 500: you sent: GET /api/")
+            // apply takes its lock first (a PUT), the others read (a GET).
+            && (run.stderr.contains("(HTTP 500: you sent: GET /api/")
+                || run.stderr.contains("(HTTP 500: you sent: PUT /api/queues/"))
             && run.stderr.contains("after 3 tries")
     });
     assert!(server.hits() > 0);
@@ -317,7 +366,7 @@ fn a_server_echoing_the_request_in_a_500_never_shows_the_password() {
 /// Every command succeeds as a user whose password is `password`, given
 /// each way, and the password shows nowhere: not in the output, not in
 /// the saved plan.
-fn assert_every_success_hides_the_password(password: &str) {
+fn assert_every_success_hides_the_password(password: &str, sources: &[Source]) {
     let b = broker();
     let v = TestVhost::new("secrets-ok");
     let user = TestUser::new("secrets", "administrator");
@@ -333,7 +382,7 @@ fn assert_every_success_hides_the_password(password: &str) {
     );
     let w = Workspace::new(&v.name);
     let out = w.path("out.json");
-    for source in SOURCES {
+    for &source in sources {
         let login = Login {
             url: &b.url,
             username: &user.name,
@@ -362,12 +411,24 @@ fn assert_every_success_hides_the_password(password: &str) {
 
 #[test]
 fn the_right_password_works_given_each_way_and_is_never_shown() {
-    assert_every_success_hides_the_password(SECRET);
+    assert_every_success_hides_the_password(SECRET, &SOURCES);
 }
 
 #[test]
 fn a_password_that_needs_encoding_works_given_each_way_and_is_never_shown() {
-    assert_every_success_hides_the_password(AWKWARD_SECRET);
+    assert_every_success_hides_the_password(AWKWARD_SECRET, &SOURCES);
+}
+
+/// Regression (issue 20): `--url 'http://u:se/cret99@host:15672'` printed
+/// the password (whole, or its tail when it held `@`) in errors, text and
+/// JSON. A password holding `/ # ? @ :` unencoded in the URL logs in, and
+/// shows nowhere.
+#[test]
+fn a_password_holding_url_delimiters_works_unencoded_in_the_url_and_is_never_shown() {
+    assert_every_success_hides_the_password(
+        DELIMITERS_SECRET,
+        &[Source::UrlUnencoded, Source::UrlEnvUnencoded],
+    );
 }
 
 /// `plan` with the password in a file of mode `mode`.

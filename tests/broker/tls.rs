@@ -31,19 +31,12 @@ fn topology(dir: &Path, vhost: &str) -> PathBuf {
     path
 }
 
-/// `warren --url URL --username … --password … ARGS`.
+/// `warren --url URL --username … ARGS`, the password in `WARREN_PASSWORD`.
 fn warren_at(url: &str, args: &[&str]) -> Test {
     let b = broker();
-    let mut all = vec![
-        "--url",
-        url,
-        "--username",
-        &b.username,
-        "--password",
-        &b.password,
-    ];
+    let mut all = vec!["--url", url, "--username", &b.username];
     all.extend_from_slice(args);
-    Test::new().args(all)
+    Test::new().args(all).env("WARREN_PASSWORD", &b.password)
 }
 
 /// The commands that talk to the broker, as arguments.

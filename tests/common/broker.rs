@@ -87,6 +87,7 @@ impl TestBroker {
             ca_cert: None,
             insecure: false,
             timeout: 30,
+            on_command_line: Default::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! them, so unused items are expected.
 #![allow(dead_code)]
 
+pub mod amqp;
 pub mod broker;
 pub mod every_kind;
 pub mod process;

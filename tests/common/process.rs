@@ -104,6 +104,15 @@ impl Running {
         }
     }
 
+    /// Sends `signal` (`libc::SIGINT`, …) to the command, if it still runs.
+    #[cfg(unix)]
+    pub fn signal(&self, signal: i32) {
+        if let Some(child) = &self.child {
+            // SAFETY: signals our own child, which is not reaped yet.
+            unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        }
+    }
+
     /// Waits for the command to end; kills it as soon as `give_up` (asked
     /// every 10 ms while it runs) says so.
     pub fn wait_or_kill(mut self, mut give_up: impl FnMut() -> bool) -> Run {
@@ -143,4 +152,65 @@ impl Drop for Running {
 /// What a reader thread read.
 fn join(reader: Option<JoinHandle<String>>) -> String {
     reader.expect("read once").join().expect("an output reader")
+}
+
+/// A run of `command` to its end, with the peak resident memory of the
+/// process itself (from `wait4(2)`, in KiB). It is killed, and the run
+/// marked so, past `limit` or as soon as its resident memory passes
+/// `kill_above_kib` (read from `/proc` every 10 ms), so a test of a memory
+/// bound never takes the machine down when the bound breaks.
+///
+/// Linux counts in a child's peak the memory of the process it was spawned
+/// from, up to the exec, so the test process must stay small itself.
+#[cfg(target_os = "linux")]
+pub fn run_measured(mut command: Command, limit: Duration, kill_above_kib: u64) -> (Run, i64) {
+    let outputs = tempfile::tempdir().expect("a temporary directory");
+    let stdout_path = outputs.path().join("stdout");
+    let stderr_path = outputs.path().join("stderr");
+    let started = Instant::now();
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).expect("an output file"))
+        .stderr(std::fs::File::create(&stderr_path).expect("an output file"))
+        .spawn()
+        .expect("start the command");
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data, zero is a valid value; wait4 reaps our
+    // own child, whose `Child` handle is not waited on afterwards.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut killed = false;
+    loop {
+        let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(reaped >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if reaped == pid {
+            break;
+        }
+        let resident_kib = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+            .unwrap_or(0);
+        if !killed && (started.elapsed() > limit || resident_kib > kill_above_kib) {
+            // SAFETY: signals our own child, not reaped yet.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            killed = true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(child);
+    let read = |path: &std::path::Path| {
+        String::from_utf8_lossy(&std::fs::read(path).expect("an output file")).into_owned()
+    };
+    let run = Run {
+        code: (!killed && libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status)),
+        stdout: read(&stdout_path),
+        stderr: read(&stderr_path),
+        elapsed: started.elapsed(),
+        killed,
+    };
+    (run, usage.ru_maxrss)
 }

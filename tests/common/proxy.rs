@@ -43,6 +43,10 @@ pub enum Fault {
     /// Answers `503` with an HTML page without forwarding (a load balancer
     /// whose backend is down): the broker never saw the request.
     Answer503,
+    /// Answers `404 Not Found` without forwarding, as RabbitMQ answers the
+    /// DELETE of a queue whose node is down: the queue stays. Not in
+    /// [`Fault::ALL`]: it is a broker's answer, not a transport fault.
+    Answer404,
 }
 
 impl Fault {
@@ -55,7 +59,7 @@ impl Fault {
 
     /// Whether the broker received the request.
     pub fn forwards(self) -> bool {
-        !matches!(self, Fault::Answer503)
+        !matches!(self, Fault::Answer503 | Fault::Answer404)
     }
 }
 
@@ -69,6 +73,9 @@ pub struct FaultProxy {
 struct State {
     upstream: String,
     fault: Option<(usize, Fault)>,
+    /// The fault for the first request whose `METHOD /path?query` starts
+    /// with this.
+    fault_on: Option<(String, Fault)>,
     requests: AtomicUsize,
     /// `METHOD /path?query` of each request, in arrival order.
     log: Mutex<Vec<String>>,
@@ -81,6 +88,20 @@ impl FaultProxy {
     /// `None`. Must run inside a multi-threaded tokio runtime that outlives
     /// the proxy.
     pub async fn start(upstream: &str, fault: Option<(usize, Fault)>) -> FaultProxy {
+        FaultProxy::listen(upstream, fault, None).await
+    }
+
+    /// Starts a proxy to `upstream` that injects `fault` on the first
+    /// request whose `METHOD /path?query` starts with `line_prefix`.
+    pub async fn start_on(upstream: &str, line_prefix: &str, fault: Fault) -> FaultProxy {
+        FaultProxy::listen(upstream, None, Some((line_prefix.to_string(), fault))).await
+    }
+
+    async fn listen(
+        upstream: &str,
+        fault: Option<(usize, Fault)>,
+        fault_on: Option<(String, Fault)>,
+    ) -> FaultProxy {
         let upstream = upstream
             .strip_prefix("http://")
             .expect("the proxy forwards plain http")
@@ -93,6 +114,7 @@ impl FaultProxy {
         let state = Arc::new(State {
             upstream,
             fault,
+            fault_on,
             requests: AtomicUsize::new(0),
             log: Mutex::new(Vec::new()),
             connections: Mutex::new(Vec::new()),
@@ -138,8 +160,20 @@ async fn serve(mut client: TcpStream, state: &State) {
         return;
     };
     let n = state.requests.fetch_add(1, Ordering::SeqCst) + 1;
-    let fault = state.fault.filter(|(k, _)| *k == n).map(|(_, f)| f);
-    state.log.lock().unwrap().push(request.line.clone());
+    let fault = {
+        let mut log = state.log.lock().unwrap();
+        let first_match = state.fault_on.as_ref().and_then(|(prefix, f)| {
+            (request.line.starts_with(prefix.as_str())
+                && !log.iter().any(|l| l.starts_with(prefix.as_str())))
+            .then_some(*f)
+        });
+        log.push(request.line.clone());
+        state
+            .fault
+            .filter(|(k, _)| *k == n)
+            .map(|(_, f)| f)
+            .or(first_match)
+    };
 
     let answer = if fault.is_none_or(Fault::forwards) {
         match forward(&state.upstream, &request).await {
@@ -163,6 +197,12 @@ async fn serve(mut client: TcpStream, state: &State) {
             "Internal Server Error",
             "application/json",
             r#"{"error":"internal_error","reason":"injected by the test proxy"}"#,
+        ),
+        Some(Fault::Answer404) => canned(
+            404,
+            "Not Found",
+            "application/json",
+            r#"{"error":"Object Not Found","reason":"Not Found"}"#,
         ),
         Some(Fault::Answer503) => canned(
             503,

@@ -8,8 +8,8 @@
 //! Every run clears the `WARREN_*` environment of whoever runs the tests
 //! and sets `NO_COLOR=1` (a test can [`Test::env`] or [`Test::env_remove`]
 //! them back), so what a test states is all warren sees.
-//! [`Test::broker`] adds `--url`, `--username` and `--password` for the
-//! test broker ([`broker()`](super::broker::broker)).
+//! [`Test::broker`] adds `--url`, `--username` and `WARREN_PASSWORD` for
+//! the test broker ([`broker()`](super::broker::broker)).
 //!
 //! A run is bounded (five minutes unless [`Test::limit`] says otherwise):
 //! a hang fails the test instead of blocking the suite. A test that needs
@@ -106,17 +106,14 @@ impl Test {
         }
     }
 
-    /// `warren --url … --username … --password …` for the test broker.
+    /// `warren --url … --username …` with `WARREN_PASSWORD` for the test
+    /// broker (a password on the command line gets a warning: `ps` shows
+    /// it).
     pub fn broker() -> Test {
         let b = broker();
-        Test::new().args([
-            "--url",
-            &b.url,
-            "--username",
-            &b.username,
-            "--password",
-            &b.password,
-        ])
+        Test::new()
+            .args(["--url", &b.url, "--username", &b.username])
+            .env("WARREN_PASSWORD", &b.password)
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Test {
@@ -326,6 +323,12 @@ impl Spawned {
         let started = self.started;
         let output = self.running.wait_or_kill(|| started.elapsed() > limit);
         self.test.check(output)
+    }
+
+    /// Sends `signal` (`libc::SIGINT`, …) to warren.
+    #[cfg(unix)]
+    pub fn signal(&self, signal: i32) {
+        self.running.signal(signal);
     }
 
     /// Waits for warren to end, killing it as soon as `give_up` (asked

@@ -69,6 +69,10 @@ fn plan(prune: bool) -> Plan {
         (("shop".into(), "order.events".into()), Some(42)),
         (("shop".into(), "stale".into()), Some(0)),
     ]));
+    plan.set_consumer_counts(&BTreeMap::from([
+        (("shop".into(), "order.events".into()), Some(2)),
+        (("shop".into(), "stale".into()), Some(0)),
+    ]));
     plan
 }
 

@@ -121,6 +121,49 @@ fn a_file_error_is_reported_at_once_while_the_server_never_answers() {
     }
 }
 
+/// Regression (issue 20): `plan`, `drift` and `apply` of an invalid file
+/// printed `thread 'tokio-rt-worker' panicked … JoinError::Cancelled` in
+/// 8-13 runs of 20, when the runtime stopped under a broker read still in
+/// flight. 200 runs of each, against a server that never answers (so any
+/// read is still in flight when the file error ends the command), print
+/// the file's error and no panic.
+#[test]
+fn an_invalid_file_never_prints_a_panic_in_200_runs() {
+    let runtime = runtime();
+    let server = runtime.block_on(FakeServer::start(vec![Canned::Hang]));
+    let files = Files::new();
+    let vhost = unique_name("panic-bad-file");
+    let file = files.topology(
+        "topology.yaml",
+        &vhost,
+        "vhosts:\n  - name: $V\nqueues:\n  - {vhost: $V, name: jobs, bogus: 1}\n",
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let column = text.lines().nth(3).unwrap().find("bogus").unwrap() + 1;
+    let expected = format!(
+        "error: {}:4:{column}: queues[0] jobs: unknown key 'bogus'; expected one of: name, vhost, durable, auto_delete, arguments\n1 error in 1 file\n",
+        arg(&file)
+    );
+    let commands: [&[&str]; 3] = [&["plan"], &["drift"], &["apply", "--auto-approve"]];
+    std::thread::scope(|scope| {
+        for command in commands {
+            let (server, file, expected) = (&server, &file, &expected);
+            scope.spawn(move || {
+                for _ in 0..200 {
+                    Test::new()
+                        .args(["--url", &server.url, "--timeout", "30"])
+                        .args(command)
+                        .arg(file)
+                        .limit(Duration::from_secs(60))
+                        .status(1)
+                        .stderr(expected.as_str())
+                        .run();
+                }
+            });
+        }
+    });
+}
+
 #[test]
 fn an_html_page_is_not_the_management_api_whatever_its_status() {
     let runtime = runtime();

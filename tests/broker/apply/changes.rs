@@ -84,13 +84,13 @@ fn create_update_replace_and_prune_in_one_apply() {
       arguments:
         - x-max-priority: 5
         + x-max-priority: 10
-      holds 0 messages
+      holds 0 messages, 0 consumers
       needs --allow-recreate
   + binding kept -> added [b.#]
   + binding retyped -> reargued [r] [again: exchange retyped is replaced]
   - binding kept -> kept-q [dropped.*]
   - queue dropped-q
-      holds 0 messages
+      holds 0 messages, 0 consumers
   - exchange dropped-x (fanout)
   - policy dropped-p (pattern: ^none$, apply_to: all, max-length: 1)
 
@@ -199,7 +199,7 @@ fn a_replaced_queue_gets_every_binding_back() {
       arguments:
         - x-max-priority: 1
         + x-max-priority: 2
-      holds 0 messages
+      holds 0 messages, 0 consumers
       needs --allow-recreate
   + binding a -> q [a.#] [again: queue q is replaced]
   + binding amq.direct -> q [by-hand] [again: queue q is replaced]
