@@ -117,6 +117,8 @@ pub enum FileOutcome {
     /// Not read, not YAML, or not written: the error, which names the
     /// place. The file is as it was.
     Failed(String),
+    /// A path that names no file or directory to read: the error.
+    NotFound(String),
 }
 
 /// A file that is not YAML: where the parser stopped, and its words.

@@ -22,13 +22,13 @@ pub fn run(paths: &[PathBuf], check: bool) -> Outcome {
                 let outcome = format_file(&file, check);
                 (file, outcome)
             })),
-            Err(error) => report.push((path.clone(), FileOutcome::Failed(error))),
+            Err(error) => report.push((path.clone(), FileOutcome::NotFound(error))),
         }
     }
     show_fmt_report(&report);
     let failed = report
         .iter()
-        .filter(|(_, o)| matches!(o, FileOutcome::Failed(_)))
+        .filter(|(_, o)| matches!(o, FileOutcome::Failed(_) | FileOutcome::NotFound(_)))
         .count();
     let differ = report
         .iter()

@@ -24,6 +24,7 @@ pub fn show_fmt_report(report: &[(PathBuf, FileOutcome)]) {
                     path.display()
                 ));
             }
+            FileOutcome::NotFound(error) => notes.push_str(&format!("error: {error}\n")),
             FileOutcome::Failed(error) => {
                 notes.push_str(&format!("error: {error} (left as it was)\n"));
             }
