@@ -157,3 +157,107 @@ fn the_repositorys_topology_files_are_in_canonical_form() {
         ])
         .run();
 }
+
+/// A scrambled copy of a canonical `text`, made without warren's code:
+/// the sections in another order (the header first still), each object's
+/// keys rotated by `seed`, no blank line, and with an odd `seed` every
+/// list written without indentation (`- name: x` at the start of the line).
+fn scramble(text: &str, seed: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let starts_section = |l: &str| !l.is_empty() && !l.starts_with([' ', '#']);
+    let first = lines.iter().position(|l| starts_section(l)).unwrap();
+    let mut out: Vec<String> = lines[..first].iter().map(|l| l.to_string()).collect();
+    // Sections with the comment lines just above them.
+    let mut sections: Vec<Vec<&str>> = Vec::new();
+    let mut pending: Vec<&str> = Vec::new();
+    for line in &lines[first..] {
+        if starts_section(line) {
+            let mut section = std::mem::take(&mut pending);
+            section.push(line);
+            sections.push(section);
+        } else if line.is_empty() {
+            // Blank lines go: fmt puts one between sections.
+        } else if line.starts_with('#') {
+            pending.push(line);
+        } else {
+            sections.last_mut().unwrap().push(line);
+        }
+    }
+    let count = sections.len();
+    sections.rotate_left(seed % count);
+    let shift = if seed % 2 == 1 { 0 } else { 2 };
+    for section in sections {
+        let mut items: Vec<Vec<&str>> = Vec::new();
+        for line in section {
+            if line.starts_with("  - ") {
+                items.push(vec![line]);
+            } else if line.starts_with("    ") && !items.is_empty() {
+                items.last_mut().unwrap().push(line);
+            } else {
+                out.extend(
+                    items
+                        .drain(..)
+                        .flat_map(|i| i.into_iter().map(String::from)),
+                );
+                out.push(line.to_string());
+            }
+        }
+        for item in items {
+            // Each key with the lines deeper than it.
+            let mut keys: Vec<Vec<String>> = Vec::new();
+            for (n, line) in item.iter().enumerate() {
+                let line = if n == 0 {
+                    format!("    {}", &line[4..])
+                } else {
+                    line.to_string()
+                };
+                if line[4..].starts_with(' ') {
+                    keys.last_mut().unwrap().push(line);
+                } else {
+                    keys.push(vec![line]);
+                }
+            }
+            let len = keys.len();
+            keys.rotate_left(seed % len);
+            for (k, key) in keys.into_iter().enumerate() {
+                for (n, line) in key.into_iter().enumerate() {
+                    let body = &line[4..];
+                    let indent = " ".repeat(shift + 2);
+                    if k == 0 && n == 0 {
+                        out.push(format!("{}- {body}", &indent[2..]));
+                    } else {
+                        out.push(format!("{indent}{body}"));
+                    }
+                }
+            }
+        }
+    }
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn scrambled_copies_of_every_topology_of_the_repository_are_put_back_byte_for_byte() {
+    use warren::fmt::{Canonical, canonical_form};
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in [
+        "topologies/default.yaml",
+        "tests/good/everything.yaml",
+        "tests/good/merge/10-vhosts-and-exchanges.yaml",
+        "tests/good/merge/20-queues-and-bindings.yaml",
+        "docs/order-events-dead-letters.yaml",
+        "docs/every-edge.yaml",
+    ] {
+        let text = std::fs::read_to_string(repo.join(file)).unwrap();
+        for seed in 1..5 {
+            let scrambled = scramble(&text, seed);
+            assert_ne!(scrambled, text, "{file}: seed {seed} scrambles nothing");
+            match canonical_form(&scrambled) {
+                Ok(Canonical::Text(put_back)) => assert_eq!(
+                    put_back, text,
+                    "{file}, scrambled with seed {seed}:\n{scrambled}"
+                ),
+                other => panic!("{file}, seed {seed}: {other:?}\n{scrambled}"),
+            }
+        }
+    }
+}
