@@ -610,7 +610,10 @@ pub fn sides_of_plan(after: &Topology, plan: &Plan) -> (Topology, Topology) {
                     after.put(object.clone());
                 }
             }
-            Action::Unsupported => {}
+            // A vhost's field the broker cannot change, or anything else a
+            // plan may say of an object without changing it: nothing drawn
+            // differs.
+            _ => {}
         }
     }
     (before.into_topology(), after.into_topology())
