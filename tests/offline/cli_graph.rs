@@ -2,7 +2,6 @@
 //! plan's changes marked on it, and the diagram the Markdown of a review
 //! embeds. (tests/tools/render.rs has real renderers draw these.)
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use warren::model::Topology;
@@ -103,8 +102,7 @@ fn saved_story_plan(dir: &Path) -> std::path::PathBuf {
                 version: "3.10.8".into(),
             }),
             files: vec![file.display().to_string()],
-            prune: false,
-            binding_keys: BTreeMap::new(),
+            ..PlanInputs::default()
         },
     );
     let saved = dir.join("plan.json");
