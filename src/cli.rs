@@ -78,14 +78,39 @@ impl Cli {
             password: given("password"),
             url: given("url"),
         };
+        let format_given = matches.value_source("format") != Some(ValueSource::DefaultValue);
+        cli.global.format = format_for(&cli.command, cli.global.format, format_given)
+            .map_err(|message| command.error(ErrorKind::InvalidValue, message))?;
         Ok(cli)
+    }
+}
+
+/// The format `command` runs with: `graph` draws Mermaid (its default) or
+/// DOT and nothing else; no other command draws. `given` says whether
+/// `--format` was on the command line (a `text` that is only the default
+/// is `graph`'s Mermaid).
+fn format_for(command: &Command, format: Format, given: bool) -> Result<Format, String> {
+    let draws = matches!(format, Format::Mermaid | Format::Dot);
+    match command {
+        Command::Graph { .. } if draws => Ok(format),
+        Command::Graph { .. } if !given => Ok(Format::Mermaid),
+        Command::Graph { .. } => Err(format!(
+            "warren graph draws --format mermaid or --format dot, not {}",
+            format.as_str()
+        )),
+        _ if draws => Err(format!(
+            "--format {} is for warren graph; this command writes text, json or markdown",
+            format.as_str()
+        )),
+        _ => Ok(format),
     }
 }
 
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Output format: text, json, or markdown (plan, drift, diff).
+    /// Output format: text, json, or markdown (plan, drift, diff); mermaid
+    /// or dot for graph.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -161,14 +186,41 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    // Diagrams, for `graph` only (see [`format_for`]).
+    Mermaid,
+    Dot,
 }
 
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Mermaid => "mermaid",
+            Format::Dot => "dot",
+        }
+    }
+}
+
+/// The format of every command but `graph`, whose diagram formats the
+/// parser never lets through to another command ([`format_for`]).
 impl From<Format> for crate::render::Format {
     fn from(format: Format) -> crate::render::Format {
         match format {
-            Format::Text => crate::render::Format::Text,
+            Format::Text | Format::Mermaid | Format::Dot => crate::render::Format::Text,
             Format::Json => crate::render::Format::Json,
             Format::Markdown => crate::render::Format::Markdown,
+        }
+    }
+}
+
+/// The diagram `graph` draws.
+impl From<Format> for crate::render::GraphFormat {
+    fn from(format: Format) -> crate::render::GraphFormat {
+        match format {
+            Format::Dot => crate::render::GraphFormat::Dot,
+            _ => crate::render::GraphFormat::Mermaid,
         }
     }
 }
@@ -311,6 +363,44 @@ pub enum Command {
         headers: Vec<String>,
     },
 
+    /// Draw the routing (exchanges, queues, bindings) as a Mermaid or DOT diagram, offline.
+    #[command(
+        after_help = "Exchanges are hexagons, queues cylinders; bindings are arrows with their \
+routing key or headers match, exchange-to-exchange bindings thick arrows, alternate and \
+dead-letter exchanges dashed arrows. With --plan, what the plan adds is green, what it \
+changes amber, what it removes red; a topology of more than 50 exchanges and queues is \
+cut to what changes and its neighbours.\n\nExamples:\n  warren graph topologies/ > routing.mmd\n  \
+warren graph --format dot topologies/ | dot -Tsvg > routing.svg\n  \
+warren plan --out plan.json && warren graph --plan plan.json"
+    )]
+    Graph {
+        /// Topology files or directories (default: ./topologies/, or the
+        /// files the plan was made from).
+        paths: Vec<PathBuf>,
+        /// Only these vhosts (repeatable; default: every vhost).
+        #[arg(long = "vhost")]
+        vhosts: Vec<String>,
+        /// Mark what a plan saved by `warren plan --out` adds, changes and removes.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+    },
+
+    /// Rewrite topology files in the canonical form, comments kept.
+    #[command(
+        after_help = "Sections and keys in the schema's order, two-space indentation, one \
+blank line between sections; comments, values, quoting and defaults stay as written. \
+JSON files (definitions exports) are left as they are.\n\nExamples:\n  warren fmt\n  \
+warren fmt --check topologies/   # exit 1 and list the files that differ"
+    )]
+    Fmt {
+        /// Topology files or directories (default: ./topologies/).
+        paths: Vec<PathBuf>,
+        /// Change nothing: list the files that are not in the canonical
+        /// form and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
+
     /// Print the JSON Schema of the topology file.
     #[command(after_help = "Example:\n  warren schema > schemas/topology.schema.json")]
     Schema,
@@ -354,6 +444,29 @@ mod tests {
         assert_eq!(cli.global.connection.url, "http://x:1");
         let cli = Cli::try_parse_args(["warren", "--timeout", "5", "diff", "a", "b"]).unwrap();
         assert_eq!(cli.global.connection.timeout, 5);
+    }
+
+    #[test]
+    fn graph_draws_mermaid_unless_told_dot_and_nothing_else_draws() {
+        let format = |args: &[&str]| Cli::try_parse_args(args).map(|cli| cli.global.format);
+        assert_eq!(format(&["warren", "graph"]).unwrap(), Format::Mermaid);
+        assert_eq!(
+            format(&["warren", "graph", "--format", "dot"]).unwrap(),
+            Format::Dot
+        );
+        assert_eq!(
+            format(&["warren", "--format", "mermaid", "graph"]).unwrap(),
+            Format::Mermaid
+        );
+        let err = format(&["warren", "graph", "--format", "text"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidValue);
+        assert!(err.to_string().contains("mermaid or --format dot"), "{err}");
+        let err = format(&["warren", "plan", "--format", "dot"]).unwrap_err();
+        assert!(err.to_string().contains("is for warren graph"), "{err}");
+        assert_eq!(
+            format(&["warren", "plan", "--format", "markdown"]).unwrap(),
+            Format::Markdown
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub mod cli;
 pub mod commands;
 pub mod diff;
 pub mod execute;
+pub mod fmt;
+pub mod graph;
 pub mod load;
 pub mod model;
 pub mod normalize;

@@ -82,6 +82,8 @@ enum Sink {
 /// A body's bytes, taken from the budget and given back when dropped.
 pub(crate) struct Body {
     bytes: Vec<u8>,
+    /// The bytes taken from the budget for `bytes`' allocation.
+    counted: usize,
     budget: Arc<Budget>,
     exceeded: bool,
 }
@@ -96,15 +98,31 @@ impl std::ops::Deref for Body {
 
 impl Drop for Body {
     fn drop(&mut self) {
-        self.budget.give_back(self.bytes.len());
+        self.budget.give_back(self.counted);
     }
 }
 
 impl Write for Body {
+    /// Grows the buffer itself, counting what it allocates (its capacity,
+    /// not its length: a doubling `Vec` would hold up to twice what the
+    /// budget counted, and briefly three times while it moves).
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if !self.budget.take(data.len()) {
-            self.exceeded = true;
-            return Err(std::io::Error::other("the answers are over their limit"));
+        let needed = self.bytes.len() + data.len();
+        let capacity = self.counted;
+        if needed > capacity {
+            let grown = needed.max(capacity.saturating_mul(2)).max(8 << 10);
+            // Past the budget, grow only to what is needed, so the last
+            // bytes an answer may hold still fit.
+            let target = if self.budget.take(grown - capacity) {
+                grown
+            } else if self.budget.take(needed - capacity) {
+                needed
+            } else {
+                self.exceeded = true;
+                return Err(std::io::Error::other("the answers are over their limit"));
+            };
+            self.counted += target - capacity;
+            self.bytes.reserve_exact(target - self.bytes.len());
         }
         self.bytes.extend_from_slice(data);
         Ok(data.len())
@@ -130,6 +148,7 @@ impl BoundedBody {
         }
         let buffer = Body {
             bytes: Vec::new(),
+            counted: 0,
             budget: Arc::clone(budget),
             exceeded: false,
         };

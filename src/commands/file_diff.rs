@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use super::{Outcome, Status, load_files};
 use crate::cli::GlobalArgs;
+use crate::graph::Graph;
 use crate::plan::{PlanInputs, Prune, plan_changes};
-use crate::render::{self, Subject};
+use crate::render::{self, Format, Subject};
 
 pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf, prune: Prune) -> Outcome {
     let old_files = load_files(std::slice::from_ref(old))?;
@@ -29,7 +30,10 @@ pub fn run(global: &GlobalArgs, old: &PathBuf, new: &PathBuf, prune: Prune) -> O
             ..PlanInputs::default()
         },
     );
-    render::show_plan(&plan, Subject::Diff, global.format.into());
+    let format: Format = global.format.into();
+    // A pull-request comment draws the routing the change makes.
+    let routing = (format == Format::Markdown).then(|| Graph::review(&old_files.topology, &plan));
+    render::show_reviewed_plan(&plan, Subject::Diff, format, routing.as_ref());
     Ok(if plan.summary.differences() == 0 {
         Status::Clean
     } else {

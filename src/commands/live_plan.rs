@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use super::live::{block_on, connect_after_files, free_in_background, load_and_plan};
 use super::{Failure, Outcome, Status};
 use crate::cli::GlobalArgs;
+use crate::graph::Graph;
 use crate::plan::Prune;
-use crate::render::{self, Subject, notices, render_plan_json};
+use crate::render::{self, Format, Subject, notices, render_plan_json};
 
 pub fn run(
     global: &GlobalArgs,
@@ -18,6 +19,9 @@ pub fn run(
 ) -> Outcome {
     let client = connect_after_files(global, paths)?;
     let (plan, live) = block_on(load_and_plan(&client, paths, prune))?;
+    let format: Format = global.format.into();
+    // A pull-request comment draws the routing the plan changes.
+    let routing = (format == Format::Markdown).then(|| Graph::review(&live, &plan));
     free_in_background(live);
     if let Some(out) = out {
         std::fs::write(out, render_plan_json(&plan)).map_err(|e| {
@@ -25,7 +29,7 @@ pub fn run(
         })?;
         notices::plan_saved(out);
     }
-    render::show_plan(&plan, Subject::Plan, global.format.into());
+    render::show_reviewed_plan(&plan, Subject::Plan, format, routing.as_ref());
     Ok(if detailed_exitcode && !plan.is_empty() {
         Status::Changes
     } else {

@@ -15,6 +15,8 @@ mod docs;
 mod drift;
 mod export;
 mod file_diff;
+mod fmt;
+mod graph;
 mod init;
 mod live;
 mod live_plan;
@@ -82,6 +84,12 @@ pub fn run(cli: Cli) -> ExitCode {
             vhost,
             headers,
         } => route_message::run(global, paths, vhost, exchange, routing_key, headers),
+        Command::Graph {
+            paths,
+            vhosts,
+            plan,
+        } => graph::run(global, paths, vhosts, plan.as_deref()),
+        Command::Fmt { paths, check } => fmt::run(paths, *check),
         Command::Schema => schema::run(),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man => docs::man(),

@@ -29,7 +29,7 @@ pub use fingerprint::fingerprint;
 pub use order::{Operation, Phase, Schedule, Step, order_changes, phases, schedule};
 use safety::is_quorum_queue;
 pub use safety::{Allow, ApplyRefusal, Flag, Refusal};
-pub use saved::{SavedPlanRefusal, check_same_plan, read_saved};
+pub use saved::{SavedPlanRefusal, check_files, check_same_plan, read_saved};
 pub use simulate::simulate;
 
 /// The version of the plan's JSON document.

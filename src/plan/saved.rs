@@ -98,6 +98,22 @@ pub fn read_saved(path: &Path, text: &str, url: &str) -> Result<Plan, SavedPlanR
     Ok(plan)
 }
 
+/// A saved plan is for the files it was made from: drawn against other
+/// files (`warren graph --plan`), it would show what no apply does.
+pub fn check_files(
+    plan: &Plan,
+    path: &Path,
+    files: &impl crate::normalize::AsNormal,
+) -> Result<(), SavedPlanRefusal> {
+    if super::fingerprint(files, &BTreeMap::new()) != plan.desired_fingerprint {
+        return Err(SavedPlanRefusal::OtherFiles {
+            path: path.to_path_buf(),
+            files: plan.files.clone(),
+        });
+    }
+    Ok(())
+}
+
 /// A saved plan is applied only when it is exactly `now`, the plan its
 /// files and the live state give at this moment; message and consumer
 /// counts aside, which move all the time and are read again for `now`. When the changes

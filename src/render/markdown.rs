@@ -1,17 +1,22 @@
 //! Markdown for a pull-request comment: a one-line verdict, a summary
 //! table, destructive changes called out first with their message counts,
-//! for a diff the objects the files stop managing, and the full text plan
-//! in a collapsible block, its explanations wrapped to the comment's width.
+//! for a diff the objects the files stop managing, the routing the plan
+//! changes as a Mermaid diagram (GitHub and GitLab draw it) and the full
+//! text plan, each in a collapsible block, the plan's explanations wrapped
+//! to the comment's width.
 
 use std::fmt::Write;
 
+use super::graph::{left_out_note, render_mermaid};
 use super::text::{consumer_count, unmanaged_count};
 use super::{Subject, TextLayout, render_text, summary_line};
 use crate::diff::Action;
+use crate::graph::{Graph, Mark};
 use crate::model::plural;
 use crate::plan::{Plan, messages};
 
-pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
+/// The plan as a comment; `routing`, when given and changed, is drawn.
+pub fn render_markdown(plan: &Plan, subject: Subject, routing: Option<&Graph>) -> String {
     let s = &plan.summary;
     let mut out = String::new();
     let destructive: Vec<_> = plan
@@ -113,6 +118,21 @@ pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
         out.push('\n');
     }
 
+    if let Some(graph) = routing.filter(|g| g.has_changes()) {
+        let mut legend = legend(graph);
+        if !graph.left_out.is_empty() {
+            legend = format!(
+                "Only what changes and its neighbours: {}. {legend}",
+                left_out_note(&graph.left_out)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "<details><summary>Routing: what changes</summary>\n\n```mermaid\n{}```\n\n{legend}\n\n</details>\n",
+            render_mermaid(graph)
+        );
+    }
+
     let _ = writeln!(
         out,
         "<details><summary>{}</summary>\n\n```diff\n{}```\n\n</details>",
@@ -120,6 +140,31 @@ pub fn render_markdown(plan: &Plan, subject: Subject) -> String {
         diff_block(&render_text(plan, subject, TextLayout::COMMENT))
     );
     out
+}
+
+/// What the colours of `graph` mean, for the marks it holds:
+/// `Green: added · red, dashed: removed.`
+fn legend(graph: &Graph) -> String {
+    let marks: Vec<Mark> = [Mark::Added, Mark::Changed, Mark::Removed, Mark::Unmanaged]
+        .into_iter()
+        .filter(|&mark| {
+            graph.nodes.iter().any(|n| n.mark == mark) || graph.edges.iter().any(|e| e.mark == mark)
+        })
+        .collect();
+    let parts: Vec<&str> = marks
+        .iter()
+        .map(|mark| match mark {
+            Mark::Added => "green: added",
+            Mark::Changed => "amber: changed",
+            Mark::Removed => "red, dashed: removed",
+            _ => "grey, dashed: unmanaged (left alone)",
+        })
+        .collect();
+    let mut legend = parts.join(" · ");
+    if let Some(first) = legend.get(..1) {
+        legend = format!("{}{}.", first.to_uppercase(), &legend[1..]);
+    }
+    legend
 }
 
 /// The text plan with change markers moved to the start of the line, so a

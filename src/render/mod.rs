@@ -13,6 +13,9 @@
 //! - `diagnostics`: the validate report, and a load's warnings and errors
 //!   for every command that reads files.
 //! - `routing`: where a message goes (`warren route`).
+//! - `fmt_report`: the files `warren fmt` rewrote, or found to differ.
+//! - `graph`: the routing graph as a Mermaid or DOT diagram (`warren graph`,
+//!   and the plan's Markdown).
 //! - `topology`: the export file (`warren export`).
 //! - `notices`: one-line notes on stderr that are no command's main output
 //!   (connection warnings, files written, apply's question, the error).
@@ -22,11 +25,14 @@ use std::io::Write;
 use serde_json::Value;
 
 use crate::diff::Object;
+use crate::graph::Graph;
 use crate::model::Arguments;
 use crate::plan::Plan;
 
 mod apply_report;
 mod diagnostics;
+mod fmt_report;
+mod graph;
 mod json;
 mod markdown;
 pub mod notices;
@@ -40,6 +46,8 @@ pub use diagnostics::{
     VALIDATE_FORMAT_VERSION, error_count_line, render_validate_json, show_broker_refusals,
     show_diagnostics, show_load_failure, show_load_warnings, show_validation,
 };
+pub use fmt_report::show_fmt_report;
+pub use graph::{GraphFormat, left_out_note, render_dot, render_mermaid, show_graph};
 pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;
 pub use progress::progress_view;
@@ -59,6 +67,12 @@ pub enum Format {
 /// before it asks: the plan in `format`, on stdout. A drift in JSON is the
 /// drift report; text is coloured on a terminal only.
 pub fn show_plan(plan: &Plan, subject: Subject, format: Format) {
+    show_reviewed_plan(plan, subject, format, None);
+}
+
+/// [`show_plan`], with the routing before and after the plan drawn into
+/// the Markdown (other formats leave it out).
+pub fn show_reviewed_plan(plan: &Plan, subject: Subject, format: Format, routing: Option<&Graph>) {
     print_stdout(&match format {
         Format::Text => render_text(
             plan,
@@ -70,7 +84,7 @@ pub fn show_plan(plan: &Plan, subject: Subject, format: Format) {
         ),
         Format::Json if subject == Subject::Drift => render_drift_json(plan),
         Format::Json => render_plan_json(plan),
-        Format::Markdown => render_markdown(plan, subject),
+        Format::Markdown => render_markdown(plan, subject, routing),
     });
 }
 

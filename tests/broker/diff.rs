@@ -319,6 +319,31 @@ const ORDERS_DIFF_MARKDOWN: &str = r#"### warren diff: ⚠️ 5 changes, 1 destr
 
 - `queue jobs` in vhost `$V`
 
+<details><summary>Routing: what changes</summary>
+
+```mermaid
+flowchart LR
+  n0{{"dlx<br/>fanout"}}
+  n1{{"events<br/>topic"}}
+  n2[("jobs")]
+  n3[("order.dead")]
+  n4[("order.events")]
+  n0 --> n3
+  n1 -->|"order.*"| n4
+  n4 -.->|"dead letters"| n0
+  classDef added fill:#dafbe1,stroke:#1a7f37,stroke-width:2px
+  class n0,n3 added
+  linkStyle 0,2 stroke:#1a7f37,stroke-width:2px
+  classDef changed fill:#fff8c5,stroke:#9a6700,stroke-width:2px
+  class n4 changed
+  classDef unmanaged fill:#f6f8fa,stroke:#8c959f,stroke-width:2px,stroke-dasharray:5 3
+  class n2 unmanaged
+```
+
+Green: added · amber: changed · grey, dashed: unmanaged (left alone).
+
+</details>
+
 <details><summary>Plan: 4 to create, 0 to update, 1 to replace, 0 to delete; 1 no longer managed.</summary>
 
 ```diff
@@ -353,6 +378,31 @@ const ORDERS_DIFF_MARKDOWN_PRUNED: &str = r#"### warren diff: ⚠️ 6 changes, 
 
 - `queue order.events` in vhost `$V` is replaced (deleted and re-created): message count unknown offline (needs `--allow-recreate`, `--allow-data-loss`)
 - `queue jobs` in vhost `$V` is deleted: message count unknown offline (needs `--allow-data-loss`)
+
+<details><summary>Routing: what changes</summary>
+
+```mermaid
+flowchart LR
+  n0{{"dlx<br/>fanout"}}
+  n1{{"events<br/>topic"}}
+  n2[("jobs")]
+  n3[("order.dead")]
+  n4[("order.events")]
+  n0 --> n3
+  n1 -->|"order.*"| n4
+  n4 -.->|"dead letters"| n0
+  classDef added fill:#dafbe1,stroke:#1a7f37,stroke-width:2px
+  class n0,n3 added
+  linkStyle 0,2 stroke:#1a7f37,stroke-width:2px
+  classDef changed fill:#fff8c5,stroke:#9a6700,stroke-width:2px
+  class n4 changed
+  classDef removed fill:#ffebe9,stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 3
+  class n2 removed
+```
+
+Green: added · amber: changed · red, dashed: removed.
+
+</details>
 
 <details><summary>Plan: 4 to create, 0 to update, 1 to replace, 1 to delete.</summary>
 

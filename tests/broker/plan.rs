@@ -220,6 +220,23 @@ Broker: `{url}` (RabbitMQ {version})
 |---:|---:|---:|---:|---:|---:|
 | 5 | 0 | 0 | 0 | 0 | 0 |
 
+<details><summary>Routing: what changes</summary>
+
+```mermaid
+flowchart LR
+  n0{{{{\"events<br/>topic\"}}}}
+  n1[(\"jobs\")]
+  n2[(\"order.events<br/>quorum\")]
+  n0 -->|\"order.*\"| n2
+  classDef added fill:#dafbe1,stroke:#1a7f37,stroke-width:2px
+  class n0,n1,n2 added
+  linkStyle 0 stroke:#1a7f37,stroke-width:2px
+```
+
+Green: added.
+
+</details>
+
 <details><summary>Plan: 5 to create, 0 to update, 0 to replace, 0 to delete.</summary>
 
 ```diff
@@ -267,6 +284,75 @@ No changes. The broker matches the files.
             version = broker_version()
         ))
         .run();
+}
+
+/// The order-events story of the README: the default topology, in the
+/// test's vhost.
+const STORY_YAML: &str = r#"vhosts:
+  - name: $V
+exchanges:
+  - {vhost: $V, name: events, type: topic}
+queues:
+  - {vhost: $V, name: order.events}
+  - {vhost: $V, name: jobs}
+bindings:
+  - {vhost: $V, source: events, destination: order.events, routing_key: "order.*"}
+"#;
+
+/// The story's dead-letter change: an exchange dlx, a queue order.dead
+/// bound to it, and the policy that gives order.events its dead-letter
+/// exchange in place.
+const STORY_DEAD_LETTERS_YAML: &str = r#"
+exchanges:
+  - {vhost: $V, name: dlx, type: fanout}
+queues:
+  - {vhost: $V, name: order.dead}
+bindings:
+  - {vhost: $V, source: dlx, destination: order.dead}
+policies:
+  - {vhost: $V, name: order-events-dead-letters, pattern: "^order\\.events$", apply_to: queues, definition: {dead-letter-exchange: dlx}}
+"#;
+
+#[test]
+fn the_markdown_plan_of_the_dead_letter_change_draws_what_it_adds_marked() {
+    let v = TestVhost::new("plan-md-graph");
+    let files = Files::new();
+    let before = files.topology("before.yaml", &v.name, STORY_YAML);
+    Test::broker()
+        .args(["apply", "--auto-approve", arg(&before)])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    files.topology("story.yaml", &v.name, STORY_YAML);
+    files.topology("story-dead-letters.yaml", &v.name, STORY_DEAD_LETTERS_YAML);
+    let output = Test::broker()
+        .args([
+            "plan",
+            "--format",
+            "markdown",
+            arg(&files.path("story.yaml")),
+            arg(&files.path("story-dead-letters.yaml")),
+        ])
+        .stdout_contains("<details><summary>Routing: what changes</summary>")
+        .run();
+    let start = output.stdout.find("```mermaid\n").expect("a diagram");
+    let end = start + output.stdout[start..].find("\n```\n").expect("its end");
+    assert_eq!(
+        &output.stdout[start..end],
+        r#"```mermaid
+flowchart LR
+  n0{{"dlx<br/>fanout"}}
+  n1{{"events<br/>topic"}}
+  n2[("jobs")]
+  n3[("order.dead")]
+  n4[("order.events")]
+  n0 --> n3
+  n1 -->|"order.*"| n4
+  n4 -.->|"dead letters (policy order-events-dead-letters)"| n0
+  classDef added fill:#dafbe1,stroke:#1a7f37,stroke-width:2px
+  class n0,n3 added
+  linkStyle 0,2 stroke:#1a7f37,stroke-width:2px"#
+    );
 }
 
 /// What [`ORDERS_YAML`] declares, made by hand.

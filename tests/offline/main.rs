@@ -8,6 +8,8 @@ mod common;
 
 mod bad_inputs;
 mod cli_docs;
+mod cli_fmt;
+mod cli_graph;
 mod cli_offline;
 mod cli_route;
 mod connection_warnings;

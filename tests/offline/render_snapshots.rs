@@ -2,10 +2,12 @@
 //! change: create, update, replace (with re-created bindings and a policy
 //! hint), delete, unmanaged and a default queue type the broker cannot
 //! change; and of the same two topologies as an offline diff, with and
-//! without `--prune`. Review a changed snapshot as you would a changed output.
+//! without `--prune`. The Markdown draws the routing the plan changes.
+//! Review a changed snapshot as you would a changed output.
 
 use std::collections::BTreeMap;
 
+use warren::graph::Graph;
 use warren::model::Topology;
 use warren::plan::{BrokerInfo, Plan, PlanInputs, plan_changes};
 use warren::render::{
@@ -102,19 +104,27 @@ fn text_plan_with_prune() {
     insta::assert_snapshot!(render_text(&plan(true), Subject::Plan, TextLayout::PLAIN));
 }
 
+/// The routing a review of `plan` draws: LIVE before it.
+fn routing(plan: &Plan) -> Graph {
+    Graph::review(&serde_yaml::from_str(LIVE).unwrap(), plan)
+}
+
 #[test]
 fn markdown_plan() {
-    insta::assert_snapshot!(render_markdown(&plan(true), Subject::Plan));
+    let plan = plan(true);
+    insta::assert_snapshot!(render_markdown(&plan, Subject::Plan, Some(&routing(&plan))));
 }
 
 #[test]
 fn markdown_diff_without_prune() {
-    insta::assert_snapshot!(render_markdown(&offline_diff(false), Subject::Diff));
+    let diff = offline_diff(false);
+    insta::assert_snapshot!(render_markdown(&diff, Subject::Diff, Some(&routing(&diff))));
 }
 
 #[test]
 fn markdown_diff_with_prune() {
-    insta::assert_snapshot!(render_markdown(&offline_diff(true), Subject::Diff));
+    let diff = offline_diff(true);
+    insta::assert_snapshot!(render_markdown(&diff, Subject::Diff, Some(&routing(&diff))));
 }
 
 #[test]

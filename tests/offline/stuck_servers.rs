@@ -141,7 +141,7 @@ fn an_invalid_file_never_prints_a_panic_in_200_runs() {
     let text = std::fs::read_to_string(&file).unwrap();
     let column = text.lines().nth(3).unwrap().find("bogus").unwrap() + 1;
     let expected = format!(
-        "error: {}:4:{column}: queues[0] jobs: unknown key 'bogus'; expected one of: name, vhost, durable, auto_delete, arguments\n1 error in 1 file\n",
+        "error: {}:4:{column}: queues[0] jobs: unknown key 'bogus'; expected one of: name, vhost, durable, auto_delete, arguments, type\n1 error in 1 file\n",
         arg(&file)
     );
     let commands: [&[&str]; 3] = [&["plan"], &["drift"], &["apply", "--auto-approve"]];
