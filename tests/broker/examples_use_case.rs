@@ -142,24 +142,10 @@ fn apply_default_topology(v: &TestVhost) {
         .run();
 }
 
-/// The examples' `AMQP_URL` for a vhost. `WARREN_TEST_AMQP_URL` (without a
-/// vhost) overrides the default: the management host, port 5672, the test
-/// user.
+/// The examples' `AMQP_URL` for a vhost: the test broker's AMQP URL
+/// (`common::broker`) and the vhost.
 fn amqp_url(vhost: &str) -> String {
-    let base = std::env::var("WARREN_TEST_AMQP_URL").unwrap_or_else(|_| {
-        let b = broker();
-        let authority = b.url.split_once("://").map_or(&*b.url, |(_, rest)| rest);
-        let authority = authority.split('/').next().unwrap_or(authority);
-        let host = authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, _)| host);
-        format!(
-            "amqp://{}:{}@{host}:5672",
-            enc(&b.username),
-            enc(&b.password)
-        )
-    });
-    format!("{}/{}", base.trim_end_matches('/'), enc(vhost))
+    format!("{}/{}", broker().amqp_url.trim_end_matches('/'), enc(vhost))
 }
 
 /// An example program running in the background; its stdout lines and
