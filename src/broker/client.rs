@@ -402,7 +402,9 @@ impl Client {
         let base = self.inner.base.clone();
         Err(match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => match reason.as_str() {
-                "" | "Login failed" => Error::LoginFailed {
+                // 4.0.5 answers a wrong password with 401 "Not_Authorized"
+                // and no WWW-Authenticate header; 3.10.8 with "Login failed".
+                "" | "Login failed" | "Not_Authorized" => Error::LoginFailed {
                     url: base,
                     username,
                 },

@@ -194,6 +194,8 @@ pub const POLICY_KEYS: &[(&str, ValueRule)] = &[
     ("max-in-memory-length", NonNegativeInteger),
     ("max-in-memory-bytes", NonNegativeInteger),
     ("alternate-exchange", Text),
+    // From 3.11.15 (`rules::broker` refuses it on older brokers).
+    ("consumer-timeout", NonNegativeInteger),
     ("federation-upstream", Text),
     ("federation-upstream-set", Text),
     ("ha-mode", OneOf(&["all", "exactly", "nodes"])),

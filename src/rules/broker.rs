@@ -185,6 +185,7 @@ fn check_queue(
 }
 
 fn check_policy(policy: &Policy, at: ObjectRef, broker: &BrokerFacts, out: &mut Findings) {
+    check_policy_on_older_brokers(policy, at, broker, out);
     for key in policy.definition.keys() {
         let field = ["definition", key.as_str()];
         if key.starts_with("ha-") && broker.version.at_least(4, 0, 0) {
@@ -214,6 +215,76 @@ fn check_policy(policy: &Policy, at: ObjectRef, broker: &BrokerFacts, out: &mut 
                 ),
             );
         }
+    }
+}
+
+/// What a policy may hold that an older broker refuses, each with the
+/// version that takes it: 3.10.8 refuses each one (verified), 4.0.5 takes
+/// each one (verified). Where the version that brought it is not known,
+/// only what is known to refuse it (3.10) is refused.
+const NEWER_POLICY_KEYS: &[(&str, (u32, u32, u32))] = &[
+    // 3.10.8: "[{<<"consumer-timeout">>,1000}] are not recognised policy
+    // settings"; per-queue consumer timeouts came in 3.11.15.
+    ("consumer-timeout", (3, 11, 15)),
+    // 3.10.8: "… are not recognised policy settings".
+    ("target-group-size", (3, 11, 0)),
+    ("stream-filter-size-bytes", (3, 11, 0)),
+];
+
+/// The `apply_to` values that came in RabbitMQ 3.12; 3.10.8: "apply-to
+/// 'quorum_queues' unrecognised; should be 'queues', 'exchanges' or 'all'".
+const NEWER_APPLY_TO: &[&str] = &["classic_queues", "quorum_queues", "streams"];
+
+fn check_policy_on_older_brokers(
+    policy: &Policy,
+    at: ObjectRef,
+    broker: &BrokerFacts,
+    out: &mut Findings,
+) {
+    let version = &broker.version;
+    if NEWER_APPLY_TO.contains(&policy.apply_to.as_str()) && !version.at_least(3, 12, 0) {
+        out.error(
+            at,
+            &["apply_to"],
+            format!(
+                "{} refuses apply_to '{}' (it takes queues, exchanges or all; the narrower \
+                 kinds came in RabbitMQ 3.12): use queues",
+                broker.describe(),
+                policy.apply_to
+            ),
+        );
+    }
+    for (key, (major, minor, patch)) in NEWER_POLICY_KEYS {
+        if policy.definition.contains_key(*key) && !version.at_least(*major, *minor, *patch) {
+            out.error(
+                at,
+                &["definition", key],
+                format!(
+                    "{} refuses '{key}' (not a recognised policy setting there; RabbitMQ 4.0 \
+                     takes it): remove the key, or upgrade the broker",
+                    broker.describe()
+                ),
+            );
+        }
+    }
+    // 3.10.8: "-1 is not a valid delivery limit"; 4.0, whose quorum queues
+    // have a delivery limit of 20 by default, takes -1 for none.
+    if policy
+        .definition
+        .get("delivery-limit")
+        .and_then(Value::as_i64)
+        == Some(-1)
+        && !version.at_least(4, 0, 0)
+    {
+        out.error(
+            at,
+            &["definition", "delivery-limit"],
+            format!(
+                "{} refuses delivery-limit -1 (RabbitMQ 4.0 takes it for no limit): remove the \
+                 key, which means no limit there",
+                broker.describe()
+            ),
+        );
     }
 }
 
@@ -322,5 +393,28 @@ mod tests {
         let yaml = "queues: [{name: c, arguments: {x-queue-leader-locator: balanced}}]";
         assert_eq!(messages(yaml, &broker("3.10.8")).len(), 1);
         assert!(messages(yaml, &broker("4.0.5")).is_empty());
+    }
+
+    #[test]
+    fn what_newer_brokers_take_in_a_policy_is_refused_by_older_ones() {
+        let yaml = "policies: [\
+            {name: a, pattern: x, apply_to: quorum_queues, definition: {max-length: 1}},\
+            {name: b, pattern: x, definition: {consumer-timeout: 1000}},\
+            {name: c, pattern: x, definition: {target-group-size: 3, stream-filter-size-bytes: 32}},\
+            {name: d, pattern: x, definition: {delivery-limit: -1}}]";
+        let old = messages(yaml, &broker("3.10.8"));
+        assert_eq!(old.len(), 5, "{old:?}");
+        assert!(old[0].starts_with(
+            "policies[0]: the broker (RabbitMQ 3.10.8) refuses apply_to 'quorum_queues'"
+        ));
+        assert!(
+            old[1].starts_with(
+                "policies[1]: the broker (RabbitMQ 3.10.8) refuses 'consumer-timeout'"
+            )
+        );
+        assert!(old[4].contains("refuses delivery-limit -1"));
+        assert!(messages(yaml, &broker("4.0.5")).is_empty());
+        // Only delivery-limit -1 is refused by 3.13.
+        assert_eq!(messages(yaml, &broker("3.13.7")).len(), 1);
     }
 }

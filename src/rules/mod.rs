@@ -1341,8 +1341,8 @@ fn check_policy_key(key: &str, value: &Value, at: ObjectRef, out: &mut Findings)
                 at,
                 &field,
                 format!(
-                    "{key}: classic queue mirroring was removed in RabbitMQ 4.0, where ha-* keys \
-                     have no effect; use quorum queues"
+                    "{key}: classic queue mirroring was removed in RabbitMQ 4.0, which refuses \
+                     ha-* keys (verified on 4.0.5); use quorum queues"
                 ),
             );
         }

@@ -27,7 +27,7 @@ const EVERY_KIND_EXPORT: &str = r##"vhosts:
   tags:
   - blue
   - green
-exchanges:
+$DQTexchanges:
 - name: alt
   vhost: $V
   type: fanout
@@ -153,6 +153,17 @@ fn broker_version() -> String {
         .to_string()
 }
 
+/// What the export of a vhost made without a default queue type says of
+/// it: nothing before 4.0; from 4.0, where the vhost has the node's
+/// (`classic`), that type in both places, as 4.0.5's own export writes it
+/// (its import reads only `metadata`).
+fn exported_default_queue_type() -> String {
+    broker()
+        .node_default_queue_type()
+        .map(|t| format!("  default_queue_type: {t}\n  metadata:\n    default_queue_type: {t}\n"))
+        .unwrap_or_default()
+}
+
 /// The two comment lines every export starts with.
 fn export_header(url: &str, version: &str) -> String {
     format!(
@@ -176,7 +187,10 @@ fn export_of_every_kind_of_object_plans_as_no_changes() {
     // The vhost's name is plain here, so YAML needs no quotes for it.
     assert_eq!(
         exported,
-        export_header(&broker().url, &broker_version()) + &EVERY_KIND_EXPORT.replace("$V", &v.name)
+        export_header(&broker().url, &broker_version())
+            + &EVERY_KIND_EXPORT
+                .replace("$DQT", &exported_default_queue_type())
+                .replace("$V", &v.name)
     );
     assert_no_changes(&out);
 

@@ -17,3 +17,4 @@ mod least_privilege;
 mod plan;
 mod secrets;
 mod tls;
+mod versions;

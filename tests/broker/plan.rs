@@ -605,11 +605,14 @@ Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.
     );
 }
 
-/// RabbitMQ 3.10.8 cannot change a vhost's default queue type: the plan
-/// reports the difference (`!`) without claiming the broker matches, apply
-/// has nothing to do (so `--detailed-exitcode` exits 0), and drift counts it.
+/// A version's behaviour, checked on each: RabbitMQ 3.10.8 cannot change a
+/// vhost's default queue type, so the plan reports the difference (`!`)
+/// without claiming the broker matches, apply has nothing to do (so
+/// `--detailed-exitcode` exits 0), and drift counts it; from 3.11.17 (4.0.5
+/// here) the change is an update that apply makes, from the node's default
+/// (`classic` on 4.0) to the files'.
 #[test]
-fn a_default_queue_type_the_broker_cannot_change_is_reported_not_planned() {
+fn a_default_queue_type_change_is_applied_where_the_broker_can_and_reported_where_it_cannot() {
     let v = TestVhost::new("plan-dqt-unsupported");
     let files = Files::new();
     let file = files.topology(
@@ -618,6 +621,26 @@ fn a_default_queue_type_the_broker_cannot_change_is_reported_not_planned() {
         "vhosts:\n  - {name: $V, default_queue_type: quorum}\n",
     );
     let n = &v.name;
+    if broker().at_least(3, 11, 17) {
+        let before = broker().node_default_queue_type().map_or("(none)", |t| t);
+        Test::broker()
+            .args(["plan", "--detailed-exitcode", arg(&file)])
+            .status(2)
+            .stdout(format!(
+                "vhost {n}\n  ~ vhost {n}\n      default_queue_type: {before} → quorum\n\n\
+                 Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.\n"
+            ))
+            .run();
+        Test::broker()
+            .args(["apply", "--auto-approve", arg(&file)])
+            .stdout_line("Applied 1 change, 0 failed, 0 not started.")
+            .stderr_any()
+            .run();
+        let live = broker().get(&format!("/api/vhosts/{}", enc(n))).unwrap();
+        assert_eq!(live["default_queue_type"], "quorum", "{live}");
+        assert_no_changes(&file);
+        return;
+    }
     let body = format!(
         "vhost {n}
   ! vhost {n}

@@ -11,23 +11,10 @@ use lapin::{Channel, Connection, ConnectionProperties, Consumer};
 
 use super::broker::{TestVhost, broker, enc};
 
-/// The AMQP URL of `vhost`. `WARREN_TEST_AMQP_URL` (without a vhost)
-/// overrides the default: the management host, port 5672, the test user.
+/// The AMQP URL of `vhost` on the test broker (`common::broker`, which
+/// knows each broker's AMQP port and honours `WARREN_TEST_AMQP_URL`).
 pub fn amqp_url(vhost: &str) -> String {
-    let base = std::env::var("WARREN_TEST_AMQP_URL").unwrap_or_else(|_| {
-        let b = broker();
-        let authority = b.url.split_once("://").map_or(&*b.url, |(_, rest)| rest);
-        let authority = authority.split('/').next().unwrap_or(authority);
-        let host = authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, _)| host);
-        format!(
-            "amqp://{}:{}@{host}:5672",
-            enc(&b.username),
-            enc(&b.password)
-        )
-    });
-    format!("{}/{}", base.trim_end_matches('/'), enc(vhost))
+    format!("{}/{}", broker().amqp_url.trim_end_matches('/'), enc(vhost))
 }
 
 /// A consumer on a queue, cancelled (its connection closed) on drop.

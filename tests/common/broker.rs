@@ -4,8 +4,17 @@
 //! [`FakeServer`] for answers a real broker never gives.
 //!
 //! Without a broker the tests fail, never skip: [`broker`] panics and says
-//! how to start one. `WARREN_TEST_URL`, `WARREN_TEST_USERNAME` and
-//! `WARREN_TEST_PASSWORD` override `http://127.0.0.1:15672` and guest/guest.
+//! how to start one.
+//!
+//! `WARREN_TEST_BROKER` chooses one of the two local brokers that
+//! `scripts/broker` starts: `3.10` (the default; Debian bookworm's 3.10.8 on
+//! 15672, AMQP on 5672, node `rabbit@<host>`) or `4` (Debian trixie's 4.0.5
+//! in a chroot, on 15674, AMQP on 5674, node `rabbit4@<host>`). Set, it is
+//! checked against the version the broker reports. `WARREN_TEST_URL`,
+//! `WARREN_TEST_USERNAME`, `WARREN_TEST_PASSWORD`, `WARREN_TEST_AMQP_URL`
+//! (without a vhost) and `WARREN_TEST_RABBITMQCTL` (the command, split at
+//! spaces, that runs rabbitmqctl against the broker's node) override parts
+//! of that choice.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -19,6 +28,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use warren::broker::{Client, Connection, ConnectionOptions};
+use warren::model::BrokerVersion;
 
 /// Characters that need encoding in a URL path segment: a name made of them
 /// proves every segment is encoded.
@@ -30,32 +40,133 @@ pub struct TestBroker {
     pub url: String,
     pub username: String,
     pub password: String,
+    /// The version it reports (`3.10.8`, `4.0.5`).
+    pub version: BrokerVersion,
+    /// Its AMQP URL, without a vhost.
+    pub amqp_url: String,
+    /// The command that runs rabbitmqctl against its node.
+    pub rabbitmqctl: Vec<String>,
 }
 
-/// The broker, checked once per test binary. Panics when none answers.
+/// A local broker `scripts/broker` starts: how to reach it.
+struct LocalBroker {
+    /// The `scripts/broker` argument.
+    name: &'static str,
+    /// The start of the version it runs.
+    version_prefix: &'static str,
+    management_port: u16,
+    amqp_port: u16,
+}
+
+const LOCAL_BROKERS: [LocalBroker; 2] = [
+    LocalBroker {
+        name: "3.10",
+        version_prefix: "3.10.",
+        management_port: 15672,
+        amqp_port: 5672,
+    },
+    LocalBroker {
+        name: "4",
+        version_prefix: "4.",
+        management_port: 15674,
+        amqp_port: 5674,
+    },
+];
+
+/// Where `scripts/broker 4` makes the Debian trixie root it runs 4.0 from.
+fn rabbitmq_4_root() -> String {
+    std::env::var("WARREN_RABBITMQ_4_ROOT").unwrap_or_else(|_| "/opt/warren-rabbitmq-4".into())
+}
+
+/// rabbitmqctl of this machine: on PATH, else Debian's /usr/sbin.
+fn local_rabbitmqctl() -> String {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("rabbitmqctl"))
+        .find(|p| p.is_file())
+        .map_or_else(
+            || "/usr/sbin/rabbitmqctl".to_string(),
+            |p| p.display().to_string(),
+        )
+}
+
+/// The broker, checked once per test binary. Panics when none answers, or
+/// when it is not the one `WARREN_TEST_BROKER` chose.
 pub fn broker() -> &'static TestBroker {
     static BROKER: OnceLock<TestBroker> = OnceLock::new();
     BROKER.get_or_init(|| {
         let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
-        let broker = TestBroker {
-            url: env("WARREN_TEST_URL", "http://127.0.0.1:15672")
-                .trim_end_matches('/')
-                .to_string(),
-            username: env("WARREN_TEST_USERNAME", "guest"),
-            password: env("WARREN_TEST_PASSWORD", "guest"),
+        let chosen = std::env::var("WARREN_TEST_BROKER").ok();
+        let local = match chosen.as_deref() {
+            None | Some("" | "3" | "3.10") => &LOCAL_BROKERS[0],
+            Some("4" | "4.0") => &LOCAL_BROKERS[1],
+            Some(other) => panic!("WARREN_TEST_BROKER={other}: it is 3.10 or 4"),
         };
+        let username = env("WARREN_TEST_USERNAME", "guest");
+        let password = env("WARREN_TEST_PASSWORD", "guest");
+        let url = env(
+            "WARREN_TEST_URL",
+            &format!("http://127.0.0.1:{}", local.management_port),
+        )
+        .trim_end_matches('/')
+        .to_string();
+        let amqp_url = std::env::var("WARREN_TEST_AMQP_URL").unwrap_or_else(|_| {
+            let authority = url.split_once("://").map_or(&*url, |(_, rest)| rest);
+            let authority = authority.split('/').next().unwrap_or(authority);
+            let host = authority
+                .rsplit_once(':')
+                .map_or(authority, |(host, _)| host);
+            format!(
+                "amqp://{}:{}@{host}:{}",
+                enc(&username),
+                enc(&password),
+                local.amqp_port
+            )
+        });
+        let rabbitmqctl = match std::env::var("WARREN_TEST_RABBITMQCTL") {
+            Ok(command) => command.split_whitespace().map(String::from).collect(),
+            Err(_) if local.name == "4" => {
+                vec!["chroot".into(), rabbitmq_4_root(), "rabbitmqctl".into()]
+            }
+            Err(_) => vec![local_rabbitmqctl()],
+        };
+        let mut broker = TestBroker {
+            url,
+            username,
+            password,
+            version: BrokerVersion::default(),
+            amqp_url,
+            rabbitmqctl,
+        };
+        let start = format!("start one with scripts/broker {}", local.name);
         let answer = broker.try_request("GET", "/api/overview", None);
         match answer {
-            Some(Raw { status: 200, .. }) => broker,
+            Some(raw @ Raw { status: 200, .. }) => {
+                broker.version = raw.json()["rabbitmq_version"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .into();
+            }
             Some(Raw { status: 401, .. }) => panic!(
                 "the RabbitMQ management API at {} refused user '{}': set WARREN_TEST_USERNAME and WARREN_TEST_PASSWORD",
                 broker.url, broker.username
             ),
             _ => panic!(
-                "no RabbitMQ management API at {}: start one with scripts/broker",
+                "no RabbitMQ management API at {}: {start}",
                 broker.url
             ),
         }
+        if chosen.is_some() && !broker.version.as_str().starts_with(local.version_prefix) {
+            panic!(
+                "WARREN_TEST_BROKER={} chose RabbitMQ {}, but {} runs RabbitMQ {}: {start}, or unset WARREN_TEST_URL",
+                local.name,
+                local.version_prefix.trim_end_matches('.'),
+                broker.url,
+                broker.version
+            );
+        }
+        broker
     })
 }
 
@@ -78,6 +189,31 @@ pub fn enc(segment: &str) -> String {
 }
 
 impl TestBroker {
+    /// True when the broker runs `major.minor.patch` or later: for what
+    /// the broker itself does differently between versions.
+    pub fn at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
+        self.version.at_least(major, minor, patch)
+    }
+
+    /// The default queue type a vhost created without one reports: from
+    /// 4.0 the node's (`classic`, in `GET /api/vhosts`, its `metadata` and
+    /// the definitions export; seen on 4.0.5), before that none
+    /// (`"undefined"` on 3.10.8).
+    pub fn node_default_queue_type(&self) -> Option<&'static str> {
+        self.at_least(4, 0, 0).then_some("classic")
+    }
+
+    /// `rabbitmqctl -q <args>` against the broker's node.
+    pub fn rabbitmqctl_command(&self, args: &[&str]) -> Command {
+        let (program, prefix) = self
+            .rabbitmqctl
+            .split_first()
+            .expect("WARREN_TEST_RABBITMQCTL names a command");
+        let mut command = Command::new(program);
+        command.args(prefix).arg("-q").args(args);
+        command
+    }
+
     pub fn connection_args(&self) -> ConnectionOptions {
         ConnectionOptions {
             url: self.url.clone(),
@@ -280,6 +416,28 @@ impl TestVhost {
             .iter()
             .find(|q| q["name"] == queue)
             .and_then(|q| q["messages"].as_u64())
+    }
+
+    /// The arguments a queue was declared with, as far as the broker says:
+    /// from 4.0 (seen on 4.0.5) it stores the vhost's default type into the
+    /// arguments of a queue declared without `x-queue-type`, and
+    /// `x-queue-type: classic` means what its absence means (RABBITMQ.md
+    /// §4), so there that one is left out. Panics when the queue is
+    /// missing.
+    pub fn declared_arguments(&self, queue: &str) -> Value {
+        let mut arguments = self
+            .list("queues")
+            .into_iter()
+            .find(|q| q["name"] == queue)
+            .unwrap_or_else(|| panic!("no queue {queue} in vhost {}", self.name))["arguments"]
+            .clone();
+        if broker().at_least(4, 0, 0)
+            && let Some(map) = arguments.as_object_mut()
+            && map.get("x-queue-type") == Some(&json!("classic"))
+        {
+            map.remove("x-queue-type");
+        }
+        arguments
     }
 
     /// The raw listing of one kind (`exchanges`, `queues`, `bindings`,

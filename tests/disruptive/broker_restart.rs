@@ -8,8 +8,10 @@
 //! binaries one after another), and alone in it while it runs
 //! ([`crate::broker_alone`]): stopping the broker breaks every other
 //! broker test running at that moment. The broker is started again as
-//! soon as the apply has failed, and by a guard if the test panics first. Needs `rabbitmqctl`
-//! (on PATH or in /usr/sbin) with the rights to stop the local broker.
+//! soon as the apply has failed, and by a guard if the test panics first.
+//! Needs rabbitmqctl for the test broker's node, with the rights to stop it
+//! (`common::broker`: on PATH or in /usr/sbin for 3.10, in its chroot for
+//! 4.0, or `WARREN_TEST_RABBITMQCTL`).
 
 use crate::common;
 
@@ -29,17 +31,25 @@ const AFTER_THE_STOP: Duration = Duration::from_secs(60);
 /// How long `rabbitmqctl stop_app` may take before the test gives up.
 const LONGEST_STOP: Duration = Duration::from_secs(20 * 60);
 
-fn rabbitmqctl() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
+/// rabbitmqctl against the test broker's node (`common::broker`: on 4.0,
+/// the one in its chroot), which must exist.
+fn rabbitmqctl(command: &str) -> Command {
+    let ctl = broker().rabbitmqctl_command(&[command]);
+    let program = Path::new(ctl.get_program());
+    assert!(
+        (program.is_absolute() && program.exists()) || which(program),
+        "this test needs {} to stop and start the broker (WARREN_TEST_RABBITMQCTL)",
+        broker().rabbitmqctl.join(" ")
+    );
+    ctl
+}
+
+/// Whether `program` is a file in a directory of PATH.
+fn which(program: &Path) -> bool {
+    std::env::var_os("PATH")
         .into_iter()
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join("rabbitmqctl"))
-        .find(|p| p.is_file());
-    on_path
-        .or_else(|| Some(PathBuf::from("/usr/sbin/rabbitmqctl")).filter(|p| p.exists()))
-        .expect(
-            "this test needs rabbitmqctl, on PATH or in /usr/sbin, to stop and start the broker",
-        )
+        .any(|dir| dir.join(program).is_file())
 }
 
 /// The end of a thread, or its panic carried on.
@@ -50,10 +60,7 @@ fn join<T>(thread: std::thread::JoinHandle<T>) -> T {
 }
 
 fn ctl(command: &str) {
-    let output = Command::new(rabbitmqctl())
-        .args(["-q", command])
-        .output()
-        .expect("run rabbitmqctl");
+    let output = rabbitmqctl(command).output().expect("run rabbitmqctl");
     assert!(
         output.status.success(),
         "rabbitmqctl {command} failed: {}{}",
@@ -94,8 +101,7 @@ impl Stopped {
 
 /// Starts the app and waits for the management API; `Err` says why not.
 fn restart(since: Instant) -> Result<Duration, String> {
-    let output = Command::new(rabbitmqctl())
-        .args(["-q", "start_app"])
+    let output = rabbitmqctl("start_app")
         .output()
         .map_err(|e| format!("cannot run rabbitmqctl start_app: {e}"))?;
     if !output.status.success() {
@@ -163,7 +169,7 @@ fn queue_count(vhost: &TestVhost) -> usize {
 fn an_apply_interrupted_by_a_broker_stop_fails_cleanly_and_the_next_converges() {
     let _alone = crate::broker_alone();
     assert!(api_answers(), "no broker: start one with scripts/broker");
-    let _ = rabbitmqctl();
+    let _ = rabbitmqctl("status");
     let vhost = TestVhost::new("restart");
     let files = Files::new();
     let file = topology(&files, &vhost.name);

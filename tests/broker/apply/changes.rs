@@ -125,14 +125,8 @@ Applied 11 changes, 0 failed, 0 not started.
             .unwrap_or_else(|| panic!("exchange {name}"))
     };
     assert_eq!(exchange("retyped")["type"], "fanout");
-    let queue = |name: &str| {
-        v.list("queues")
-            .into_iter()
-            .find(|q| q["name"] == name)
-            .unwrap_or_else(|| panic!("queue {name}"))
-    };
     assert_eq!(
-        queue("reargued")["arguments"],
+        v.declared_arguments("reargued"),
         json!({"x-max-priority": 10})
     );
 
@@ -215,12 +209,7 @@ Applied 5 changes, 0 failed, 0 not started.
     .run();
 
     assert_eq!(binding_set(&v), bindings, "the bindings after the replace");
-    let q = v
-        .list("queues")
-        .into_iter()
-        .find(|q| q["name"] == "q")
-        .unwrap();
-    assert_eq!(q["arguments"], json!({"x-max-priority": 2}));
+    assert_eq!(v.declared_arguments("q"), json!({"x-max-priority": 2}));
     warren(files.dir(), &["plan", &after])
         .stdout(format!(
             "vhost {}

@@ -97,7 +97,7 @@ fn two_new_vhosts_with_awkward_names_are_created_and_then_match() {
     assert_eq!(queue(&a, "orders q/é")["type"], "quorum");
     assert_eq!(queue(&b, "q #1")["type"], "quorum");
     assert_eq!(
-        queue(&a, "work%+~*")["arguments"],
+        a.declared_arguments("work%+~*"),
         json!({"x-dead-letter-exchange": "dlx#%", "x-dead-letter-routing-key": "dead/é", "x-message-ttl": 60000})
     );
 

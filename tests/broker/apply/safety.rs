@@ -90,12 +90,7 @@ fn a_replace_of_a_queue_holding_messages_needs_allow_data_loss_as_well() {
     .stderr_any()
     .run();
     assert_eq!(v.message_count("q"), Some(0), "the replace dropped them");
-    let q = v
-        .list("queues")
-        .into_iter()
-        .find(|q| q["name"] == "q")
-        .unwrap();
-    assert_eq!(q["arguments"], json!({"x-max-priority": 2}));
+    assert_eq!(v.declared_arguments("q"), json!({"x-max-priority": 2}));
     assert!(v.publish("x", "k", "the binding is back"));
 }
 
