@@ -340,6 +340,18 @@ pub enum Command {
         /// Write to this file instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Export the users, and their permissions and topic permissions in
+        /// the exported vhosts (needs the administrator tag). Each user's
+        /// password is written as a reference to fill in (password_env).
+        #[arg(long)]
+        with_users: bool,
+        /// With --with-users: write each user's salted password hash
+        /// instead (which can be brute-forced: keep the file secret).
+        #[arg(long, requires = "with_users")]
+        with_password_hashes: bool,
+        /// Export the global parameters (cluster_name, …).
+        #[arg(long)]
+        with_global_parameters: bool,
     },
 
     /// Show which queues a message would reach, from the files.

@@ -332,20 +332,7 @@ impl Client {
             );
         }
         if reading.parameters {
-            topology.parameters = Some(
-                parameters
-                    .into_iter()
-                    .filter(|p| in_scope(&p.vhost))
-                    .filter(|p| model::PARAMETER_COMPONENTS.contains(&p.component.as_str()))
-                    .map(|p| model::Parameter {
-                        component: p.component,
-                        vhost: p.vhost,
-                        name: p.name,
-                        value: p.value,
-                        resolved: None,
-                    })
-                    .collect(),
-            );
+            topology.parameters = Some(live_parameters(parameters, present));
         }
         if reading.global_parameters {
             topology.global_parameters = Some(
@@ -360,6 +347,18 @@ impl Client {
             );
         }
         Ok(())
+    }
+
+    /// The runtime parameters of the components warren manages, in the
+    /// vhosts `present` (`GET /api/parameters`: the policymaker tag).
+    pub async fn parameters_of(
+        &self,
+        present: &BTreeSet<String>,
+    ) -> Result<Vec<model::Parameter>, Error> {
+        let listed: Vec<wire::Parameter> = self
+            .list_when(true, "/api/parameters", "list the parameters")
+            .await?;
+        Ok(live_parameters(listed, present))
     }
 
     /// `GET path` as a list when `wanted`, else nothing (no request).
@@ -571,7 +570,8 @@ impl Client {
             match kind {
                 ListKind::Exchanges => self.fetch_listing_or_missing(request).await?.map(
                     |l: Listing<wire::Exchange>| {
-                        listing.exchanges = live_exchanges(vhost, l.items);
+                        (listing.exchanges, listing.plugin_exchanges) =
+                            live_exchanges(vhost, l.items);
                         listing.unreadable = unreadable(vhost, l.unreadable, |vhost, name| {
                             ObjectId::Exchange { vhost, name }
                         });
@@ -627,6 +627,8 @@ struct VhostListing {
     policies: Vec<model::Policy>,
     /// The objects of the listings that could not be read.
     unreadable: Vec<Unreadable>,
+    /// Exchanges a plugin made for itself: their bindings are left out.
+    plugin_exchanges: HashSet<String>,
 }
 
 impl VhostListing {
@@ -636,6 +638,7 @@ impl VhostListing {
         self.bindings.extend(other.bindings);
         self.policies.extend(other.policies);
         self.unreadable.extend(other.unreadable);
+        self.plugin_exchanges.extend(other.plugin_exchanges);
     }
 }
 
@@ -656,6 +659,25 @@ fn unreadable(
             field: o.field,
             value: o.value,
             problem: o.problem,
+        })
+        .collect()
+}
+
+/// The listed parameters of the components warren manages, in `present`.
+fn live_parameters(
+    listed: Vec<wire::Parameter>,
+    present: &BTreeSet<String>,
+) -> Vec<model::Parameter> {
+    listed
+        .into_iter()
+        .filter(|p| present.contains(&p.vhost))
+        .filter(|p| model::PARAMETER_COMPONENTS.contains(&p.component.as_str()))
+        .map(|p| model::Parameter {
+            component: p.component,
+            vhost: p.vhost,
+            name: p.name,
+            value: p.value,
+            resolved: None,
         })
         .collect()
 }
@@ -692,11 +714,20 @@ pub(crate) fn is_managed_exchange(name: &str) -> bool {
 
 /// Exclusive queues belong to a connection, and `amq.*` queues (`amq.gen-…`)
 /// are named by the server; no client can declare an `amq.` queue. The
-/// apply lock is warren's own, there only while an apply runs.
+/// apply lock is warren's own, there only while an apply runs. A plugin's
+/// own queues (a federation link's) are its business.
 fn is_managed_queue(queue: &wire::Queue) -> bool {
     queue.exclusive != Some(true)
         && !model::is_reserved_name(&queue.name)
         && queue.name != super::lock::LOCK_QUEUE
+        && !is_internal_purpose(&queue.arguments)
+}
+
+/// The argument a plugin marks its own objects with (the federation
+/// plugin's upstream exchanges and queues: `x-internal-purpose:
+/// federation`).
+fn is_internal_purpose(arguments: &model::Arguments) -> bool {
+    arguments.contains_key("x-internal-purpose")
 }
 
 /// The model of a live queue. Its `x-queue-type` is the type the broker
@@ -717,8 +748,17 @@ fn live_queue(vhost: &str, q: wire::Queue) -> model::Queue {
     }
 }
 
-fn live_exchanges(vhost: &str, listed: Vec<wire::Exchange>) -> Vec<model::Exchange> {
-    listed
+/// The exchanges warren manages, and the names of those a plugin made for
+/// itself (whose bindings are its business too).
+fn live_exchanges(
+    vhost: &str,
+    listed: Vec<wire::Exchange>,
+) -> (Vec<model::Exchange>, HashSet<String>) {
+    let (internal, listed): (Vec<wire::Exchange>, Vec<wire::Exchange>) = listed
+        .into_iter()
+        .partition(|e| is_internal_purpose(&e.arguments));
+    let internal = internal.into_iter().map(|e| e.name).collect();
+    let managed = listed
         .into_iter()
         .filter(|e| is_managed_exchange(&e.name))
         .map(|e| model::Exchange {
@@ -730,7 +770,8 @@ fn live_exchanges(vhost: &str, listed: Vec<wire::Exchange>) -> Vec<model::Exchan
             internal: e.internal,
             arguments: e.arguments,
         })
-        .collect()
+        .collect();
+    (managed, internal)
 }
 
 fn live_queues(vhost: &str, listed: Vec<wire::Queue>) -> Vec<(model::Queue, Option<u64>)> {
@@ -792,6 +833,7 @@ fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
         bindings,
         policies,
         unreadable,
+        plugin_exchanges,
     } = listing;
     let topology = &mut live.topology;
     topology.vhosts.push(vhost);
@@ -811,6 +853,12 @@ fn add_vhost(live: &mut Live, vhost: model::Vhost, listing: VhostListing) {
     for (binding, properties_key) in bindings {
         if binding.destination_type == DestinationType::Queue
             && !queue_names.contains(binding.destination.as_str())
+        {
+            continue;
+        }
+        if plugin_exchanges.contains(&binding.source)
+            || (binding.destination_type == DestinationType::Exchange
+                && plugin_exchanges.contains(&binding.destination))
         {
             continue;
         }
@@ -932,6 +980,7 @@ mod tests {
             ),
             policies: vec![],
             unreadable: vec![],
+            plugin_exchanges: HashSet::new(),
         };
         add_vhost(&mut live, model::Vhost::new("v"), listing);
         let kept: Vec<(&str, &str)> = live

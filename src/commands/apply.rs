@@ -102,7 +102,8 @@ async fn apply_locked(
     // Text output shows the plan before refusing, so JSON shows the
     // report of an apply that started nothing.
     let refused = plan
-        .check_allowed(args.allow)
+        .check_access(client.username(), &live)
+        .and_then(|()| plan.check_allowed(args.allow))
         .and_then(|()| confirm(&plan, client, args.auto_approve));
     if let Err(refusal) = refused {
         if json {

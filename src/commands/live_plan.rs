@@ -19,17 +19,19 @@ pub fn run(
 ) -> Outcome {
     let client = connect_after_files(global, paths)?;
     let (plan, live) = block_on(load_and_plan(&client, paths, prune))?;
+    let locks_out = plan.check_access(client.username(), &live);
     let format: Format = global.format.into();
     // A pull-request comment draws the routing the plan changes.
     let routing = (format == Format::Markdown).then(|| Graph::review(&live, &plan));
     free_in_background(live);
-    if let Some(out) = out {
+    if let (Some(out), Ok(())) = (out, &locks_out) {
         std::fs::write(out, render_plan_json(&plan)).map_err(|e| {
             Failure::new(format!("cannot write the plan to {}: {e}", out.display()))
         })?;
         notices::plan_saved(out);
     }
     render::show_reviewed_plan(&plan, Subject::Plan, format, routing.as_ref());
+    locks_out?;
     Ok(if detailed_exitcode && !plan.is_empty() {
         Status::Changes
     } else {

@@ -128,7 +128,22 @@ pub fn run(cli: Cli) -> ExitCode {
             out.as_deref(),
         ),
         Command::Drift { paths } => drift::run(global, paths),
-        Command::Export { vhosts, out } => export::run(global, vhosts, out.as_deref()),
+        Command::Export {
+            vhosts,
+            out,
+            with_users,
+            with_password_hashes,
+            with_global_parameters,
+        } => export::run(
+            global,
+            vhosts,
+            out.as_deref(),
+            export::Include {
+                users: *with_users,
+                password_hashes: *with_password_hashes,
+                global_parameters: *with_global_parameters,
+            },
+        ),
         Command::Apply {
             paths,
             plan,

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Plan, consumers, messages};
 use crate::diff::{Action, Change, Object};
-use crate::model::{ObjectId, QueueType};
+use std::collections::BTreeMap;
+
+use crate::model::{ObjectId, QueueType, Topology, User};
 
 impl Plan {
     /// `Ok` when the flags allow every change, else every change they do not.
@@ -34,6 +36,87 @@ impl Plan {
                     })
             })
             .collect()
+    }
+}
+
+impl Plan {
+    /// `Ok` unless the plan would lock out the user warren is connected as
+    /// (delete it, take a tag from it, change or delete its permissions) or
+    /// leave the broker without an administrator (`live` is the topology
+    /// the plan was made against): no flag allows either.
+    pub fn check_access(&self, connected: &str, live: &Topology) -> Result<(), ApplyRefusal> {
+        let mut why = Vec::new();
+        let is_me = |user: &str| user == connected;
+        let is_admin = |u: &User| u.tags.iter().any(|t| t == "administrator");
+        let mut admins: BTreeMap<&str, bool> = live
+            .users()
+            .iter()
+            .map(|u| (u.name.as_str(), is_admin(u)))
+            .collect();
+        for change in &self.changes {
+            match (&change.id, change.action) {
+                (ObjectId::User { name }, Action::Delete) if is_me(name) => why.push(format!(
+                    "it deletes user '{name}', the user warren is connected as"
+                )),
+                (ObjectId::User { name }, Action::Update)
+                    if is_me(name) && change.reasons.iter().any(|r| r.field == "password") =>
+                {
+                    why.push(format!(
+                        "it changes the password of user '{name}', the user warren is connected \
+                         as (the rest of the apply would be refused): change it connected as \
+                         another administrator"
+                    ))
+                }
+                (ObjectId::User { name }, Action::Update) if is_me(name) => {
+                    if let (Some(Object::User(before)), Some(Object::User(after))) =
+                        (&change.before, &change.after)
+                    {
+                        let lost: Vec<&str> = before
+                            .tags
+                            .iter()
+                            .filter(|t| !after.tags.contains(t))
+                            .map(String::as_str)
+                            .collect();
+                        if !lost.is_empty() {
+                            why.push(format!(
+                                "it takes the tags {} from user '{name}', the user warren is \
+                                 connected as",
+                                lost.join(", ")
+                            ));
+                        }
+                    }
+                }
+                (
+                    ObjectId::Permission { user, vhost }
+                    | ObjectId::TopicPermission { user, vhost, .. },
+                    Action::Update | Action::Delete,
+                ) if is_me(user) => why.push(format!(
+                    "it changes the {} of user '{user}' in vhost '{vhost}', the user warren is \
+                     connected as",
+                    change.id.kind()
+                )),
+                _ => {}
+            }
+            if let ObjectId::User { name } = &change.id {
+                match (change.action, &change.after) {
+                    (Action::Delete, _) => {
+                        admins.remove(name.as_str());
+                    }
+                    (Action::Create | Action::Update, Some(Object::User(after))) => {
+                        admins.insert(name, is_admin(after));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if live.users.is_some() && !admins.values().any(|&admin| admin) {
+            why.push("it leaves the broker without a user tagged administrator".to_string());
+        }
+        if why.is_empty() {
+            Ok(())
+        } else {
+            Err(ApplyRefusal::LocksOut(why))
+        }
     }
 }
 
@@ -97,6 +180,12 @@ pub enum ApplyRefusal {
     AnswerUnreadable(String),
     #[error("apply cancelled; nothing was changed")]
     Cancelled,
+    #[error("the plan is refused, nothing was changed:{}", lockout_lines(.0))]
+    LocksOut(Vec<String>),
+}
+
+fn lockout_lines(why: &[String]) -> String {
+    why.iter().map(|w| format!("\n  {w}")).collect()
 }
 
 /// One line per refused change: `queue q in vhost '/' is replaced (…): needs --allow-recreate`.

@@ -53,7 +53,10 @@ pub use markdown::render_markdown;
 pub use progress::progress_view;
 pub use routing::{render_route_json, show_route};
 pub use text::{TextLayout, render_text, summary_line};
-pub use topology::{render_export, render_topology_json, render_topology_yaml, show_export};
+pub use topology::{
+    Secrets as ExportSecrets, render_export, render_topology_json, render_topology_yaml,
+    show_export,
+};
 
 /// The output format a command was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

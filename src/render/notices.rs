@@ -114,3 +114,16 @@ pub fn report_panics_as_errors() {
 pub fn error(message: &str) {
     print_stderr(&format!("error: {message}\n"));
 }
+
+/// A part of the broker an export leaves out, and why.
+pub fn not_exported(what: &str, why: &str) {
+    print_stderr(&format!("note: not exported: {what}: {why}\n"));
+}
+
+/// An export that holds password hashes.
+pub fn exported_password_hashes() {
+    print_stderr(
+        "warning: the export holds each user's salted password hash, which can be brute-forced: \
+         keep the file as secret as the passwords\n",
+    );
+}

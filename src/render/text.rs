@@ -10,7 +10,7 @@ use similar::{ChangeTag, TextDiff};
 
 use super::{Subject, describe, map_lines, show_value};
 use crate::diff::{Action, Change, Object, Reason};
-use crate::model::Arguments;
+use crate::model::{Arguments, Kind, ObjectId};
 use crate::plan::{Plan, consumers, messages};
 
 /// ANSI colours, or none.
@@ -120,7 +120,7 @@ fn render_change(
             let object = change.after.as_ref().or(change.before.as_ref());
             object.map(describe).filter(|d| !d.is_empty())
         }
-        Action::Unmanaged => Some(unmanaged_note(subject).to_string()),
+        Action::Unmanaged => Some(unmanaged_note(subject, &change.id)),
         Action::Unreadable => Some("cannot be read".to_string()),
         _ => None,
     };
@@ -196,11 +196,19 @@ fn render_change(
 }
 
 /// What becomes of an object on the broker that the files do not declare.
-fn unmanaged_note(subject: Subject) -> &'static str {
+fn unmanaged_note(subject: Subject, id: &ObjectId) -> String {
+    if matches!(id, ObjectId::User { name } if name == "guest") {
+        return "not in the files; the broker's own user, never pruned".to_string();
+    }
+    let flag = match id.kind() {
+        Kind::User | Kind::Permission | Kind::TopicPermission => "--prune-users",
+        Kind::GlobalParameter => "--prune-global-parameters",
+        _ => "--prune",
+    };
     match subject {
-        Subject::Plan | Subject::Drift => "not in the files; --prune would delete it",
-        // NEW no longer declares it: apply without --prune leaves it be.
-        Subject::Diff => "left on the broker, no longer managed; deleted only with --prune",
+        Subject::Plan | Subject::Drift => format!("not in the files; {flag} would delete it"),
+        // NEW no longer declares it: apply without the flag leaves it be.
+        Subject::Diff => format!("left on the broker, no longer managed; deleted only with {flag}"),
     }
 }
 

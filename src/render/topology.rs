@@ -4,29 +4,121 @@
 //! Whether it goes to stdout or to a file is the command's business.
 
 use super::{Format, print_stdout};
-use crate::model::{BrokerVersion, Topology, VhostMetadata};
+use crate::model::{BrokerVersion, Credential, Topology, URI_KEYS, VhostMetadata, uri_credentials};
 use crate::normalize::normalize;
+
+/// How `export` writes what is secret.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Secrets {
+    /// Each user's salted hash and algorithm, instead of a `password_env`
+    /// reference to fill in.
+    pub password_hashes: bool,
+}
 
 /// The export of `topology`, read from the broker at `url` running
 /// RabbitMQ `version`: JSON, or YAML under a header naming its origin and
-/// the schema (editors then check the file).
+/// the schema (editors then check the file). A user's password is a
+/// `password_env` reference (or, asked for, its hash); a URI with
+/// credentials, a `…_env` reference: the file holds no secret unless told.
 pub fn render_export(
     topology: &Topology,
     url: &str,
     version: &BrokerVersion,
     format: Format,
+    secrets: Secrets,
 ) -> String {
-    let topology = &for_import_by(exported(topology), version);
+    let topology = for_import_by(exported(topology), version);
+    let value = with_secret_references(&topology, secrets);
     match format {
-        Format::Json => render_json(topology),
-        Format::Text | Format::Markdown => {
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(&value).expect("topologies serialise");
+            text.push('\n');
+            text
+        }
+        _ => {
             let header = [
                 "yaml-language-server: $schema=../schemas/topology.schema.json".to_string(),
                 format!("Exported by warren from {url} (RabbitMQ {version})."),
             ];
-            render_yaml(topology, &header)
+            let mut out = String::new();
+            for line in header {
+                out.push_str(&format!("# {line}\n"));
+            }
+            out.push_str(&serde_yaml::to_string(&value).expect("topologies serialise to YAML"));
+            out
         }
     }
+}
+
+/// `topology` as a document (in its fields' order), each user given where
+/// its password comes from and each URI with credentials made a reference.
+fn with_secret_references(topology: &Topology, secrets: Secrets) -> serde_yaml::Value {
+    use serde_yaml::Value;
+    let mut value = serde_yaml::to_value(topology).expect("topologies serialise");
+    if let Some(Value::Sequence(users)) = value.get_mut("users") {
+        for (entry, user) in users.iter_mut().zip(topology.users()) {
+            let Value::Mapping(map) = entry else { continue };
+            let Some(Credential::Hash { hash, algorithm }) = &user.credential else {
+                continue;
+            };
+            if crate::password::is_no_password(
+                hash.expose(),
+                crate::password::algorithm_of(algorithm.as_deref()),
+            ) {
+                continue; // no password: nothing to write
+            }
+            if secrets.password_hashes {
+                map.insert("password_hash".into(), hash.expose().into());
+                if let Some(algorithm) = algorithm {
+                    map.insert("hashing_algorithm".into(), algorithm.as_str().into());
+                }
+            } else {
+                map.insert(
+                    "password_env".into(),
+                    environment_name(&["password", &user.name]).into(),
+                );
+            }
+        }
+    }
+    if let Some(Value::Sequence(parameters)) = value.get_mut("parameters") {
+        for (entry, parameter) in parameters.iter_mut().zip(topology.parameters()) {
+            let Some(Value::Mapping(map)) = entry.get_mut("value") else {
+                continue;
+            };
+            for key in URI_KEYS {
+                let holds_credentials = match map.get(*key) {
+                    Some(Value::String(uri)) => uri_credentials(uri).is_some(),
+                    Some(Value::Sequence(uris)) => uris
+                        .iter()
+                        .any(|u| u.as_str().is_some_and(|u| uri_credentials(u).is_some())),
+                    _ => false,
+                };
+                if holds_credentials {
+                    map.remove(*key);
+                    let name = environment_name(&[&parameter.component, &parameter.name, key]);
+                    map.insert(format!("{key}_env").into(), name.into());
+                }
+            }
+        }
+    }
+    value
+}
+
+/// `WARREN_PASSWORD_ORDER_SERVICE`: the parts in capitals, every other
+/// character an underscore.
+fn environment_name(parts: &[&str]) -> String {
+    let mut name = String::from("WARREN");
+    for part in parts {
+        name.push('_');
+        name.extend(part.chars().map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        }));
+    }
+    name
 }
 
 /// `topology` as the import of RabbitMQ `version` reads it back: a vhost's
@@ -122,13 +214,13 @@ mod tests {
         )
         .unwrap();
         // 3.10 reads it from metadata only (verified on 3.10.8).
-        let old = render_export(&t, "u", &"3.10.8".into(), Format::Text);
+        let old = render_export(&t, "u", &"3.10.8".into(), Format::Text, Secrets::default());
         assert!(
             old.ends_with("vhosts:\n- name: v\n  limits:\n    max-queues: 5\n  metadata:\n    default_queue_type: quorum\n- name: w\n"),
             "{old}"
         );
         // 3.13 and later write it in both places, and read either.
-        let new = render_export(&t, "u", &"4.0.5".into(), Format::Text);
+        let new = render_export(&t, "u", &"4.0.5".into(), Format::Text, Secrets::default());
         assert!(
             new.contains("- name: v\n  default_queue_type: quorum\n  limits:\n    max-queues: 5\n  metadata:\n    default_queue_type: quorum\n"),
             "{new}"

@@ -1,0 +1,353 @@
+//! Users, permissions and the parameters that hold secrets, on the real
+//! broker: a password named by reference logs in, its drift is seen
+//! without it ever being shown, a tags-only change keeps it, out-of-band
+//! grants are drift and go only with `--prune-users`, a shovel moves
+//! messages, a federation upstream plans back to no changes, and no plan
+//! locks warren's own user out.
+
+use serde_json::json;
+
+use crate::common;
+use common::broker::{TestBroker, TestVhost, broker, enc, unique_name};
+use common::warren::{Files, NO_CHANGES, Test, arg};
+
+/// Deletes a user on drop.
+struct UserGuard(String);
+
+impl Drop for UserGuard {
+    fn drop(&mut self) {
+        let _ = broker().try_request("DELETE", &format!("/api/users/{}", enc(&self.0)), None);
+    }
+}
+
+/// Whether `user` logs in with `password` (`GET /api/whoami` as it).
+fn logs_in(user: &str, password: &str) -> bool {
+    let b = broker();
+    let as_user = TestBroker {
+        url: b.url.clone(),
+        username: user.to_string(),
+        password: password.to_string(),
+        version: b.version.clone(),
+        amqp_url: b.amqp_url.clone(),
+        rabbitmqctl: b.rabbitmqctl.clone(),
+    };
+    as_user
+        .try_request("GET", "/api/whoami", None)
+        .is_some_and(|answer| answer.status == 200 && answer.json()["name"] == user)
+}
+
+/// `text` with `$V` the vhost and `$U` the user, both quoted.
+fn yaml(text: &str, vhost: &str, user: &str) -> String {
+    let quote = |s: &str| serde_json::to_string(s).unwrap();
+    text.replace("$V", &quote(vhost))
+        .replace("$U", &quote(user))
+}
+
+const USER: &str = r#"
+vhosts: [{name: $V}]
+users:
+  - {name: $U, tags: [management], password_env: WARREN_TEST_APP_PASSWORD}
+permissions:
+  - {user: $U, vhost: $V, configure: "^app\\.", write: ".*", read: ".*"}
+topic_permissions: []
+"#;
+
+#[test]
+fn a_user_by_reference_logs_in_its_password_drift_is_seen_unshown_and_restored() {
+    let v = TestVhost::new("access-user");
+    let user = unique_name("access-app");
+    let _guard = UserGuard(user.clone());
+    let password = format!("pw-{}", unique_name("s3cret"));
+    let files = Files::new();
+    let file = files.write("t.yaml", &yaml(USER, &v.name, &user));
+    let warren = |args: &[&str]| {
+        Test::broker()
+            .env("WARREN_TEST_APP_PASSWORD", &password)
+            .args(args)
+            .arg(&file)
+    };
+
+    warren(&["apply", "--auto-approve"])
+        .stdout_line("Applied 2 changes, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
+    assert!(
+        logs_in(&user, &password),
+        "the user logs in with the password the file names"
+    );
+    warren(&["plan"]).stdout(NO_CHANGES).stderr_any().run();
+
+    // Changed out of band: drift names the user, never a password.
+    let other = format!("other-{}", unique_name("pw"));
+    broker().expect_ok(
+        "PUT",
+        &format!("/api/users/{}", enc(&user)),
+        Some(&json!({"password": other, "tags": "management"})),
+    );
+    let drift = warren(&["drift"]).status(2).stdout_any().stderr_any().run();
+    assert!(
+        drift.stdout.contains(&format!("~ user {user}"))
+            && drift.stdout.contains("password: differs (not shown)"),
+        "{drift}"
+    );
+    let json = warren(&["--format", "json", "drift"])
+        .status(2)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    for run in [&drift, &json] {
+        for secret in [&password, &other] {
+            assert!(
+                !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
+                "{run}"
+            );
+        }
+    }
+
+    warren(&["apply", "--auto-approve"])
+        .stdout_line("Applied 1 change, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
+    assert!(logs_in(&user, &password) && !logs_in(&user, &other));
+
+    // A change of tags alone keeps the password (a PUT without one would
+    // clear it).
+    let tagged = files.write(
+        "tagged.yaml",
+        &yaml(
+            &USER.replace("[management]", "[management, monitoring]"),
+            &v.name,
+            &user,
+        ),
+    );
+    Test::broker()
+        .env("WARREN_TEST_APP_PASSWORD", &password)
+        .args(["apply", "--auto-approve", arg(&tagged)])
+        .stdout_line("Applied 1 change, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
+    assert!(
+        logs_in(&user, &password),
+        "the password survives a change of tags"
+    );
+
+    // Granted out of band: drift; gone only with --prune-users.
+    broker().expect_ok(
+        "PUT",
+        &format!("/api/topic-permissions/{}/{}", enc(&v.name), enc(&user)),
+        Some(&json!({"exchange": "amq.topic", "write": ".*", "read": ".*"})),
+    );
+    let plan = Test::broker()
+        .env("WARREN_TEST_APP_PASSWORD", &password)
+        .args(["plan", arg(&tagged)])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(
+        plan.stdout
+            .contains(&format!("? topic permission of {user} on amq.topic")),
+        "{plan}"
+    );
+    Test::broker()
+        .env("WARREN_TEST_APP_PASSWORD", &password)
+        .args(["apply", "--auto-approve", "--prune-users", arg(&tagged)])
+        .stdout_line("Applied 1 change, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
+    let topic = broker()
+        .get(&format!(
+            "/api/topic-permissions/{}/{}",
+            enc(&v.name),
+            enc(&user)
+        ))
+        .unwrap_or_default();
+    assert_eq!(topic, json!([]), "pruned with --prune-users");
+}
+
+#[test]
+fn a_password_reference_that_cannot_be_read_is_an_error_naming_it() {
+    let v = TestVhost::new("access-unset");
+    let user = unique_name("access-unset");
+    let files = Files::new();
+    let file = files.write("t.yaml", &yaml(USER, &v.name, &user));
+    let run = Test::broker()
+        .env_remove("WARREN_TEST_APP_PASSWORD")
+        .args(["plan", arg(&file)])
+        .status(1)
+        .stderr_any()
+        .run();
+    assert!(
+        run.stderr
+            .contains("environment variable WARREN_TEST_APP_PASSWORD is not set"),
+        "{run}"
+    );
+}
+
+#[test]
+fn no_plan_locks_out_the_user_warren_is_connected_as() {
+    let v = TestVhost::new("access-lockout");
+    let me = &broker().username;
+    let files = Files::new();
+    // Its tags taken away.
+    let untagged = files.write(
+        "untagged.yaml",
+        &yaml(
+            "vhosts: [{name: $V}]\nusers: [{name: $U, tags: [], password_env: WARREN_TEST_ME}]\n",
+            &v.name,
+            me,
+        ),
+    );
+    let run = Test::broker()
+        .env("WARREN_TEST_ME", &broker().password)
+        .args(["apply", "--auto-approve", arg(&untagged)])
+        .status(1)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(
+        run.stderr.contains(&format!(
+            "it takes the tags administrator from user '{me}', the user warren is connected as"
+        )),
+        "{run}"
+    );
+    // Its permissions in the vhost changed.
+    let narrowed = files.write(
+        "narrowed.yaml",
+        &yaml(
+            "vhosts: [{name: $V}]\npermissions: [{user: $U, vhost: $V, configure: '^$', write: '^$', read: '^$'}]\n",
+            &v.name,
+            me,
+        ),
+    );
+    let run = Test::broker()
+        .args(["plan", arg(&narrowed)])
+        .status(1)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(
+        run.stderr.contains("the user warren is connected as"),
+        "{run}"
+    );
+    // Nothing was changed.
+    assert_eq!(
+        broker()
+            .get(&format!("/api/permissions/{}/{}", enc(&v.name), enc(me)))
+            .unwrap()["configure"],
+        ".*"
+    );
+    assert!(logs_in(me, &broker().password));
+}
+
+#[test]
+fn a_shovel_declared_in_the_file_moves_messages() {
+    let v = TestVhost::new("access-shovel");
+    v.put_queue(
+        "from",
+        json!({"durable": true, "auto_delete": false, "arguments": {}}),
+    );
+    for i in 0..20 {
+        assert!(v.publish("", "from", &format!("m{i}")));
+    }
+    let files = Files::new();
+    let uri = format!("amqp:///{}", enc(&v.name));
+    let file = files.write(
+        "shovel.yaml",
+        &yaml(
+            &format!(
+                "vhosts: [{{name: $V}}]\nqueues: [{{vhost: $V, name: from}}, {{vhost: $V, name: to}}]\nparameters:\n  - component: shovel\n    vhost: $V\n    name: move\n    value: {{src-protocol: amqp091, src-uri: {uri:?}, src-queue: from, dest-protocol: amqp091, dest-uri: {uri:?}, dest-queue: to}}\n"
+            ),
+            &v.name,
+            "",
+        ),
+    );
+    Test::broker()
+        .args(["apply", "--auto-approve", arg(&file)])
+        .stdout_line("Applied 2 changes, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while v.message_count("to") != Some(20) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the shovel moved {:?} of 20",
+            v.message_count("to")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    Test::broker()
+        .args(["plan", arg(&file)])
+        .stdout(NO_CHANGES)
+        .stderr_any()
+        .run();
+}
+
+#[test]
+fn a_federation_upstream_by_reference_and_its_policy_plan_back_to_no_changes() {
+    let v = TestVhost::new("access-federation");
+    let b = broker();
+    // The upstream is this broker itself: a URI with credentials, named
+    // by an environment variable.
+    let host = b
+        .amqp_url
+        .split('@')
+        .next_back()
+        .unwrap_or("127.0.0.1:5672")
+        .trim_end_matches('/');
+    let uri = format!(
+        "amqp://{}:{}@{host}/{}",
+        enc(&b.username),
+        enc(&b.password),
+        enc(&v.name)
+    );
+    let files = Files::new();
+    let file = files.write(
+        "federation.yaml",
+        &yaml(
+            "vhosts: [{name: $V}]\nexchanges: [{vhost: $V, name: fed.events, type: topic}]\npolicies:\n  - {vhost: $V, name: federate, pattern: '^fed\\.', apply_to: exchanges, definition: {federation-upstream-set: all}}\nparameters:\n  - {component: federation-upstream, vhost: $V, name: origin, value: {uri_env: WARREN_TEST_UPSTREAM, expires: 3600000}}\n",
+            &v.name,
+            "",
+        ),
+    );
+    let warren = |args: &[&str]| {
+        Test::broker()
+            .env("WARREN_TEST_UPSTREAM", &uri)
+            .args(args)
+            .arg(&file)
+    };
+    let applied = warren(&["apply", "--auto-approve"])
+        .stdout_line("Applied 3 changes, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
+    let stored = b
+        .get(&format!(
+            "/api/parameters/federation-upstream/{}/origin",
+            enc(&v.name)
+        ))
+        .expect("the upstream exists");
+    assert_eq!(stored["value"]["uri"], uri.as_str());
+    let plan = warren(&["plan"]).stdout(NO_CHANGES).stderr_any().run();
+    let json = warren(&["--format", "json", "plan"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    let credentials = format!("{}:{}@", enc(&b.username), enc(&b.password));
+    for run in [&applied, &plan, &json] {
+        assert!(
+            !format!("{}{}", run.stdout, run.stderr).contains(&credentials),
+            "{run}"
+        );
+    }
+    // The URI changed on the broker: a difference shown without credentials.
+    b.expect_ok(
+        "PUT",
+        &format!("/api/parameters/federation-upstream/{}/origin", enc(&v.name)),
+        Some(&json!({"value": {"uri": uri.replace(&format!("/{}", enc(&v.name)), "/other"), "expires": 3600000}})),
+    );
+    let drift = warren(&["drift"]).status(2).stdout_any().stderr_any().run();
+    assert!(drift.stdout.contains("amqp://***@"), "{drift}");
+    assert!(
+        !format!("{}{}", drift.stdout, drift.stderr).contains(&credentials),
+        "{drift}"
+    );
+}
