@@ -113,10 +113,19 @@ pub async fn verify(
         .filter(|c| c.action == Action::Delete)
         .map(|c| &c.id)
         .collect();
+    // What the plan left alone (not in the files) others may change or
+    // delete meanwhile: users above all, which belong to the whole broker.
+    let left_alone: BTreeSet<&ObjectId> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Unmanaged)
+        .map(|c| &c.id)
+        .collect();
     Ok(
         plan_changes(expected, &after.topology, PlanInputs::default())
             .changes
             .into_iter()
+            .filter(|c| !left_alone.contains(&c.id))
             .filter(|c| {
                 c.action.is_change() || (c.action == Action::Unmanaged && deleted.contains(&c.id))
             })

@@ -68,6 +68,9 @@ pub struct Live {
     pub version: BrokerVersion,
     /// The exchange types it offers.
     pub exchange_types: Vec<String>,
+    /// The management extensions it serves (`shovel.js`, …), read with
+    /// the parameters (`None` otherwise).
+    pub extensions: Option<Vec<String>>,
     /// The objects the broker holds with a value warren cannot read: left
     /// out of `topology`, shown by the plan.
     pub unreadable: Vec<Unreadable>,
@@ -235,6 +238,7 @@ impl Client {
             binding_keys: BTreeMap::new(),
             version: overview.rabbitmq_version.into(),
             exchange_types: overview.exchange_types,
+            extensions: None,
             unreadable: Vec::new(),
             message_counts: counting.then(BTreeMap::new),
         };
@@ -246,6 +250,9 @@ impl Client {
         }
         self.read_access_and_parameters(reading, &present, &mut live.topology)
             .await?;
+        if reading.parameters {
+            live.extensions = Some(self.extensions().await?);
+        }
         live.topology.sort_by_identity();
         Ok(live)
     }
@@ -359,6 +366,19 @@ impl Client {
             .list_when(true, "/api/parameters", "list the parameters")
             .await?;
         Ok(live_parameters(listed, present))
+    }
+
+    /// The management extensions the broker serves (`GET
+    /// /api/extensions`): `shovel.js` with the shovel plugin's management,
+    /// `federation.js` with federation's.
+    pub async fn extensions(&self) -> Result<Vec<String>, Error> {
+        let listed: Vec<serde_json::Value> = self
+            .list_when(true, "/api/extensions", "list the management extensions")
+            .await?;
+        Ok(listed
+            .iter()
+            .filter_map(|e| e.get("javascript")?.as_str().map(String::from))
+            .collect())
     }
 
     /// `GET path` as a list when `wanted`, else nothing (no request).
@@ -956,6 +976,7 @@ mod tests {
             binding_keys: BTreeMap::new(),
             version: "3.10.8".into(),
             exchange_types: Vec::new(),
+            extensions: None,
             unreadable: Vec::new(),
             message_counts: None,
         };

@@ -171,6 +171,7 @@ fn refuse_what_the_broker_would(
     let facts = BrokerFacts {
         version: live.version.clone(),
         exchange_types: live.exchange_types.clone(),
+        extensions: live.extensions.clone(),
         default_queue_types: live
             .topology
             .vhosts
@@ -202,6 +203,7 @@ async fn plan_from_live(
         version,
         message_counts,
         exchange_types: _,
+        extensions: _,
         unreadable,
     } = live;
     let topology = normalize(topology);

@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use super::arguments::{self, plugin_of_exchange_type};
 use super::{Findings, ObjectRef, Section, at};
-use crate::model::{BrokerVersion, Policy, Queue, QueueType, Topology, effective_type_name};
+use crate::model::{
+    BrokerVersion, Parameter, Policy, Queue, QueueType, Topology, effective_type_name,
+};
 
 /// What warren knows about the connected broker.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +25,9 @@ pub struct BrokerFacts {
     pub exchange_types: Vec<String>,
     /// The default queue type of each of its vhosts that has one.
     pub default_queue_types: BTreeMap<String, String>,
+    /// The management extensions it serves (`/api/extensions`:
+    /// `shovel.js`, `federation.js`), when read (files with parameters).
+    pub extensions: Option<Vec<String>>,
 }
 
 impl BrokerFacts {
@@ -89,7 +94,71 @@ pub fn check_against(topology: &Topology, broker: &BrokerFacts) -> Vec<super::Fi
     for (index, policy) in topology.policies.iter().enumerate() {
         check_policy(policy, at(Section::Policies, index), broker, &mut out);
     }
+    for (index, parameter) in topology.parameters().iter().enumerate() {
+        check_parameter(parameter, at(Section::Parameters, index), broker, &mut out);
+    }
     out.0
+}
+
+/// The plugin a component needs, and the operator policy keys the broker
+/// takes.
+fn check_parameter(parameter: &Parameter, at: ObjectRef, broker: &BrokerFacts, out: &mut Findings) {
+    let component = parameter.component.as_str();
+    let missing = match component {
+        "shovel" => broker
+            .extensions
+            .as_ref()
+            .is_some_and(|e| !e.iter().any(|x| x == "shovel.js"))
+            .then_some("rabbitmq_shovel and rabbitmq_shovel_management"),
+        "federation-upstream" | "federation-upstream-set" => {
+            (!broker.has_federation()).then_some("rabbitmq_federation")
+        }
+        _ => None,
+    };
+    if let Some(plugin) = missing {
+        out.error(
+            at,
+            &["component"],
+            format!(
+                "a {component} needs a plugin {} has not enabled: enable {plugin} \
+                 (rabbitmq-plugins enable …); the broker refuses it (component {component} not \
+                 found)",
+                broker.describe()
+            ),
+        );
+    }
+    if component == "operator_policy" {
+        let Some(definition) = parameter.value.get("definition").and_then(Value::as_object) else {
+            return;
+        };
+        for key in definition.keys() {
+            let taken = match key.as_str() {
+                "ha-mode" | "ha-params" | "ha-sync-mode" => {
+                    broker.version.at_least(3, 12, 0) && !broker.version.at_least(4, 0, 0)
+                }
+                "overflow" | "queue-version" | "target-group-size" => {
+                    broker.version.at_least(3, 13, 0)
+                }
+                _ => true,
+            };
+            if !taken {
+                out.error(
+                    at,
+                    &["value"],
+                    format!(
+                        "{} refuses '{key}' in an operator policy (operator policies take it \
+                         {}): remove it, or set it in a policy",
+                        broker.describe(),
+                        if key.starts_with("ha-") {
+                            "from 3.12 to 3.13, and 4.0 removed classic queue mirroring"
+                        } else {
+                            "from 3.13"
+                        }
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn check_queue(
@@ -316,7 +385,31 @@ mod tests {
                 .map(String::from)
                 .to_vec(),
             default_queue_types: BTreeMap::new(),
+            extensions: Some(vec!["dispatcher.js".into()]),
         }
+    }
+
+    #[test]
+    fn a_shovel_or_an_upstream_without_its_plugin_is_refused_naming_it() {
+        let yaml = "parameters:\n  - {component: shovel, name: s, value: {src-uri: 'amqp://', src-queue: a, dest-uri: 'amqp://', dest-queue: b}}\n  - {component: federation-upstream, name: u, value: {uri: 'amqp://h'}}";
+        let found = messages(yaml, &broker("3.10.8"));
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(found[0].contains("enable rabbitmq_shovel and rabbitmq_shovel_management"));
+        assert!(found[1].contains("enable rabbitmq_federation"));
+        let mut enabled = broker("3.10.8");
+        enabled.extensions = Some(vec!["shovel.js".into(), "federation.js".into()]);
+        enabled.exchange_types.push("x-federation-upstream".into());
+        assert!(messages(yaml, &enabled).is_empty());
+    }
+
+    #[test]
+    fn operator_policy_keys_are_checked_against_the_version() {
+        let yaml = "parameters:\n  - {component: operator_policy, name: o, value: {pattern: x, definition: {ha-mode: all, overflow: drop-head, max-length: 5}}}";
+        assert_eq!(messages(yaml, &broker("3.10.8")).len(), 2);
+        assert_eq!(messages(yaml, &broker("3.13.7")).len(), 0);
+        let on_4 = messages(yaml, &broker("4.0.5"));
+        assert_eq!(on_4.len(), 1, "{on_4:#?}");
+        assert!(on_4[0].contains("'ha-mode'"));
     }
 
     #[test]

@@ -51,9 +51,15 @@ pub fn number_of(file: &Path) -> String {
 }
 
 /// A definitions file made to run in a test: its vhosts renamed by
-/// `rename` (every object's `vhost` with them), and the top-level keys
-/// `drop` removed.
-pub fn adapted(file: &Path, rename: impl Fn(&str) -> String, drop: &[&str]) -> Adapted {
+/// `rename` (every object's `vhost` with them), its users by `rename_user`
+/// (every permission's `user` with them: a file's `guest` must not become
+/// the shared broker's), and the top-level keys `drop` removed.
+pub fn adapted(
+    file: &Path,
+    rename: impl Fn(&str) -> String,
+    rename_user: impl Fn(&str) -> String,
+    drop: &[&str],
+) -> Adapted {
     let text = std::fs::read_to_string(file).unwrap();
     let mut definitions: Value = serde_json::from_str(&text).unwrap();
     let object = definitions.as_object_mut().unwrap();
@@ -69,8 +75,17 @@ pub fn adapted(file: &Path, rename: impl Fn(&str) -> String, drop: &[&str]) -> A
             vhosts.insert(old, new);
         }
     }
+    let mut users = BTreeMap::new();
+    if let Some(Value::Array(list)) = object.get_mut("users") {
+        for user in list {
+            let old = user["name"].as_str().unwrap().to_string();
+            let new = rename_user(&old);
+            user["name"] = Value::String(new.clone());
+            users.insert(old, new);
+        }
+    }
     for (key, list) in object.iter_mut() {
-        if key == "vhosts" {
+        if key == "vhosts" || key == "users" {
             continue;
         }
         if let Value::Array(items) = list {
@@ -80,12 +95,18 @@ pub fn adapted(file: &Path, rename: impl Fn(&str) -> String, drop: &[&str]) -> A
                         *vhost = new.clone();
                     }
                 }
+                if let Some(Value::String(user)) = item.get_mut("user") {
+                    if let Some(new) = users.get(user.as_str()) {
+                        *user = new.clone();
+                    }
+                }
             }
         }
     }
     Adapted {
         definitions,
         vhosts,
+        users,
     }
 }
 
@@ -95,4 +116,6 @@ pub struct Adapted {
     pub definitions: Value,
     /// Each vhost of the file, and its name in the test.
     pub vhosts: BTreeMap<String, String>,
+    /// Each user of the file, and its name in the test.
+    pub users: BTreeMap<String, String>,
 }
