@@ -309,11 +309,41 @@ pub(crate) fn scrub(text: &str, password: &str) -> String {
 /// password too (base64 of `user:password`), which a server may echo.
 pub(crate) fn scrub_credentials(text: &str, username: &str, password: &str) -> String {
     use base64::Engine;
+    // A broker that refuses a shovel's or an upstream's URI quotes it,
+    // credentials and all: every URI's credentials go, whoever's.
+    let text = redact_uris(text);
     if password.is_empty() || password == "guest" {
-        return text.to_string();
+        return text;
     }
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     scrub(&text.replace(&token, "****"), password)
+}
+
+/// `text` with the credentials of every URI in it (`amqp://user:pw@host`)
+/// replaced by `***`: a URI runs from its scheme to the next blank or
+/// quote.
+pub(crate) fn redact_uris(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = at + 3;
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '<' | '>'))
+            .unwrap_or(tail.len());
+        let uri = &tail[..end];
+        match uri.rfind('@') {
+            Some(last) => {
+                out.push_str("***");
+                out.push_str(&uri[last..]);
+            }
+            None => out.push_str(uri),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Undoes the HTML escaping the broker applies to some reasons
@@ -349,6 +379,15 @@ mod tests {
         assert_eq!(
             scrub_credentials(text, "admin", "p@ss w0rd"),
             "Authorization: Basic **** (admin:****)"
+        );
+    }
+
+    #[test]
+    fn the_credentials_of_every_uri_in_a_reason_go() {
+        let reason = r#"Validation failed "amqp://u:SECRET@h:notaport/v" not a valid URI: {malformed_uri, "amqps://a:b/c?d@e"} amqp:///vhost"#;
+        assert_eq!(
+            scrub_credentials(reason, "guest", "guest"),
+            r#"Validation failed "amqp://***@h:notaport/v" not a valid URI: {malformed_uri, "amqps://***@e"} amqp:///vhost"#
         );
     }
 

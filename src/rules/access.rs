@@ -22,14 +22,17 @@ pub(super) fn check_access(topology: &Topology, out: &mut Findings) {
         .as_ref()
         .map(|users| users.iter().map(|u| u.name.as_str()).collect());
     let check_user_declared = |user: &str, at: ObjectRef, out: &mut Findings| {
+        // The broker's own users (guest, the one warren connects as) are
+        // rarely declared: a permission of an undeclared user is allowed,
+        // with a word, since --prune-users would delete the user.
         if let Some(declared) = &declared_users {
             if !declared.contains(user) {
-                out.error(
+                out.warning(
                     at,
                     &["user"],
                     format!(
-                        "user '{user}' is not declared under users{}; declare it, or leave \
-                         users out of the files to manage permissions of users made elsewhere",
+                        "user '{user}' is not declared under users{}: it must exist on the \
+                         broker, and --prune-users would delete it",
                         crate::suggest::hint(user, declared.iter().copied())
                     ),
                 );

@@ -367,3 +367,123 @@ fn a_federation_upstream_by_reference_and_its_policy_plan_back_to_no_changes() {
         "{drift}"
     );
 }
+
+/// The secrets of the new kinds never show: a user's password (by
+/// reference) and salted hash (as an export carries it), and the
+/// credentials of an upstream's URI, in any command, format, `-v` log,
+/// saved plan or error, even one where the broker quotes the URI back.
+#[test]
+fn no_password_hash_or_uri_credentials_show_in_any_output() {
+    let v = TestVhost::new("access-secrets");
+    let by_reference = unique_name("access-ref");
+    let by_hash = unique_name("access-hash");
+    let _guards = (UserGuard(by_reference.clone()), UserGuard(by_hash.clone()));
+    let password = "Pw-Of-Reference-XYZ";
+    // A salted SHA-256 hash of "another password", as an export holds it.
+    let hash = warren::password::hash(
+        "another password",
+        [7, 7, 7, 7],
+        warren::password::HashingAlgorithm::Sha256,
+    );
+    let upstream_secret = "Upstream-Secret-XYZ";
+    let b = broker();
+    let host = b
+        .amqp_url
+        .split('@')
+        .next_back()
+        .unwrap_or("127.0.0.1:5672")
+        .trim_end_matches('/');
+    let good_uri = format!(
+        "amqp://{}:{upstream_secret}@{host}/{}",
+        enc(&b.username),
+        enc(&v.name)
+    );
+    let files = Files::new();
+    let topology = |uri_var: &str| {
+        yaml(
+            &format!(
+                "vhosts: [{{name: $V}}]\nusers:\n  - {{name: {by_reference:?}, tags: [management], password_env: WARREN_TEST_REF}}\n  - {{name: {by_hash:?}, tags: [management], password_hash: {hash:?}, hashing_algorithm: rabbit_password_hashing_sha256}}\nparameters:\n  - {{component: federation-upstream, vhost: $V, name: up, value: {{uri_env: {uri_var}}}}}\n"
+            ),
+            &v.name,
+            "",
+        )
+    };
+    let file = files.write("t.yaml", &topology("WARREN_TEST_UPSTREAM"));
+    let out = files.path("plan.json");
+    let hidden = [
+        password.to_string(),
+        hash.clone(),
+        hash[..12].to_string(),
+        upstream_secret.to_string(),
+    ];
+    let check = |run: &common::process::Run, what: &str| {
+        for secret in &hidden {
+            assert!(
+                !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
+                "{secret:?} leaked in {what}\n{run}"
+            );
+        }
+    };
+    let with_secrets = |args: &[&str]| {
+        Test::broker()
+            .env("WARREN_TEST_REF", password)
+            .env("WARREN_TEST_UPSTREAM", &good_uri)
+            .env(
+                "WARREN_TEST_BAD_UPSTREAM",
+                format!("amqp://u:{upstream_secret}@h:notaport/v"),
+            )
+            .args(args)
+            .any_status()
+            .stdout_any()
+            .stderr_any()
+    };
+    let file_arg = arg(&file).to_string();
+    for options in [
+        &["--format", "text"][..],
+        &["--format", "json", "-v"],
+        &["--format", "markdown"],
+    ] {
+        let mut runs = Vec::new();
+        for command in [
+            vec!["plan", "--out", arg(&out), &file_arg],
+            vec!["plan", "--prune-users", &file_arg],
+            vec!["drift", &file_arg],
+        ] {
+            let args: Vec<&str> = options.iter().copied().chain(command).collect();
+            runs.push((args.join(" "), with_secrets(&args).run()));
+        }
+        for (what, run) in &runs {
+            check(run, what);
+        }
+        let saved = std::fs::read_to_string(&out).unwrap_or_default();
+        for secret in &hidden {
+            assert!(
+                !saved.contains(secret.as_str()),
+                "{secret:?} in the saved plan"
+            );
+        }
+    }
+    let applied = with_secrets(&["-v", "apply", "--auto-approve", &file_arg]).run();
+    assert_eq!(applied.code, Some(0), "{applied}");
+    check(&applied, "apply");
+    assert!(logs_in(&by_reference, password));
+    assert!(logs_in(&by_hash, "another password"));
+    let exported = with_secrets(&["export", "--with-users", "--vhost", &v.name]).run();
+    check(&exported, "export --with-users");
+    assert!(
+        exported.stdout.contains("password_env: WARREN_PASSWORD_"),
+        "{exported}"
+    );
+    assert!(
+        exported
+            .stdout
+            .contains("uri_env: WARREN_FEDERATION_UPSTREAM_UP_URI"),
+        "{exported}"
+    );
+    // The broker refuses a bad URI and quotes it, credentials and all.
+    let bad = files.write("bad.yaml", &topology("WARREN_TEST_BAD_UPSTREAM"));
+    let refused = with_secrets(&["-v", "apply", "--auto-approve", arg(&bad)]).run();
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert!(refused.stdout.contains("not a valid URI"), "{refused}");
+    check(&refused, "an apply the broker refuses");
+}
