@@ -127,8 +127,10 @@ fn on_broker(number: &str) -> OnBroker {
         // 4.0.5 (classic queue mirroring removed): 400 "Validation failed
         // [{<<"ha-mode">>,<<"exactly">>}, {<<"ha-params">>,2},
         // {<<"ha-sync-mode">>,<<"automatic">>}] are not recognised policy
-        // settings (…/2-queue-replicas)"; 3.10.8 imports them.
-        "02" | "12" if from_4_0 => OnBroker::RefusedAtPlan(&[
+        // settings (…/2-queue-replicas)"; 3.10.8 imports them. (12 and 13
+        // hold ha-* keys too, and 4.0.5 refuses them for those as well; but
+        // their files are refused first, offline: above.)
+        "02" if from_4_0 => OnBroker::RefusedAtPlan(&[
             "refuses 'ha-mode' (not a recognised policy setting)",
             "refuses 'ha-params'",
             "refuses 'ha-sync-mode'",
@@ -141,12 +143,6 @@ fn on_broker(number: &str) -> OnBroker {
             "refuses 'ha-params'",
             "refuses 'ha-sync-mode'",
             "refuses 'ha-sync-batch-size'",
-        ]),
-        // 4.0.5: "[{<<"ha-mode">>,<<"all">>},{<<"ha-sync-mode">>,
-        // <<"automatic">>}] are not recognised policy settings (…/ha-all)".
-        "13" if from_4_0 => OnBroker::RefusedAtPlan(&[
-            "refuses 'ha-mode' (not a recognised policy setting)",
-            "refuses 'ha-sync-mode'",
         ]),
         // Exchanges without `auto_delete`: 3.10.8 stores "undefined" and
         // stops (400 function_clause); 4.0.5 stores "undefined" and imports
