@@ -580,3 +580,46 @@ fn a_binding_needs_write_on_its_destination_and_read_on_its_source() {
         .run();
     assert!(v.explicit_bindings().is_empty());
 }
+
+/// Users (and permissions, limits, global parameters) are the
+/// administrator's: a policymaker whose files declare them is told so
+/// before anything changes. Shovels and federation upstreams of its vhost
+/// a policymaker manages.
+#[test]
+fn users_need_the_administrator_tag_and_a_shovel_the_policymaker_tag() {
+    let v = TestVhost::new("lp-access");
+    let actor = Actor::new("policymaker");
+    actor.grant(&v.name, ".*", ".*", ".*");
+    let files = Files::new();
+    let users = files.write(
+        "users.yaml",
+        "vhosts: [{name: $V}]\nusers: []\nqueues: [{vhost: $V, name: jobs}]\n",
+        &v.name,
+        "",
+    );
+    let refused = actor.warren(&["plan", &users]).status(1).stderr_any().run();
+    assert!(
+        refused.stderr.contains(&format!(
+            "error: user '{}' needs the administrator tag to list the users",
+            actor.name()
+        )),
+        "{refused}"
+    );
+    assert!(!v.exists("queues", "jobs"));
+
+    let uri = format!("amqp:///{}", enc(&v.name));
+    let shovel = files.write(
+        "shovel.yaml",
+        &format!(
+            "vhosts: [{{name: $V}}]\nqueues: [{{vhost: $V, name: a}}, {{vhost: $V, name: b}}]\nparameters:\n  - {{component: shovel, vhost: $V, name: s, value: {{src-protocol: amqp091, src-uri: {uri:?}, src-queue: a, dest-protocol: amqp091, dest-uri: {uri:?}, dest-queue: b}}}}\n"
+        ),
+        &v.name,
+        "",
+    );
+    actor
+        .warren(&["apply", "--auto-approve", &shovel])
+        .stdout_line("Applied 3 changes, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
+    actor.warren(&["plan", &shovel]).stdout(NO_CHANGES).stderr_any().run();
+}
