@@ -875,6 +875,67 @@ mod tests {
             .collect()
     }
 
+    #[test]
+    fn a_password_is_compared_with_the_live_hash_and_references_between_files() {
+        let hash = |password: &str| crate::model::Credential::Hash {
+            hash: crate::model::Secret::new(crate::password::hash(
+                password,
+                [9, 9, 9, 9],
+                crate::password::HashingAlgorithm::Sha512,
+            )),
+            algorithm: Some("rabbit_password_hashing_sha512".into()),
+        };
+        let user = |credential: Option<crate::model::Credential>| {
+            let mut t = topology("vhosts: [{name: /}]\nusers: [{name: app, password_env: APP}]");
+            t.users.as_mut().unwrap()[0].credential = credential;
+            t
+        };
+        let password = |p: &str| {
+            Some(crate::model::Credential::Password(
+                crate::model::Secret::new(p),
+            ))
+        };
+        let live = user(Some(hash("right")));
+        assert!(diff(&user(password("right")), &live, &BTreeMap::new(), OPTIONS).is_empty());
+        let changed = diff(&user(password("wrong")), &live, &BTreeMap::new(), OPTIONS);
+        assert_eq!(summary(&changed), ["update user app"]);
+        assert_eq!(changed[0].reasons[0].field, "password");
+        assert_eq!(
+            (&changed[0].reasons[0].before, &changed[0].reasons[0].after),
+            (&None, &None)
+        );
+        // No password, against a hash of nothing: the same.
+        assert!(
+            diff(
+                &user(Some(crate::model::Credential::NoPassword)),
+                &user(Some(hash(""))),
+                &BTreeMap::new(),
+                OPTIONS
+            )
+            .is_empty()
+        );
+        // Between two files nothing is resolved: the references compare.
+        let old = topology("vhosts: [{name: /}]\nusers: [{name: app, password_env: OLD}]");
+        let new = topology("vhosts: [{name: /}]\nusers: [{name: app, password_env: NEW}]");
+        assert_eq!(
+            summary(&diff(&new, &old, &BTreeMap::new(), OPTIONS)),
+            ["update user app"]
+        );
+        // Unmanaged without --prune-users; guest never deleted.
+        let mut inputs = OPTIONS;
+        inputs.prune_users = true;
+        let mut live = user(Some(hash("x")));
+        live.users
+            .as_mut()
+            .unwrap()
+            .push(crate::model::User::new("guest"));
+        let none = topology("vhosts: [{name: /}]\nusers: []");
+        assert_eq!(
+            summary(&diff(&none, &live, &BTreeMap::new(), inputs)),
+            ["delete user app", "unmanaged user guest"]
+        );
+    }
+
     const DEFAULT: &str = "
 vhosts: [{name: /}]
 exchanges: [{name: events, type: topic}]

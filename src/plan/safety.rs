@@ -266,7 +266,7 @@ mod tests {
     use super::*;
     use crate::model::Topology;
     use crate::plan::fixtures::{FULL, broker, topology};
-    use crate::plan::plan_changes;
+    use crate::plan::{PlanInputs, plan_changes};
 
     #[test]
     fn a_replace_needs_allow_recreate_and_messages_need_allow_data_loss() {
@@ -280,6 +280,97 @@ mod tests {
         assert_eq!(flags, [Flag::AllowRecreate, Flag::AllowDataLoss]);
         assert_eq!(refusals[1].why, "holds 7 messages that would be lost");
         assert!(plan.refusals(Allow::ALL).is_empty());
+    }
+
+    /// A live user holding `password`, with `tags`.
+    fn live_user(name: &str, tags: &[&str], password: &str) -> crate::model::User {
+        let mut user = crate::model::User::new(name);
+        user.tags = tags.iter().map(|t| t.to_string()).collect();
+        user.credential = Some(crate::model::Credential::Hash {
+            hash: crate::model::Secret::new(crate::password::hash(
+                password,
+                [1, 2, 3, 4],
+                crate::password::HashingAlgorithm::Sha256,
+            )),
+            algorithm: Some("rabbit_password_hashing_sha256".into()),
+        });
+        user
+    }
+
+    /// `users` as a file declares them, each password resolved.
+    fn file_users(users: &[(&str, &[&str], &str)]) -> Topology {
+        let mut t = topology("vhosts: [{name: /}]\nusers: []");
+        for (name, tags, password) in users {
+            let mut user = crate::model::User::new(*name);
+            user.tags = tags.iter().map(|t| t.to_string()).collect();
+            user.password_env = Some("X".into());
+            user.credential = Some(crate::model::Credential::Password(
+                crate::model::Secret::new(*password),
+            ));
+            t.users.as_mut().unwrap().push(user);
+        }
+        t
+    }
+
+    #[test]
+    fn no_plan_locks_out_the_connected_user_or_leaves_no_administrator() {
+        let mut live = topology("vhosts: [{name: /}]\nusers: []");
+        live.users = Some(vec![
+            live_user("admin", &["administrator"], "a"),
+            live_user("other", &["administrator"], "o"),
+        ]);
+        let mut inputs = broker("3.10.8");
+        inputs.prune_users = true;
+        let check = |desired: &Topology, inputs: PlanInputs| {
+            plan_changes(desired, &live, inputs)
+                .check_access("admin", &live)
+                .map_err(|e| e.to_string())
+        };
+        // As it is: nothing to refuse.
+        let same = file_users(&[
+            ("admin", &["administrator"], "a"),
+            ("other", &["administrator"], "o"),
+        ]);
+        assert_eq!(check(&same, inputs.clone()), Ok(()));
+        // Its tag taken, its password changed, itself pruned.
+        let untagged = file_users(&[("admin", &[], "a"), ("other", &["administrator"], "o")]);
+        assert!(
+            check(&untagged, inputs.clone())
+                .unwrap_err()
+                .contains("takes the tags administrator from user 'admin'")
+        );
+        let repassed = file_users(&[
+            ("admin", &["administrator"], "b"),
+            ("other", &["administrator"], "o"),
+        ]);
+        assert!(
+            check(&repassed, inputs.clone())
+                .unwrap_err()
+                .contains("changes the password of user 'admin'")
+        );
+        let pruned = file_users(&[("other", &["administrator"], "o")]);
+        assert!(
+            check(&pruned, inputs.clone())
+                .unwrap_err()
+                .contains("deletes user 'admin'")
+        );
+        // Another administrator untagged is fine while one is left...
+        let one_left = file_users(&[("admin", &["administrator"], "a"), ("other", &[], "o")]);
+        assert_eq!(check(&one_left, inputs.clone()), Ok(()));
+        // ...and not when none is (connected as a third, plain user).
+        let plan = plan_changes(
+            &file_users(&[("admin", &[], "a"), ("other", &[], "o")]),
+            &live,
+            inputs,
+        );
+        let none = plan
+            .check_access("someone-else", &live)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            none.contains("leaves the broker without a user tagged administrator"),
+            "{none}"
+        );
     }
 
     #[test]

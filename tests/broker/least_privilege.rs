@@ -621,5 +621,9 @@ fn users_need_the_administrator_tag_and_a_shovel_the_policymaker_tag() {
         .stdout_line("Applied 3 changes, 0 failed, 0 not started.")
         .stderr_any()
         .run();
-    actor.warren(&["plan", &shovel]).stdout(NO_CHANGES).stderr_any().run();
+    actor
+        .warren(&["plan", &shovel])
+        .stdout(NO_CHANGES)
+        .stderr_any()
+        .run();
 }
