@@ -190,6 +190,18 @@ impl Client {
 
     /// [`Client::inspect`], reading what `reading` asks for besides.
     pub async fn read(&self, vhosts: &[String], reading: Reading) -> Result<Live, Error> {
+        self.read_with(vhosts, reading, BrokerWide::default()).await
+    }
+
+    /// [`Client::read`], taking the broker-wide listings `early` already
+    /// holds ([`Client::read_broker_wide`], asked for while the files were
+    /// parsed) instead of asking again.
+    pub async fn read_with(
+        &self,
+        vhosts: &[String],
+        reading: Reading,
+        early: BrokerWide,
+    ) -> Result<Live, Error> {
         let counting = reading.message_counts;
         let vhost_limits = reading.vhost_limits;
         // One round trip: the lists are asked for while the vhosts are
@@ -205,11 +217,22 @@ impl Client {
                 Ok(BTreeMap::new())
             }
         };
-        let (overview, existing, mut limits, all) = tokio::try_join!(
+        let extensions = async {
+            if reading.parameters {
+                self.extensions().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        // The broker-wide listings (users, permissions, parameters) go in
+        // the same round trip; they are kept to the vhosts read after.
+        let (overview, existing, mut limits, all, broker_wide, extensions) = tokio::try_join!(
             self.overview(),
             self.list_vhosts(),
             limits,
-            self.list_all(&names, counting)
+            self.list_all(&names, counting),
+            self.read_broker_wide(early.missing(reading)),
+            extensions
         )?;
         let chosen: Vec<model::Vhost> = existing
             .into_iter()
@@ -238,7 +261,7 @@ impl Client {
             binding_keys: BTreeMap::new(),
             version: overview.rabbitmq_version.into(),
             exchange_types: overview.exchange_types,
-            extensions: None,
+            extensions,
             unreadable: Vec::new(),
             message_counts: counting.then(BTreeMap::new),
         };
@@ -248,25 +271,15 @@ impl Client {
                 add_vhost(&mut live, vhost, listing);
             }
         }
-        self.read_access_and_parameters(reading, &present, &mut live.topology)
-            .await?;
-        if reading.parameters {
-            live.extensions = Some(self.extensions().await?);
-        }
+        add_broker_wide(early.or(broker_wide), reading, &present, &mut live.topology);
         live.topology.sort_by_identity();
         Ok(live)
     }
 
-    /// The kinds besides the vhosts' objects that `reading` asks for, of
-    /// the vhosts `present` where they belong to one; each listing is one
-    /// request for the whole broker.
-    async fn read_access_and_parameters(
-        &self,
-        reading: Reading,
-        present: &BTreeSet<String>,
-        topology: &mut Topology,
-    ) -> Result<(), Error> {
-        let in_scope = |vhost: &str| present.contains(vhost);
+    /// The kinds besides the vhosts' objects that `reading` asks for (users,
+    /// permissions, parameters; not the vhosts' limits or message counts);
+    /// each listing is one request for the whole broker, in parallel.
+    pub async fn read_broker_wide(&self, reading: Reading) -> Result<BrokerWide, Error> {
         let (users, user_limits, permissions, topic_permissions, parameters, global) = tokio::try_join!(
             self.list_when::<wire::User>(reading.users, "/api/users", "list the users"),
             self.list_when::<wire::UserLimits>(
@@ -295,65 +308,14 @@ impl Client {
                 "list the global parameters"
             ),
         )?;
-        if reading.users {
-            let mut limits: BTreeMap<String, model::Arguments> =
-                user_limits.into_iter().map(|l| (l.user, l.value)).collect();
-            topology.users = Some(
-                users
-                    .into_iter()
-                    .map(|u| {
-                        let user_limits = limits.remove(&u.name);
-                        live_user(u, user_limits)
-                    })
-                    .collect(),
-            );
-        }
-        if reading.permissions {
-            topology.permissions = Some(
-                permissions
-                    .into_iter()
-                    .filter(|p| in_scope(&p.vhost))
-                    .map(|p| model::Permission {
-                        user: p.user,
-                        vhost: p.vhost,
-                        configure: p.configure,
-                        write: p.write,
-                        read: p.read,
-                    })
-                    .collect(),
-            );
-        }
-        if reading.topic_permissions {
-            topology.topic_permissions = Some(
-                topic_permissions
-                    .into_iter()
-                    .filter(|p| in_scope(&p.vhost))
-                    .map(|p| model::TopicPermission {
-                        user: p.user,
-                        vhost: p.vhost,
-                        exchange: p.exchange,
-                        write: p.write,
-                        read: p.read,
-                    })
-                    .collect(),
-            );
-        }
-        if reading.parameters {
-            topology.parameters = Some(live_parameters(parameters, present));
-        }
-        if reading.global_parameters {
-            topology.global_parameters = Some(
-                global
-                    .into_iter()
-                    .filter(|p| !model::INTERNAL_GLOBAL_PARAMETERS.contains(&p.name.as_str()))
-                    .map(|p| model::GlobalParameter {
-                        name: p.name,
-                        value: p.value,
-                    })
-                    .collect(),
-            );
-        }
-        Ok(())
+        Ok(BrokerWide {
+            users,
+            user_limits,
+            permissions,
+            topic_permissions,
+            parameters,
+            global,
+        })
     }
 
     /// The runtime parameters of the components warren manages, in the
@@ -364,7 +326,8 @@ impl Client {
     ) -> Result<Vec<model::Parameter>, Error> {
         let listed: Vec<wire::Parameter> = self
             .list_when(true, "/api/parameters", "list the parameters")
-            .await?;
+            .await?
+            .unwrap_or_default();
         Ok(live_parameters(listed, present))
     }
 
@@ -374,7 +337,8 @@ impl Client {
     pub async fn extensions(&self) -> Result<Vec<String>, Error> {
         let listed: Vec<serde_json::Value> = self
             .list_when(true, "/api/extensions", "list the management extensions")
-            .await?;
+            .await?
+            .unwrap_or_default();
         Ok(listed
             .iter()
             .filter_map(|e| e.get("javascript")?.as_str().map(String::from))
@@ -387,12 +351,12 @@ impl Client {
         wanted: bool,
         path: &str,
         action: &str,
-    ) -> Result<Vec<T>, Error> {
+    ) -> Result<Option<Vec<T>>, Error> {
         if !wanted {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let request = Request::get(path.to_string(), action.to_string());
-        self.fetch_json(request).await
+        self.fetch_json(request).await.map(Some)
     }
 
     /// The number of messages in each queue, read live: one listing of
@@ -903,6 +867,132 @@ fn joined_task<T>(joined: Result<Result<T, Error>, tokio::task::JoinError>) -> R
         Ok(result) => result,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(_) => Err(Error::Stopped),
+    }
+}
+
+/// The broker-wide listings, as the broker answered them: `None` for a
+/// kind not listed.
+#[derive(Debug, Default)]
+pub struct BrokerWide {
+    users: Option<Vec<wire::User>>,
+    user_limits: Option<Vec<wire::UserLimits>>,
+    permissions: Option<Vec<wire::Permission>>,
+    topic_permissions: Option<Vec<wire::TopicPermission>>,
+    parameters: Option<Vec<wire::Parameter>>,
+    global: Option<Vec<wire::GlobalParameter>>,
+}
+
+impl BrokerWide {
+    /// The broker-wide kinds `reading` asks for that these listings lack.
+    pub fn missing(&self, reading: Reading) -> Reading {
+        Reading {
+            users: reading.users && (self.users.is_none() || self.user_limits.is_none()),
+            permissions: reading.permissions && self.permissions.is_none(),
+            topic_permissions: reading.topic_permissions && self.topic_permissions.is_none(),
+            parameters: reading.parameters && self.parameters.is_none(),
+            global_parameters: reading.global_parameters && self.global.is_none(),
+            ..Reading::default()
+        }
+    }
+
+    /// These listings, each kind they lack taken from `other`.
+    pub fn or(self, other: BrokerWide) -> BrokerWide {
+        let (users, user_limits) = match (self.users, self.user_limits) {
+            (Some(users), Some(limits)) => (Some(users), Some(limits)),
+            _ => (other.users, other.user_limits),
+        };
+        BrokerWide {
+            users,
+            user_limits,
+            permissions: self.permissions.or(other.permissions),
+            topic_permissions: self.topic_permissions.or(other.topic_permissions),
+            parameters: self.parameters.or(other.parameters),
+            global: self.global.or(other.global),
+        }
+    }
+}
+
+/// The kinds `reading` asked for into `topology`, kept to the vhosts
+/// `present` where they belong to one.
+fn add_broker_wide(
+    listed: BrokerWide,
+    reading: Reading,
+    present: &BTreeSet<String>,
+    topology: &mut Topology,
+) {
+    let BrokerWide {
+        users,
+        user_limits,
+        permissions,
+        topic_permissions,
+        parameters,
+        global,
+    } = listed;
+    let in_scope = |vhost: &str| present.contains(vhost);
+    if reading.users {
+        let mut limits: BTreeMap<String, model::Arguments> = user_limits
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| (l.user, l.value))
+            .collect();
+        topology.users = Some(
+            users
+                .unwrap_or_default()
+                .into_iter()
+                .map(|u| {
+                    let user_limits = limits.remove(&u.name);
+                    live_user(u, user_limits)
+                })
+                .collect(),
+        );
+    }
+    if reading.permissions {
+        topology.permissions = Some(
+            permissions
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| in_scope(&p.vhost))
+                .map(|p| model::Permission {
+                    user: p.user,
+                    vhost: p.vhost,
+                    configure: p.configure,
+                    write: p.write,
+                    read: p.read,
+                })
+                .collect(),
+        );
+    }
+    if reading.topic_permissions {
+        topology.topic_permissions = Some(
+            topic_permissions
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| in_scope(&p.vhost))
+                .map(|p| model::TopicPermission {
+                    user: p.user,
+                    vhost: p.vhost,
+                    exchange: p.exchange,
+                    write: p.write,
+                    read: p.read,
+                })
+                .collect(),
+        );
+    }
+    if reading.parameters {
+        topology.parameters = Some(live_parameters(parameters.unwrap_or_default(), present));
+    }
+    if reading.global_parameters {
+        topology.global_parameters = Some(
+            global
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| !model::INTERNAL_GLOBAL_PARAMETERS.contains(&p.name.as_str()))
+                .map(|p| model::GlobalParameter {
+                    name: p.name,
+                    value: p.value,
+                })
+                .collect(),
+        );
     }
 }
 

@@ -26,6 +26,6 @@ mod write;
 pub use client::Client;
 pub use connection::{Connection, ConnectionOptions, OnCommandLine};
 pub use error::Error;
-pub use inspect::{Live, Overview, Reading};
+pub use inspect::{BrokerWide, Live, Overview, Reading};
 pub use lock::{LOCK_EXPIRY_MS, LOCK_QUEUE, LockOwner, Locking};
 pub use write::DeleteQueue;

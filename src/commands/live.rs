@@ -8,10 +8,10 @@ use std::panic::resume_unwind;
 use std::path::PathBuf;
 
 use super::{Failure, load_files, report_load};
-use crate::broker::{Client, Connection, Live};
+use crate::broker::{BrokerWide, Client, Connection, Live, Reading};
 use crate::cli::GlobalArgs;
 use crate::execute::reading_of;
-use crate::load::Loaded;
+use crate::load::{Foreseen, Loaded, foresee};
 use crate::normalize::{Normal, normalize};
 use crate::plan::{BrokerInfo, Desired, Managed, Plan, PlanInputs, Prune, plan_changes};
 use crate::render::{self, notices};
@@ -93,8 +93,75 @@ pub async fn load_and_plan(
     paths: &[PathBuf],
     prune: Prune,
 ) -> Result<(Plan, Normal), Failure> {
-    let loaded = load_on_the_side(paths).await?;
-    plan_loaded(client, loaded, prune).await
+    let (loaded, early) = load_reading_ahead(client, paths).await?;
+    plan_loaded_with(client, loaded, prune, early).await
+}
+
+/// [`load_on_the_side`], asking the broker meanwhile for the broker-wide
+/// kinds each file seems to declare ([`foresee`]): for a file of thousands
+/// of users the parse takes as long as the broker's answer, and the two
+/// overlap. Only a file that declares such kinds changes what is asked,
+/// and nothing is asked that the read after the parse would not ask: a
+/// listing the files turn out not to need is dropped, one that fails is
+/// asked again by that read (which reports the failure), and a file error
+/// still wins over anything the broker says.
+async fn load_reading_ahead(
+    client: &Client,
+    paths: &[PathBuf],
+) -> Result<(Loaded, BrokerWide), Failure> {
+    let (guesses, mut guessed) = tokio::sync::mpsc::unbounded_channel();
+    let paths = paths.to_vec();
+    let loading = tokio::task::spawn_blocking(move || {
+        let observe = |bytes: &[u8]| {
+            let _ = guesses.send(foresee(bytes));
+        };
+        report_load(crate::load::load_observing(&paths, observe))
+    });
+    let mut asked = Foreseen::default();
+    let mut early = Vec::new();
+    while let Some(guess) = guessed.recv().await {
+        let new = guess.without(asked);
+        if new.any() {
+            asked = asked.union(new);
+            let client = client.clone();
+            early.push(tokio::spawn(async move {
+                client.read_broker_wide(reading_of_guess(new)).await
+            }));
+        }
+    }
+    let loaded = loading
+        .await
+        .unwrap_or_else(|e| resume_unwind(e.into_panic()));
+    let mut loaded = match loaded {
+        Ok(loaded) => loaded,
+        Err(failure) => {
+            early.iter().for_each(|task| task.abort());
+            return Err(failure);
+        }
+    };
+    if let Err(failure) = resolve_secrets(&mut loaded) {
+        early.iter().for_each(|task| task.abort());
+        return Err(failure);
+    }
+    let mut listed = BrokerWide::default();
+    for task in early {
+        if let Ok(Ok(more)) = task.await {
+            listed = listed.or(more);
+        }
+    }
+    Ok((loaded, listed))
+}
+
+/// What a read asks for the kinds `guess` names.
+fn reading_of_guess(guess: Foreseen) -> Reading {
+    Reading {
+        users: guess.users,
+        permissions: guess.permissions,
+        topic_permissions: guess.topic_permissions,
+        parameters: guess.parameters,
+        global_parameters: guess.global_parameters,
+        ..Reading::default()
+    }
 }
 
 /// Loads the files on a thread of the runtime's blocking pool; a file
@@ -126,11 +193,21 @@ pub async fn plan_loaded(
     loaded: Loaded,
     prune: Prune,
 ) -> Result<(Plan, Normal), Failure> {
+    plan_loaded_with(client, loaded, prune, BrokerWide::default()).await
+}
+
+/// [`plan_loaded`], with the broker-wide listings `early` already holds.
+async fn plan_loaded_with(
+    client: &Client,
+    loaded: Loaded,
+    prune: Prune,
+    early: BrokerWide,
+) -> Result<(Plan, Normal), Failure> {
     let wanted = declared_vhosts(&loaded);
     let reading = reading_of(Managed::of(&loaded.topology), prune.objects);
     let reading = {
         let client = client.clone();
-        tokio::spawn(async move { client.read(&wanted, reading).await })
+        tokio::spawn(async move { client.read_with(&wanted, reading, early).await })
     };
     // The files' side of the plan is worked out while the broker is read.
     let desired = Desired::new(&loaded.topology);

@@ -15,11 +15,13 @@ use std::path::{Path, PathBuf};
 use crate::model::{Counts, Topology};
 
 mod de;
+mod foresee;
 mod parse;
 mod secrets;
 mod yaml;
 
 use crate::rules::{self, Finding, ObjectRef, Section, Severity};
+pub use foresee::{Foreseen, foresee};
 pub use yaml::{MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, Position};
 
 /// The result of loading and validating files.
@@ -211,12 +213,26 @@ pub const DEFAULT_DIRECTORY: &str = "topologies";
 
 /// Loads, merges and validates `paths` (`./topologies/` when empty).
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadFailed> {
+    load_observing(paths, |_| {})
+}
+
+/// [`load`], showing `observe` each file's bytes as soon as they are read,
+/// before they are parsed (see [`foresee`]).
+pub fn load_observing(
+    paths: &[PathBuf],
+    mut observe: impl FnMut(&[u8]),
+) -> Result<Loaded, LoadFailed> {
     let default = [PathBuf::from(DEFAULT_DIRECTORY)];
     let paths = if paths.is_empty() { &default } else { paths };
     let (files, errors) = resolve_files(paths);
     let names = files.clone();
     // Each file is read when its turn comes, so one is held at a time.
-    load_contents(files, |index| read_at_most_limit(&names[index]), errors)
+    let read = |index: usize| {
+        let bytes = read_at_most_limit(&names[index])?;
+        observe(&bytes);
+        Ok(bytes)
+    };
+    load_contents(files, read, errors)
 }
 
 /// Loads, merges and validates files given as `(name, bytes)`, each name

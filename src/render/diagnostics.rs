@@ -105,6 +105,10 @@ fn render_warnings(warnings: &[Diagnostic]) -> String {
 /// the rest are counted on one line, with where each is.
 const ALIKE_SHOWN: usize = 3;
 
+/// The places listed on that line; past them, a count (`--format json`
+/// lists every one).
+const PLACES_SHOWN: usize = 20;
+
 /// One line per diagnostic, `{severity}: FILE:LINE:COL: OBJECT: MESSAGE`,
 /// except that past [`ALIKE_SHOWN`] diagnostics with one message in one
 /// file, the others are one line: how many, the message, and each one's
@@ -129,13 +133,21 @@ fn render_grouped(severity: &str, diagnostics: &[Diagnostic]) -> String {
         if *count <= ALIKE_SHOWN || group.len() == ALIKE_SHOWN + 1 {
             out.push_str(&format!("{severity}: {d}\n"));
         } else if *count == ALIKE_SHOWN + 1 {
-            let places: Vec<String> = group[ALIKE_SHOWN..]
+            let rest = &group[ALIKE_SHOWN..];
+            let mut places: Vec<String> = rest
                 .iter()
+                .take(PLACES_SHOWN)
                 .map(|d| match (d.line, d.column) {
                     (Some(line), Some(column)) => format!("{line}:{column}"),
                     _ => "?".to_string(),
                 })
                 .collect();
+            if rest.len() > PLACES_SHOWN {
+                places.push(format!(
+                    "and {} more: --format json lists every one",
+                    rest.len() - PLACES_SHOWN
+                ));
+            }
             out.push_str(&format!(
                 "{severity}: {}: {} more like the above: {} (at {})\n",
                 d.file.as_deref().unwrap_or("(no file)"),
@@ -228,6 +240,25 @@ mod tests {
         );
         // Four alike are four lines: a count line would save nothing.
         assert_eq!(render_errors(&errors[..5]).lines().count(), 5);
+    }
+
+    #[test]
+    fn a_count_line_lists_twenty_places_and_counts_the_rest() {
+        let errors: Vec<Diagnostic> = (1..=2003)
+            .map(|i| at("a.yaml", i, &format!("users[{i}] u{i}"), "variable unset"))
+            .collect();
+        let text = render_errors(&errors);
+        let count_line = text.lines().nth(3).unwrap();
+        assert!(
+            count_line.starts_with(
+                "error: a.yaml: 2000 more like the above: variable unset (at 4:5, 5:5,"
+            ),
+            "{count_line}"
+        );
+        assert!(
+            count_line.ends_with(", 23:5, and 1980 more: --format json lists every one)"),
+            "{count_line}"
+        );
     }
 
     #[test]

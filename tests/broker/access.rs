@@ -487,3 +487,71 @@ fn no_password_hash_or_uri_credentials_show_in_any_output() {
     assert!(refused.stdout.contains("not a valid URI"), "{refused}");
     check(&refused, "an apply the broker refuses");
 }
+
+/// A file that declares users and permissions has them asked for while it
+/// is parsed (a parse of thousands of users takes as long as the broker's
+/// answer): before anything else is read. A failure of that early listing is
+/// no failure of the plan: the read after the parse asks again.
+#[test]
+fn users_are_listed_while_the_file_is_parsed_and_a_failed_early_listing_is_asked_again() {
+    let v = TestVhost::new("access-ahead");
+    let files = Files::new();
+    // Users that do not exist: the plan creates them, and nothing is applied.
+    let prefix = unique_name("ahead");
+    let mut text = yaml("vhosts: [{name: $V}]\nusers:\n", &v.name, "");
+    for i in 0..2000 {
+        text += &format!("  - {{name: {prefix}-{i}, tags: [management]}}\n");
+    }
+    text += "permissions:\n";
+    for i in 0..2000 {
+        text += &yaml(
+            &format!(
+                "  - {{user: {prefix}-{i}, vhost: $V, configure: '', write: '.*', read: '.*'}}\n"
+            ),
+            &v.name,
+            "",
+        );
+    }
+    let path = files.write("many-users.yaml", &text);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let proxy = runtime.block_on(crate::common::proxy::FaultProxy::start_on(
+        &broker().url,
+        "GET /api/users",
+        // Not retried: only the read after the parse asks again.
+        crate::common::proxy::Fault::Answer404,
+    ));
+    let b = broker();
+    let run = Test::new()
+        .args(["--url", &proxy.url, "--username", &b.username])
+        .env("WARREN_PASSWORD", &b.password)
+        .args(["plan", "--detailed-exitcode", arg(&path)])
+        .status(2)
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(
+        run.stdout.contains(&format!("+ user {prefix}-1999"))
+            && run.stdout.contains("4000 to create"),
+        "{run}"
+    );
+    let log = proxy.log();
+    let first = |prefix: &str| log.iter().position(|line| line.starts_with(prefix));
+    let users = first("GET /api/users").expect("the users were listed");
+    let overview = first("GET /api/overview").expect("the broker was read");
+    assert!(
+        users < overview,
+        "the users were not asked for first: {log:#?}"
+    );
+    let asked = log
+        .iter()
+        .filter(|line| line.starts_with("GET /api/users"))
+        .count();
+    assert!(
+        asked >= 2,
+        "the failed listing was not asked again: {log:#?}"
+    );
+}

@@ -321,7 +321,8 @@ async fn export_of_every_vhost_skips_one_deleted_while_it_is_read() {
 
 /// A fake management API that answers by path: `/api/vhosts` lists `kept`
 /// and `gone` the first time and only `kept` after; every listing of
-/// `kept` is empty and every listing of `gone` is a 404.
+/// `kept` and every broker-wide listing is empty, and every listing of
+/// `gone` is a 404.
 struct VanishingVhostServer {
     url: String,
     reads: Arc<Mutex<BTreeMap<String, usize>>>,
@@ -362,6 +363,11 @@ impl VanishingVhostServer {
                         "/api/vhosts" if seen == 1 => (200, r#"[{"name":"kept"},{"name":"gone"}]"#),
                         "/api/vhosts" => (200, r#"[{"name":"kept"}]"#),
                         p if p.ends_with("/kept") => (200, "[]"),
+                        // The broker-wide listings: none of them.
+                        "/api/users" | "/api/user-limits" | "/api/permissions"
+                        | "/api/topic-permissions" | "/api/parameters"
+                        | "/api/global-parameters" | "/api/vhost-limits"
+                        | "/api/extensions" | "/api/operator-policies" => (200, "[]"),
                         _ => (404, r#"{"error":"Object Not Found","reason":"Not Found"}"#),
                     };
                     let answer = format!(

@@ -464,9 +464,42 @@ impl TestVhost {
 }
 
 impl Drop for TestVhost {
+    /// Deletes the vhost. RabbitMQ 4.0.5 cannot delete a vhost that holds an
+    /// exchange it cannot read (an import's `auto_delete: undefined`: its
+    /// answer is a 500), but deletes each such exchange: so when the first
+    /// delete fails, the vhost's own exchanges go first, then the vhost.
     fn drop(&mut self) {
         let path = format!("/api/vhosts/{}", enc(&self.name));
-        let _ = broker().try_request("DELETE", &path, None);
+        let broker = broker();
+        match broker.try_request("DELETE", &path, None) {
+            Some(raw) if raw.status >= 500 => {}
+            _ => return,
+        }
+        let vhost = enc(&self.name);
+        let user = enc(&broker.username);
+        let all = json!({"configure": ".*", "write": ".*", "read": ".*"});
+        let _ = broker.try_request(
+            "PUT",
+            &format!("/api/permissions/{vhost}/{user}"),
+            Some(&all),
+        );
+        let listed =
+            broker.try_request("GET", &format!("/api/exchanges/{vhost}?columns=name"), None);
+        let names: Vec<String> = listed
+            .and_then(|raw| serde_json::from_str::<Vec<Value>>(&raw.body).ok())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|exchange| exchange["name"].as_str().map(str::to_string))
+            .filter(|name| !name.is_empty() && !name.starts_with("amq."))
+            .collect();
+        for name in names {
+            let _ = broker.try_request(
+                "DELETE",
+                &format!("/api/exchanges/{vhost}/{}", enc(&name)),
+                None,
+            );
+        }
+        let _ = broker.try_request("DELETE", &path, None);
     }
 }
 
