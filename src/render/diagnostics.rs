@@ -43,7 +43,9 @@ pub fn show_load_failure(failed: &LoadFailed) {
 }
 
 /// `topologies/default.yaml: 1 vhost, 1 exchange, 2 queues, 1 binding,
-/// 0 policies; 4 routes hold`, naming the paths as given.
+/// 0 policies; 4 routes hold`, naming the paths as given, with the users,
+/// permissions and parameters when the files declare them (`…, 0 policies,
+/// 2 users, 2 permissions; …`).
 pub fn summary_line(paths: &[PathBuf], loaded: &Loaded) -> String {
     let subject = if paths.is_empty() {
         format!("{}/", load::DEFAULT_DIRECTORY)
@@ -54,9 +56,29 @@ pub fn summary_line(paths: &[PathBuf], loaded: &Loaded) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let counts = loaded.topology.counts();
+    let topology = &loaded.topology;
+    let counts = topology.counts();
+    // The broker-wide kinds, each only when the files declare it (an empty
+    // list declares it too: it manages that kind).
+    let declared = [
+        topology
+            .users
+            .as_ref()
+            .map(|l| plural(l.len(), "user", "users")),
+        (topology.permissions.as_ref()).map(|l| plural(l.len(), "permission", "permissions")),
+        (topology.topic_permissions.as_ref())
+            .map(|l| plural(l.len(), "topic permission", "topic permissions")),
+        (topology.parameters.as_ref()).map(|l| plural(l.len(), "parameter", "parameters")),
+        (topology.global_parameters.as_ref())
+            .map(|l| plural(l.len(), "global parameter", "global parameters")),
+    ];
+    let broker_wide: String = declared
+        .into_iter()
+        .flatten()
+        .map(|c| format!(", {c}"))
+        .collect();
     format!(
-        "{subject}: {counts}; {}",
+        "{subject}: {counts}{broker_wide}; {}",
         plural(counts.routes, "route holds", "routes hold")
     )
 }

@@ -364,10 +364,15 @@ impl VanishingVhostServer {
                         "/api/vhosts" => (200, r#"[{"name":"kept"}]"#),
                         p if p.ends_with("/kept") => (200, "[]"),
                         // The broker-wide listings: none of them.
-                        "/api/users" | "/api/user-limits" | "/api/permissions"
-                        | "/api/topic-permissions" | "/api/parameters"
-                        | "/api/global-parameters" | "/api/vhost-limits"
-                        | "/api/extensions" | "/api/operator-policies" => (200, "[]"),
+                        "/api/users"
+                        | "/api/user-limits"
+                        | "/api/permissions"
+                        | "/api/topic-permissions"
+                        | "/api/parameters"
+                        | "/api/global-parameters"
+                        | "/api/vhost-limits"
+                        | "/api/extensions"
+                        | "/api/operator-policies" => (200, "[]"),
                         _ => (404, r#"{"error":"Object Not Found","reason":"Not Found"}"#),
                     };
                     let answer = format!(

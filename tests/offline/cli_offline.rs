@@ -338,3 +338,20 @@ fn schema_prints_the_checked_in_schema() {
         .stdout(include_str!("../../schemas/topology.schema.json"))
         .run();
 }
+
+#[test]
+fn the_summary_counts_the_users_permissions_and_parameters_a_file_declares() {
+    let dir = dir_with(&[(
+        "t.yaml",
+        "vhosts: [{name: /}]\nusers:\n  - {name: app, tags: []}\n  - {name: ops, tags: [monitoring]}\n\
+         permissions:\n  - {user: app, vhost: /, configure: '', write: '.*', read: '.*'}\n\
+         global_parameters: []\n",
+    )]);
+    warren(dir.path())
+        .args(["validate", "t.yaml"])
+        .stdout(
+            "t.yaml: 1 vhost, 0 exchanges, 0 queues, 0 bindings, 0 policies, 2 users, \
+             1 permission, 0 global parameters; 0 routes hold\n",
+        )
+        .run();
+}
