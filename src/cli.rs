@@ -125,7 +125,9 @@ pub struct GlobalArgs {
 /// How to reach the management API.
 #[derive(Debug, Clone, Args)]
 pub struct ConnectionArgs {
-    /// Management API base URL.
+    /// Management API base URL; or the URLs of several nodes of one
+    /// cluster, comma-separated: the first that answers is used, and the
+    /// next when it fails a request that may be repeated.
     #[arg(
         long,
         global = true,

@@ -10,6 +10,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -30,6 +31,31 @@ const DEFAULT_TRIES: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// The longest backoff, for callers that ask for many tries.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long each node of a list has to answer before one is chosen.
+const NODE_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a client says about the nodes of a `--url` list, for the caller
+/// to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// The node used from now on, its cluster, and the nodes that did not
+    /// answer (each with what happened).
+    Chosen {
+        node: String,
+        cluster: String,
+        not_answering: Vec<(String, String)>,
+    },
+    /// The node in use failed a request that may be repeated; the run goes
+    /// on with the next node.
+    FailedOver {
+        from: String,
+        to: String,
+        what: String,
+    },
+}
+
+/// Told of each [`NodeEvent`].
+pub type NodeNotices = Arc<dyn Fn(&NodeEvent) + Send + Sync>;
 
 /// A management API client. Cheap to clone: clones share the connection
 /// pool.
@@ -45,7 +71,14 @@ struct Inner {
     /// The bytes the answers may hold at once, sent and inflated; shared
     /// by every clone.
     budget: Arc<Budget>,
-    base: String,
+    /// The base URL of every node of the `--url` list, in its order.
+    nodes: Vec<String>,
+    /// The index in `nodes` of the node in use.
+    current: AtomicUsize,
+    /// Set once a node of a list of several was chosen (see
+    /// [`Client::choose_node`]).
+    chosen: tokio::sync::OnceCell<()>,
+    node_notices: Option<NodeNotices>,
     username: String,
     password: String,
     timeout_secs: u64,
@@ -57,7 +90,7 @@ struct Inner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("url", &self.inner.base)
+            .field("url", &self.display_url())
             .field("username", &self.inner.username)
             .field("tries", &self.inner.tries)
             .field("concurrency", &self.inner.concurrency)
@@ -104,7 +137,10 @@ impl Client {
                 // 20 times.
                 gzip: !connection.is_loopback(),
                 budget: Budget::new(MAX_BODY_BYTES),
-                base: connection.display_url().to_string(),
+                nodes: connection.nodes().to_vec(),
+                current: AtomicUsize::new(0),
+                chosen: tokio::sync::OnceCell::new(),
+                node_notices: None,
                 username: connection.username().to_string(),
                 password: connection.password().to_string(),
                 timeout_secs: connection.timeout().map_or(0, |t| t.as_secs()),
@@ -138,7 +174,13 @@ impl Client {
             http: shared.http.clone(),
             gzip: shared.gzip,
             budget: Arc::clone(&shared.budget),
-            base: shared.base.clone(),
+            nodes: shared.nodes.clone(),
+            current: AtomicUsize::new(shared.current.load(Ordering::SeqCst)),
+            chosen: match shared.chosen.initialized() {
+                true => tokio::sync::OnceCell::new_with(Some(())),
+                false => tokio::sync::OnceCell::new(),
+            },
+            node_notices: shared.node_notices.clone(),
             username: shared.username.clone(),
             password: shared.password.clone(),
             timeout_secs: shared.timeout_secs,
@@ -152,9 +194,16 @@ impl Client {
         }
     }
 
-    /// The management API base URL, without credentials.
+    /// Tells `notices` which node of a `--url` list is used, and of each
+    /// change of node.
+    pub fn with_node_notices(self, notices: NodeNotices) -> Client {
+        self.configure(|inner| inner.node_notices = Some(notices))
+    }
+
+    /// The management API base URL of the node in use, without
+    /// credentials.
     pub fn display_url(&self) -> &str {
-        &self.inner.base
+        &self.inner.nodes[self.inner.current.load(Ordering::SeqCst)]
     }
 
     /// The user it logs in as.
@@ -252,8 +301,8 @@ impl Client {
     /// credentials, because the base never does.
     fn url(&self, request: &Request) -> String {
         match &request.query {
-            Some(query) => format!("{}{}?{}", self.inner.base, request.path, query),
-            None => format!("{}{}", self.inner.base, request.path),
+            Some(query) => format!("{}{}?{}", self.display_url(), request.path, query),
+            None => format!("{}{}", self.display_url(), request.path),
         }
     }
 
@@ -265,31 +314,49 @@ impl Client {
     /// Sends with retries; answers 2xx (and 404 when the request allows it)
     /// come back, everything else becomes an [`Error`].
     async fn send(&self, request: &Request) -> Result<Answer, Error> {
-        let url = self.url(request);
+        let several = self.inner.nodes.len() > 1;
+        if several {
+            self.choose_node().await?;
+        }
+        // With several nodes, each gets a try before the request fails.
+        let tries = match several {
+            true => self.inner.tries.max(self.inner.nodes.len() as u32 + 1),
+            false => self.inner.tries,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let node = self.inner.current.load(Ordering::SeqCst);
+            let url = self.url(request);
             let started = Instant::now();
             let result = self.attempt(request, &url).await;
             let elapsed = started.elapsed().as_millis();
-            let retry = attempt < self.inner.tries
+            let retry = attempt < tries
                 && match &result {
                     Ok(answer) => answer.status.is_server_error() && request.retry_server_errors,
                     Err(Failure::Transport(e)) => retryable(e, request.retry_server_errors),
                     Err(Failure::Body(_)) => false,
                 };
+            let outcome = || match &result {
+                Ok(answer) => answer.status.as_u16().to_string(),
+                Err(Failure::Transport(e)) => transport_kind(e).to_string(),
+                Err(Failure::Body(BodyError::TooLarge { .. })) => "too large".to_string(),
+                Err(Failure::Body(BodyError::Unreadable(_))) => "unreadable".to_string(),
+            };
             if self.inner.verbose {
-                let outcome = match &result {
-                    Ok(answer) => answer.status.as_u16().to_string(),
-                    Err(Failure::Transport(e)) => transport_kind(e).to_string(),
-                    Err(Failure::Body(BodyError::TooLarge { .. })) => "too large".to_string(),
-                    Err(Failure::Body(BodyError::Unreadable(_))) => "unreadable".to_string(),
-                };
                 let again = if retry { ", will retry" } else { "" };
                 eprintln!(
-                    "{} {url} -> {outcome} ({elapsed} ms{again})",
-                    request.method
+                    "{} {url} -> {} ({elapsed} ms{again})",
+                    request.method,
+                    outcome()
                 );
+            }
+            // A request the retry rules let repeat may go to another node
+            // of the cluster as well as to this one: the cluster's state is
+            // the same on every node.
+            if retry && several {
+                let what = format!("{} on {} {}", outcome(), request.method, request.path);
+                self.fail_over(node, &what);
             }
             if retry {
                 let backoff = FIRST_BACKOFF.saturating_mul(4u32.saturating_pow(attempt - 1));
@@ -310,6 +377,107 @@ impl Client {
                     detail,
                 }),
             };
+        }
+    }
+
+    /// Chooses, once per client, the node of a `--url` list to use: the
+    /// first in the list that answers its overview, all asked at once.
+    /// The nodes that answer must be of one cluster. When none answers,
+    /// the first is used, and its failure is the error.
+    async fn choose_node(&self) -> Result<(), Error> {
+        self.inner
+            .chosen
+            .get_or_try_init(|| async {
+                let probes: Vec<_> = (self.inner.nodes.iter())
+                    .map(|node| {
+                        let (client, node) = (self.clone(), node.clone());
+                        tokio::spawn(async move { client.probe(&node).await })
+                    })
+                    .collect();
+                let mut clusters: Vec<(String, String)> = Vec::new();
+                let mut not_answering = Vec::new();
+                for (node, probe) in self.inner.nodes.iter().zip(probes) {
+                    let answer = probe.await.unwrap_or_else(|_| Err("stopped".to_string()));
+                    match answer {
+                        Ok(cluster) => clusters.push((node.clone(), cluster)),
+                        Err(what) => not_answering.push((node.clone(), what)),
+                    }
+                }
+                let Some((node, cluster)) = clusters.first().cloned() else {
+                    return Ok(());
+                };
+                if clusters.iter().any(|(_, other)| *other != cluster) {
+                    return Err(Error::MixedClusters {
+                        clusters: clusters
+                            .iter()
+                            .map(|(node, cluster)| format!("{node} is in cluster '{cluster}'"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+                let index = self.inner.nodes.iter().position(|n| *n == node);
+                self.inner
+                    .current
+                    .store(index.unwrap_or(0), Ordering::SeqCst);
+                self.notify(&NodeEvent::Chosen {
+                    node,
+                    cluster,
+                    not_answering,
+                });
+                Ok(())
+            })
+            .await
+            .map(drop)
+    }
+
+    /// The cluster name a node gives in its overview, or what happened
+    /// instead (in words that hold no credentials).
+    async fn probe(&self, node: &str) -> Result<String, String> {
+        let request = Request::get("/api/overview".into(), "read the node's cluster".into())
+            .query(&[("disable_stats", "true"), ("columns", "cluster_name")]);
+        let url = format!(
+            "{node}{}?{}",
+            request.path,
+            request.query.as_deref().unwrap_or("")
+        );
+        let answer = tokio::time::timeout(NODE_PROBE_TIMEOUT, self.attempt(&request, &url))
+            .await
+            .map_err(|_| format!("no answer within {} s", NODE_PROBE_TIMEOUT.as_secs()))?;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(Failure::Transport(e)) => return Err(transport_kind(&e).to_string()),
+            Err(Failure::Body(_)) => return Err("an answer that cannot be read".to_string()),
+        };
+        if !answer.status.is_success() {
+            return Err(format!("answered {}", answer.status.as_u16()));
+        }
+        serde_json::from_slice::<serde_json::Value>(&answer.body)
+            .ok()
+            .and_then(|overview| overview["cluster_name"].as_str().map(str::to_string))
+            .ok_or_else(|| "an overview without a cluster name".to_string())
+    }
+
+    /// Moves on from node `from` (which just failed a request) to the next
+    /// node of the list, unless another request already did.
+    fn fail_over(&self, from: usize, what: &str) {
+        let to = (from + 1) % self.inner.nodes.len();
+        let moved = self
+            .inner
+            .current
+            .compare_exchange(from, to, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok();
+        if moved {
+            self.notify(&NodeEvent::FailedOver {
+                from: self.inner.nodes[from].clone(),
+                to: self.inner.nodes[to].clone(),
+                what: what.to_string(),
+            });
+        }
+    }
+
+    fn notify(&self, event: &NodeEvent) {
+        if let Some(notices) = &self.inner.node_notices {
+            notices(event);
         }
     }
 
@@ -399,7 +567,7 @@ impl Client {
         let username = self.inner.username.clone();
         let vhost = request.vhost.clone().unwrap_or_default();
         // Who the user is matters to the whole API, not to this request.
-        let base = self.inner.base.clone();
+        let base = self.display_url().to_string();
         Err(match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => match reason.as_str() {
                 // 4.0.5 answers a wrong password with 401 "Not_Authorized"
@@ -482,7 +650,7 @@ impl Client {
         if let Some(tls) = tls_problem(error) {
             let detail = self.scrub(&tls.detail);
             // The certificate is the server's, whatever the request.
-            let url = self.inner.base.clone();
+            let url = self.display_url().to_string();
             return match tls.kind {
                 TlsKind::UnknownCa => Error::TlsUnknownCa { url },
                 TlsKind::WrongHost => Error::TlsWrongHost { url, detail },
@@ -491,12 +659,12 @@ impl Client {
         }
         if is_out_of_file_handles(error) {
             return Error::OutOfFileHandles {
-                url: self.inner.base.clone(),
+                url: self.display_url().to_string(),
             };
         }
         if error.is_connect() {
             Error::CannotConnect {
-                url: self.inner.base.clone(),
+                url: self.display_url().to_string(),
             }
         } else {
             Error::ConnectionLost {

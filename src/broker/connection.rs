@@ -69,6 +69,8 @@ impl fmt::Debug for ConnectionOptions {
 #[derive(Clone)]
 pub struct Connection {
     base: String,
+    /// Every node `--url` names, in its order (`base` is the first).
+    nodes: Vec<String>,
     username: String,
     password: String,
     ca_cert: Option<CaCert>,
@@ -90,7 +92,11 @@ impl Connection {
     /// Resolves the connection options. Reads the password file and the CA
     /// certificate; opens no connection.
     pub fn from_options(args: &ConnectionOptions) -> Result<Connection, Error> {
-        let parsed = parse_url(&args.url)?;
+        let ParsedList {
+            nodes,
+            parsed,
+            plain_remote,
+        } = parse_url_list(&args.url)?;
         let mut warnings = Vec::new();
         if args.on_command_line.password && args.password.is_some() && args.password_file.is_none()
         {
@@ -107,11 +113,10 @@ impl Connection {
                     .to_string(),
             );
         }
-        if !parsed.https && !parsed.loopback {
+        for base in plain_remote {
             warnings.push(format!(
-                "{} is plain http to another machine: the password and every request cross the \
-                 network unencrypted; use https",
-                parsed.base
+                "{base} is plain http to another machine: the password and every request cross \
+                 the network unencrypted; use https"
             ));
         }
 
@@ -154,6 +159,7 @@ impl Connection {
 
         Ok(Connection {
             base: parsed.base,
+            nodes,
             username,
             password,
             ca_cert,
@@ -189,6 +195,13 @@ impl Connection {
 
     pub fn username(&self) -> &str {
         &self.username
+    }
+
+    /// The base URL of every node `--url` names (several, comma-separated,
+    /// for the nodes of one cluster), without credentials, in order, each
+    /// once.
+    pub fn nodes(&self) -> &[String] {
+        &self.nodes
     }
 
     /// True for an `https` URL.
@@ -239,6 +252,82 @@ impl fmt::Debug for Connection {
             .field("timeout", &self.timeout)
             .finish()
     }
+}
+
+/// The URLs of `--url`, checked and merged: one set of credentials, TLS
+/// wanted when any is https, loopback only when every one is.
+struct ParsedList {
+    nodes: Vec<String>,
+    parsed: ParsedUrl,
+    /// The nodes reached over plain http on another machine.
+    plain_remote: Vec<String>,
+}
+
+/// `--url` as a comma-separated list of nodes of one cluster. A comma
+/// separates two URLs only where the next one starts with a scheme, so a
+/// password holding a comma is still one URL. Every URL may carry the
+/// credentials, but they must be the same.
+fn parse_url_list(raw: &str) -> Result<ParsedList, Error> {
+    let mut starts = vec![0];
+    for (at, _) in raw.match_indices(',') {
+        let next = raw[at + 1..].trim_start().to_ascii_lowercase();
+        if next.starts_with("http://") || next.starts_with("https://") || next.is_empty() {
+            starts.push(at + 1);
+        }
+    }
+    let mut parts = Vec::new();
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(raw.len(), |next| next - 1);
+        parts.push(&raw[start..end]);
+    }
+    let mut merged: Option<ParsedUrl> = None;
+    let mut nodes: Vec<String> = Vec::new();
+    let mut plain_remote = Vec::new();
+    for part in parts {
+        if part.trim().is_empty() {
+            return Err(Error::InvalidUrl {
+                url: redact_unparsed(raw),
+                reason: "it holds an empty entry between commas".to_string(),
+            });
+        }
+        let parsed = parse_url(part)?;
+        if !parsed.https && !parsed.loopback && !plain_remote.contains(&parsed.base) {
+            plain_remote.push(parsed.base.clone());
+        }
+        if !nodes.contains(&parsed.base) {
+            nodes.push(parsed.base.clone());
+        }
+        merged = Some(match merged {
+            None => parsed,
+            Some(first) => {
+                let differ =
+                    |a: &Option<String>, b: &Option<String>| a.is_some() && b.is_some() && a != b;
+                if differ(&first.username, &parsed.username)
+                    || differ(&first.password, &parsed.password)
+                {
+                    return Err(Error::InvalidUrl {
+                        url: nodes.join(","),
+                        reason: "its URLs hold different credentials; the nodes of one cluster \
+                                 share their users"
+                            .to_string(),
+                    });
+                }
+                ParsedUrl {
+                    base: first.base,
+                    https: first.https || parsed.https,
+                    loopback: first.loopback && parsed.loopback,
+                    username: first.username.or(parsed.username),
+                    password: first.password.or(parsed.password),
+                }
+            }
+        });
+    }
+    let parsed = merged.expect("a list holds at least one URL");
+    Ok(ParsedList {
+        nodes,
+        parsed,
+        plain_remote,
+    })
 }
 
 struct ParsedUrl {
@@ -602,5 +691,47 @@ mod tests {
         let mut a = args("http://h:15672");
         a.timeout = 0;
         assert_eq!(Connection::from_options(&a).unwrap().timeout(), None);
+    }
+
+    #[test]
+    fn a_comma_separated_url_names_every_node_once_in_order() {
+        let c = Connection::from_options(&args(
+            "http://u:p@node1:15672/, https://node2:15671,http://node1:15672",
+        ))
+        .unwrap();
+        assert_eq!(c.nodes(), ["http://node1:15672", "https://node2:15671"]);
+        assert_eq!(c.display_url(), "http://node1:15672");
+        assert_eq!((c.username(), c.password()), ("u", "p"));
+        assert!(c.is_https(), "TLS is set up when any node is https");
+        // One warning per node reached over plain http on another machine.
+        let plain: Vec<_> = (c.warnings().iter())
+            .filter(|w| w.contains("plain http"))
+            .collect();
+        assert_eq!(plain.len(), 1, "{plain:?}");
+    }
+
+    #[test]
+    fn a_comma_in_a_password_does_not_split_the_url() {
+        let c = Connection::from_options(&args("http://u:pa,ss@host:15672")).unwrap();
+        assert_eq!(c.nodes(), ["http://host:15672"]);
+        assert_eq!(c.password(), "pa,ss");
+    }
+
+    #[test]
+    fn nodes_with_different_credentials_or_an_empty_entry_are_refused_unshown() {
+        let err = Connection::from_options(&args("http://u:first@a:1,http://u:second@b:2"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("different credentials"), "{err}");
+        assert!(!err.contains("first") && !err.contains("second"), "{err}");
+        let err = Connection::from_options(&args("http://u:secret@a:1,"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("empty entry") && !err.contains("secret"),
+            "{err}"
+        );
     }
 }

@@ -18,6 +18,11 @@ pub enum Error {
     )]
     InvalidUrl { url: String, reason: String },
 
+    #[error(
+        "--url names nodes of different clusters ({clusters}): give the nodes of one cluster, and run warren once per broker"
+    )]
+    MixedClusters { clusters: String },
+
     #[error("cannot read the password file {}: {reason}: check --password-file", path.display())]
     PasswordFile { path: PathBuf, reason: String },
 

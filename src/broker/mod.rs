@@ -23,7 +23,7 @@ mod lock;
 mod wire;
 mod write;
 
-pub use client::Client;
+pub use client::{Client, NodeEvent, NodeNotices};
 pub use connection::{Connection, ConnectionOptions, OnCommandLine};
 pub use error::Error;
 pub use inspect::{BrokerWide, Live, Overview, Reading};

@@ -62,7 +62,9 @@ pub fn connect(global: &GlobalArgs) -> Result<Client, Failure> {
         connection.insecure(),
         connection.display_url(),
     );
-    Ok(Client::new(&connection)?.with_verbose(global.verbose))
+    Ok(Client::new(&connection)?
+        .with_verbose(global.verbose)
+        .with_node_notices(std::sync::Arc::new(notices::node_event)))
 }
 
 /// [`connect`], for a command that reads files too: when the connection

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::print_stderr;
+use crate::broker::NodeEvent;
 use crate::model::plural;
 
 /// The warnings of the connection options (a password file others can
@@ -21,6 +22,27 @@ pub fn connection_warnings(warnings: &[String], insecure: bool, url: &str) {
             "warning: --insecure: TLS certificates are NOT verified for {url}; anyone in the path can read and change this traffic\n"
         ));
     }
+}
+
+/// Which node of a `--url` list a run uses, and each move to another.
+pub fn node_event(event: &NodeEvent) {
+    let line = match event {
+        NodeEvent::Chosen {
+            node,
+            cluster,
+            not_answering,
+        } => {
+            let others: String = not_answering
+                .iter()
+                .map(|(node, what)| format!("; {node} did not answer ({what})"))
+                .collect();
+            format!("using {node} (cluster '{cluster}'){others}\n")
+        }
+        NodeEvent::FailedOver { from, to, what } => {
+            format!("warning: {from} failed ({what}); going on with {to}\n")
+        }
+    };
+    print_stderr(&line);
 }
 
 /// A file the command wrote.
