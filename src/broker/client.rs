@@ -8,6 +8,7 @@
 //! topologies: `inspect` and `write` build the requests. It must never let a
 //! reqwest error's text out, since that text holds the URL as given.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -52,6 +53,29 @@ pub enum NodeEvent {
         to: String,
         what: String,
     },
+}
+
+/// What a node of a `--url` list says of its cluster.
+#[derive(Debug, Clone)]
+struct NodeIdentity {
+    /// `cluster_name`: the name set with `rabbitmqctl set_cluster_name`,
+    /// or, when none was set, the node's own name (RabbitMQ 3.10.8: each
+    /// node of one cluster then gives a different one).
+    cluster: String,
+    /// The running nodes of its cluster, from the overview's listeners,
+    /// which only a user tagged monitoring or administrator sees.
+    members: Option<BTreeSet<String>>,
+}
+
+impl NodeIdentity {
+    /// Two nodes that list the same running nodes are one cluster; when
+    /// either list is hidden, only the cluster names can tell.
+    fn same_cluster(&self, other: &NodeIdentity) -> bool {
+        match (&self.members, &other.members) {
+            (Some(a), Some(b)) => !a.is_disjoint(b),
+            _ => self.cluster == other.cluster,
+        }
+    }
 }
 
 /// Told of each [`NodeEvent`].
@@ -270,6 +294,62 @@ impl Client {
         }
     }
 
+    /// A broker-wide listing (`GET /api/queues`, …) whose objects name
+    /// their `vhost`, split into the listing of each of the `wanted`
+    /// vhosts, each read as [`Client::fetch_listing_or_missing`] reads the
+    /// listing of one vhost. A wanted vhost with no objects gets an empty
+    /// listing; the objects of other vhosts are dropped.
+    pub(crate) async fn fetch_listing_by_vhost<T: DeserializeOwned>(
+        &self,
+        request: Request,
+        wanted: &BTreeSet<String>,
+    ) -> Result<BTreeMap<String, Listing<T>>, Error> {
+        #[derive(serde::Deserialize)]
+        struct InVhost {
+            vhost: String,
+        }
+        let answer = self.send(&request).await?;
+        let objects = serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(&answer.body);
+        let objects = match objects {
+            Ok(objects) => objects,
+            // Not a list at all: the whole answer is wrong, and says how.
+            Err(_) => {
+                return self
+                    .decode::<Vec<T>>(&request, &answer)
+                    .map(|_| BTreeMap::new());
+            }
+        };
+        let mut arrays: BTreeMap<&str, Vec<u8>> =
+            wanted.iter().map(|v| (v.as_str(), vec![b'['])).collect();
+        for object in objects {
+            let vhost =
+                serde_json::from_str::<InVhost>(object.get()).map_err(|e| Error::Protocol {
+                    url: self.url(&request),
+                    action: request.action.clone(),
+                    detail: self.scrub(&format!("an object without its vhost: {e}")),
+                })?;
+            if let Some(array) = arrays.get_mut(vhost.vhost.as_str()) {
+                if array.len() > 1 {
+                    array.push(b',');
+                }
+                array.extend_from_slice(object.get().as_bytes());
+            }
+        }
+        let mut split = BTreeMap::new();
+        for (vhost, mut array) in arrays {
+            array.push(b']');
+            let mut listing = decode_listing::<T>(&array).unwrap_or(Listing {
+                items: Vec::new(),
+                unreadable: Vec::new(),
+            });
+            for object in &mut listing.unreadable {
+                object.problem = self.scrub(&object.problem);
+            }
+            split.insert(vhost.to_string(), listing);
+        }
+        Ok(split)
+    }
+
     /// Sends a request whose answer body does not matter.
     pub(crate) async fn execute(&self, request: Request) -> Result<(), Error> {
         self.send(&request).await.map(drop)
@@ -394,27 +474,28 @@ impl Client {
                         tokio::spawn(async move { client.probe(&node).await })
                     })
                     .collect();
-                let mut clusters: Vec<(String, String)> = Vec::new();
+                let mut answered: Vec<(String, NodeIdentity)> = Vec::new();
                 let mut not_answering = Vec::new();
                 for (node, probe) in self.inner.nodes.iter().zip(probes) {
                     let answer = probe.await.unwrap_or_else(|_| Err("stopped".to_string()));
                     match answer {
-                        Ok(cluster) => clusters.push((node.clone(), cluster)),
+                        Ok(identity) => answered.push((node.clone(), identity)),
                         Err(what) => not_answering.push((node.clone(), what)),
                     }
                 }
-                let Some((node, cluster)) = clusters.first().cloned() else {
+                let Some((node, first)) = answered.first().cloned() else {
                     return Ok(());
                 };
-                if clusters.iter().any(|(_, other)| *other != cluster) {
+                if answered.iter().any(|(_, other)| !first.same_cluster(other)) {
                     return Err(Error::MixedClusters {
-                        clusters: clusters
+                        clusters: answered
                             .iter()
-                            .map(|(node, cluster)| format!("{node} is in cluster '{cluster}'"))
+                            .map(|(node, id)| format!("{node} is in cluster '{}'", id.cluster))
                             .collect::<Vec<_>>()
                             .join(", "),
                     });
                 }
+                let cluster = first.cluster;
                 let index = self.inner.nodes.iter().position(|n| *n == node);
                 self.inner
                     .current
@@ -430,11 +511,12 @@ impl Client {
             .map(drop)
     }
 
-    /// The cluster name a node gives in its overview, or what happened
-    /// instead (in words that hold no credentials).
-    async fn probe(&self, node: &str) -> Result<String, String> {
+    /// Who a node says it is, from its overview, or what happened instead
+    /// (in words that hold no credentials).
+    async fn probe(&self, node: &str) -> Result<NodeIdentity, String> {
+        // Not `disable_stats`: the overview then leaves the listeners out.
         let request = Request::get("/api/overview".into(), "read the node's cluster".into())
-            .query(&[("disable_stats", "true"), ("columns", "cluster_name")]);
+            .query(&[("columns", "cluster_name,listeners")]);
         let url = format!(
             "{node}{}?{}",
             request.path,
@@ -451,10 +533,19 @@ impl Client {
         if !answer.status.is_success() {
             return Err(format!("answered {}", answer.status.as_u16()));
         }
-        serde_json::from_slice::<serde_json::Value>(&answer.body)
-            .ok()
-            .and_then(|overview| overview["cluster_name"].as_str().map(str::to_string))
-            .ok_or_else(|| "an overview without a cluster name".to_string())
+        let overview: serde_json::Value = serde_json::from_slice(&answer.body)
+            .map_err(|_| "an answer that is not JSON".to_string())?;
+        let cluster = (overview["cluster_name"].as_str())
+            .ok_or_else(|| "an overview without a cluster name".to_string())?;
+        let members = overview["listeners"].as_array().map(|listeners| {
+            (listeners.iter())
+                .filter_map(|l| l["node"].as_str().map(str::to_string))
+                .collect()
+        });
+        Ok(NodeIdentity {
+            cluster: cluster.to_string(),
+            members,
+        })
     }
 
     /// Moves on from node `from` (which just failed a request) to the next

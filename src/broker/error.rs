@@ -19,7 +19,7 @@ pub enum Error {
     InvalidUrl { url: String, reason: String },
 
     #[error(
-        "--url names nodes of different clusters ({clusters}): give the nodes of one cluster, and run warren once per broker"
+        "--url names nodes of different clusters ({clusters}): give the nodes of one cluster, and run warren once per broker (a cluster without a name set with rabbitmqctl set_cluster_name gives each node's own name, which only a user tagged monitoring or administrator can see past)"
     )]
     MixedClusters { clusters: String },
 

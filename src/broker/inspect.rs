@@ -89,6 +89,10 @@ const EXCHANGE_COLUMNS: &str = "name,vhost,type,durable,auto_delete,internal,arg
 const BINDING_COLUMNS: &str =
     "source,destination,destination_type,routing_key,arguments,properties_key";
 const POLICY_COLUMNS: &str = "name,pattern,apply-to,definition,priority";
+/// From how many vhosts a read may take the broker-wide listings instead
+/// of four listings per vhost (see `list_vhosts_and_objects`; measured with
+/// `scripts/bench --works vhosts`).
+const BROKER_WIDE_FROM: usize = 32;
 
 impl Client {
     /// The broker's and the management plugin's versions. An answer that
@@ -226,11 +230,10 @@ impl Client {
         };
         // The broker-wide listings (users, permissions, parameters) go in
         // the same round trip; they are kept to the vhosts read after.
-        let (overview, existing, mut limits, all, broker_wide, extensions) = tokio::try_join!(
+        let (overview, (existing, all), mut limits, broker_wide, extensions) = tokio::try_join!(
             self.overview(),
-            self.list_vhosts(),
+            self.list_vhosts_and_objects(&names, counting),
             limits,
-            self.list_all(&names, counting),
             self.read_broker_wide(early.missing(reading)),
             extensions
         )?;
@@ -274,6 +277,46 @@ impl Client {
         add_broker_wide(early.or(broker_wide), reading, &present, &mut live.topology);
         live.topology.sort_by_identity();
         Ok(live)
+    }
+
+    /// Every vhost the user sees, and the objects of the `wanted` ones.
+    /// A few vhosts are listed one by one, each kind of each in its own
+    /// request, all at once with the vhost list. From
+    /// [`BROKER_WIDE_FROM`] vhosts on, once the vhost list shows they are
+    /// at least half of the broker's, the four broker-wide listings cost
+    /// less than four requests per vhost: those are read instead, and only
+    /// the wanted vhosts the list does not show are asked for one by one
+    /// (each answers that it does not exist, or that it is not the
+    /// user's).
+    async fn list_vhosts_and_objects(
+        &self,
+        wanted: &[String],
+        counting: bool,
+    ) -> Result<(Vec<model::Vhost>, Vec<(String, Option<VhostListing>)>), Error> {
+        if wanted.len() < BROKER_WIDE_FROM {
+            return tokio::try_join!(self.list_vhosts(), self.list_all(wanted, counting));
+        }
+        // The vhost list first: whether the broker-wide listings are worth
+        // it depends on how many vhosts the broker holds. (Asking for them
+        // at the same time, to drop them when not, cost a plan of 16 of 65
+        // vhosts 64 ms instead of 37.)
+        let existing = self.list_vhosts().await?;
+        let listed: BTreeSet<&str> = existing.iter().map(|v| v.name.as_str()).collect();
+        let (present, absent): (Vec<String>, Vec<String>) = wanted
+            .iter()
+            .cloned()
+            .partition(|v| listed.contains(v.as_str()));
+        if present.len() * 2 < existing.len() {
+            let all = self.list_all(wanted, counting).await?;
+            return Ok((existing, all));
+        }
+        // The vhosts the list does not show take the answer of their own.
+        let (mut all, one_by_one) = tokio::try_join!(
+            self.list_broker_wide_kinds(&present, counting),
+            self.list_all(&absent, counting)
+        )?;
+        all.extend(one_by_one);
+        Ok((existing, all))
     }
 
     /// The kinds besides the vhosts' objects that `reading` asks for (users,
@@ -530,13 +573,7 @@ impl Client {
         kind: ListKind,
         counting: bool,
     ) -> Result<Option<VhostListing>, Error> {
-        let (path, columns, what) = match kind {
-            ListKind::Exchanges => ("exchanges", EXCHANGE_COLUMNS, "exchanges"),
-            ListKind::Queues if counting => ("queues", COUNTED_QUEUE_COLUMNS, "queues"),
-            ListKind::Queues => ("queues", QUEUE_COLUMNS, "queues"),
-            ListKind::Bindings => ("bindings", BINDING_COLUMNS, "bindings"),
-            ListKind::Policies => ("policies", POLICY_COLUMNS, "policies"),
-        };
+        let (path, columns, what) = kind.listed(counting);
         let mut query = vec![("disable_stats", "true"), ("columns", columns)];
         if counting && matches!(kind, ListKind::Queues) {
             query.push(("enable_queue_totals", "true"));
@@ -550,43 +587,68 @@ impl Client {
         // Each listing is converted as it arrives, while the others (the
         // bindings, the largest, come last) are still on their way.
         let mut listing = VhostListing::default();
-        let found =
-            match kind {
-                ListKind::Exchanges => self.fetch_listing_or_missing(request).await?.map(
-                    |l: Listing<wire::Exchange>| {
-                        (listing.exchanges, listing.plugin_exchanges) =
-                            live_exchanges(vhost, l.items);
-                        listing.unreadable = unreadable(vhost, l.unreadable, |vhost, name| {
-                            ObjectId::Exchange { vhost, name }
-                        });
-                    },
-                ),
-                ListKind::Queues => {
-                    self.fetch_listing_or_missing(request)
-                        .await?
-                        .map(|l: Listing<wire::Queue>| {
-                            listing.queues = live_queues(vhost, l.items);
-                            listing.unreadable = unreadable(vhost, l.unreadable, |vhost, name| {
-                                ObjectId::Queue { vhost, name }
-                            });
-                        })
-                }
-                ListKind::Bindings => self
-                    .fetch_json_or_missing(request)
-                    .await?
-                    .map(|l| listing.bindings = live_bindings(vhost, l)),
-                ListKind::Policies => {
-                    self.fetch_listing_or_missing(request)
-                        .await?
-                        .map(|l: Listing<wire::Policy>| {
-                            listing.policies = live_policies(vhost, l.items);
-                            listing.unreadable = unreadable(vhost, l.unreadable, |vhost, name| {
-                                ObjectId::Policy { vhost, name }
-                            });
-                        })
-                }
-            };
+        let found = match kind {
+            ListKind::Exchanges => (self.fetch_listing_or_missing(request).await?)
+                .map(|l| listing.add_exchanges(vhost, l)),
+            ListKind::Queues => (self.fetch_listing_or_missing(request).await?)
+                .map(|l| listing.add_queues(vhost, l)),
+            ListKind::Bindings => (self.fetch_json_or_missing(request).await?)
+                .map(|l| listing.bindings = live_bindings(vhost, l)),
+            ListKind::Policies => (self.fetch_listing_or_missing(request).await?)
+                .map(|l| listing.add_policies(vhost, l)),
+        };
         Ok(found.map(|()| listing))
+    }
+
+    /// What [`Client::list_all`] reads, from the broker-wide listings
+    /// (`GET /api/exchanges`, …: four requests whatever the number of
+    /// vhosts), split by vhost. Every vhost in `vhosts` gets a listing.
+    async fn list_broker_wide_kinds(
+        &self,
+        vhosts: &[String],
+        counting: bool,
+    ) -> Result<Vec<(String, Option<VhostListing>)>, Error> {
+        let wanted: BTreeSet<String> = vhosts.iter().cloned().collect();
+        let request = |kind: ListKind| {
+            let (path, columns, what) = kind.listed(counting);
+            // The bindings' and the policies' own columns leave the vhost out.
+            let columns = match kind {
+                ListKind::Bindings | ListKind::Policies => format!("{columns},vhost"),
+                _ => columns.to_string(),
+            };
+            let mut query = vec![("disable_stats", "true".to_string()), ("columns", columns)];
+            if counting && matches!(kind, ListKind::Queues) {
+                query.push(("enable_queue_totals", "true".to_string()));
+            }
+            let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            Request::get(format!("/api/{path}"), format!("list the {what}")).query(&query)
+        };
+        let (exchanges, queues, bindings, policies) = tokio::try_join!(
+            self.fetch_listing_by_vhost::<wire::Exchange>(request(ListKind::Exchanges), &wanted),
+            self.fetch_listing_by_vhost::<wire::Queue>(request(ListKind::Queues), &wanted),
+            self.fetch_listing_by_vhost::<wire::Binding>(request(ListKind::Bindings), &wanted),
+            self.fetch_listing_by_vhost::<wire::Policy>(request(ListKind::Policies), &wanted),
+        )?;
+        let (mut exchanges, mut queues, mut bindings, mut policies) =
+            (exchanges, queues, bindings, policies);
+        let mut all = Vec::new();
+        for vhost in wanted {
+            let mut listing = VhostListing::default();
+            if let Some(l) = exchanges.remove(&vhost) {
+                listing.add_exchanges(&vhost, l);
+            }
+            if let Some(l) = queues.remove(&vhost) {
+                listing.add_queues(&vhost, l);
+            }
+            if let Some(l) = bindings.remove(&vhost) {
+                listing.bindings = live_bindings(&vhost, l.items);
+            }
+            if let Some(l) = policies.remove(&vhost) {
+                listing.add_policies(&vhost, l);
+            }
+            all.push((vhost, Some(listing)));
+        }
+        Ok(all)
     }
 }
 
@@ -596,6 +658,19 @@ enum ListKind {
     Queues,
     Bindings,
     Policies,
+}
+
+impl ListKind {
+    /// The API path, the columns asked for, and the kind in words.
+    fn listed(self, counting: bool) -> (&'static str, &'static str, &'static str) {
+        match self {
+            ListKind::Exchanges => ("exchanges", EXCHANGE_COLUMNS, "exchanges"),
+            ListKind::Queues if counting => ("queues", COUNTED_QUEUE_COLUMNS, "queues"),
+            ListKind::Queues => ("queues", QUEUE_COLUMNS, "queues"),
+            ListKind::Bindings => ("bindings", BINDING_COLUMNS, "bindings"),
+            ListKind::Policies => ("policies", POLICY_COLUMNS, "policies"),
+        }
+    }
 }
 
 /// The listings of one vhost, in the model's terms, without the broker's
@@ -616,6 +691,30 @@ struct VhostListing {
 }
 
 impl VhostListing {
+    fn add_exchanges(&mut self, vhost: &str, listed: Listing<wire::Exchange>) {
+        (self.exchanges, self.plugin_exchanges) = live_exchanges(vhost, listed.items);
+        self.unreadable
+            .extend(unreadable(vhost, listed.unreadable, |vhost, name| {
+                ObjectId::Exchange { vhost, name }
+            }));
+    }
+
+    fn add_queues(&mut self, vhost: &str, listed: Listing<wire::Queue>) {
+        self.queues = live_queues(vhost, listed.items);
+        self.unreadable
+            .extend(unreadable(vhost, listed.unreadable, |vhost, name| {
+                ObjectId::Queue { vhost, name }
+            }));
+    }
+
+    fn add_policies(&mut self, vhost: &str, listed: Listing<wire::Policy>) {
+        self.policies = live_policies(vhost, listed.items);
+        self.unreadable
+            .extend(unreadable(vhost, listed.unreadable, |vhost, name| {
+                ObjectId::Policy { vhost, name }
+            }));
+    }
+
     fn merge(&mut self, other: VhostListing) {
         self.exchanges.extend(other.exchanges);
         self.queues.extend(other.queues);

@@ -15,6 +15,7 @@ mod errors;
 mod examples_use_case;
 mod export;
 mod least_privilege;
+mod many_vhosts;
 mod nodes;
 mod plan;
 mod secrets;

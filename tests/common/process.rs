@@ -113,6 +113,11 @@ impl Running {
         }
     }
 
+    /// Whether the command has ended (its status stays for `wait_or_kill`).
+    pub fn has_ended(&mut self) -> bool {
+        (self.child.as_mut()).is_none_or(|child| child.try_wait().is_ok_and(|s| s.is_some()))
+    }
+
     /// Waits for the command to end; kills it as soon as `give_up` (asked
     /// every 10 ms while it runs) says so.
     pub fn wait_or_kill(mut self, mut give_up: impl FnMut() -> bool) -> Run {

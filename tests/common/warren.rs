@@ -325,6 +325,11 @@ impl Spawned {
         self.test.check(output)
     }
 
+    /// Whether warren has ended.
+    pub fn has_ended(&mut self) -> bool {
+        self.running.has_ended()
+    }
+
     /// Sends `signal` (`libc::SIGINT`, …) to warren.
     #[cfg(unix)]
     pub fn signal(&self, signal: i32) {
