@@ -513,11 +513,7 @@ fn users_are_listed_while_the_file_is_parsed_and_a_failed_early_listing_is_asked
         );
     }
     let path = files.write("many-users.yaml", &text);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = common::runtime();
     let proxy = runtime.block_on(crate::common::proxy::FaultProxy::start_on(
         &broker().url,
         "GET /api/users",

@@ -49,11 +49,7 @@ fn many_vhosts_are_read_with_the_broker_wide_listings_and_plan_as_one_by_one() {
         .stderr_any()
         .run();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = common::runtime();
     let proxy = runtime.block_on(FaultProxy::start(&broker().url, None));
     let b = broker();
     let through_proxy = || {

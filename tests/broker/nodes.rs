@@ -8,6 +8,7 @@
 use crate::common;
 use common::broker::{Canned, FakeServer, TestVhost, broker};
 use common::proxy::{Fault, FaultProxy};
+use common::runtime;
 use common::warren::{Files, NO_CHANGES, Test, arg};
 
 /// The default topology's shape in `vhost`.
@@ -37,14 +38,6 @@ fn with_nodes(nodes: &[&str]) -> Test {
     Test::new()
         .args(["--url", &nodes.join(","), "--username", &b.username])
         .env("WARREN_PASSWORD", &b.password)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
 }
 
 #[test]

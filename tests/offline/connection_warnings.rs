@@ -15,15 +15,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use common::broker::{Canned, FakeServer, unique_name};
+use common::runtime;
 use common::warren::{Files, Test, arg};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
 
 /// A server that answers `[]` to everything.
 fn empty_lists_server(runtime: &tokio::runtime::Runtime) -> FakeServer {
