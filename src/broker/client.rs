@@ -230,6 +230,11 @@ impl Client {
         &self.inner.nodes[self.inner.current.load(Ordering::SeqCst)]
     }
 
+    /// The base URL of every node of the `--url` list, in its order.
+    pub fn nodes(&self) -> &[String] {
+        &self.inner.nodes
+    }
+
     /// The user it logs in as.
     pub fn username(&self) -> &str {
         &self.inner.username

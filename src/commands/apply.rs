@@ -236,7 +236,7 @@ fn read_saved_plan(client: &Client, path: &Path) -> Result<Plan, Failure> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let saved = read_saved(path, &text, client.display_url())?;
+    let saved = read_saved(path, &text, &client.nodes().join(","))?;
     let missing: Vec<String> = saved
         .files
         .iter()

@@ -72,7 +72,9 @@ pub enum SavedPlanRefusal {
 }
 
 /// The plan in `text`, read from `path`, if it is one this warren reads
-/// and was made against a broker whose URL is `url`.
+/// and was made against a broker whose URL is `url`, or one of the nodes
+/// of `url` when it lists several (comma-separated, as `--url` does: the
+/// plan names the node it was made through).
 pub fn read_saved(path: &Path, text: &str, url: &str) -> Result<Plan, SavedPlanRefusal> {
     let path_buf = || path.to_path_buf();
     let plan: Plan = serde_json::from_str(text).map_err(|e| SavedPlanRefusal::NotAPlan {
@@ -88,7 +90,7 @@ pub fn read_saved(path: &Path, text: &str, url: &str) -> Result<Plan, SavedPlanR
     let Some(broker) = &plan.broker else {
         return Err(SavedPlanRefusal::MadeOffline { path: path_buf() });
     };
-    if broker.url != url {
+    if !url.split(',').any(|node| node == broker.url) {
         return Err(SavedPlanRefusal::OtherBroker {
             path: path_buf(),
             planned_for: broker.url.clone(),
@@ -282,7 +284,15 @@ mod tests {
     fn a_saved_plan_reads_back_for_its_broker_only() {
         let (plan, text) = saved();
         let path = Path::new("p.json");
-        assert_eq!(read_saved(path, &text, "http://localhost:15672"), Ok(plan));
+        assert_eq!(
+            read_saved(path, &text, "http://localhost:15672"),
+            Ok(plan.clone())
+        );
+        assert_eq!(
+            read_saved(path, &text, "http://other:15672,http://localhost:15672"),
+            Ok(plan),
+            "a node of the list"
+        );
         assert_eq!(
             read_saved(path, &text, "http://other:15672")
                 .unwrap_err()

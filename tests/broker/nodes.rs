@@ -141,3 +141,26 @@ fn a_node_that_fails_mid_apply_is_left_for_the_next() {
         .stdout(NO_CHANGES)
         .run();
 }
+
+/// A plan saved through one node is carried out through a list that names
+/// that node, whichever node of the list answers first.
+#[test]
+fn a_saved_plan_is_applied_through_a_list_that_holds_its_node() {
+    let v = TestVhost::new("nodes-saved");
+    let files = Files::new();
+    let path = topology(&files, &v.name);
+    let saved = files.path("plan.json");
+    let b = broker();
+    Test::broker()
+        .args(["plan", "--out", arg(&saved), arg(&path)])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    let down = closed_port_url();
+    with_nodes(&[&down, &b.url])
+        .args(["apply", "--auto-approve", "--plan", arg(&saved)])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(v.exists("queues", "order.events"));
+}
