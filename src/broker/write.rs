@@ -77,27 +77,8 @@ impl Client {
         limits: &Arguments,
         removed: &[String],
     ) -> Result<(), Error> {
-        for (name, value) in limits {
-            let request = Request::new(
-                Method::PUT,
-                format!("/api/vhost-limits/{}/{}", encode(vhost), encode(name)),
-                format!("set limit {name} of vhost '{vhost}'"),
-            )
-            .accepting_anything()
-            .json(&wire::PutLimit { value });
-            self.execute(request).await?;
-        }
-        for name in removed {
-            let request = Request::new(
-                Method::DELETE,
-                format!("/api/vhost-limits/{}/{}", encode(vhost), encode(name)),
-                format!("clear limit {name} of vhost '{vhost}'"),
-            )
-            .accepting_anything()
-            .missing_ok();
-            self.execute(request).await?;
-        }
-        Ok(())
+        self.set_limits("vhost-limits", "vhost", vhost, limits, removed)
+            .await
     }
 
     /// Creates or updates a user: its tags, and the password hash given
@@ -143,11 +124,26 @@ impl Client {
         limits: &Arguments,
         removed: &[String],
     ) -> Result<(), Error> {
+        self.set_limits("user-limits", "user", user, limits, removed)
+            .await
+    }
+
+    /// Sets each of `limits` on `owner` (`PUT /api/{path}/{owner}/{name}`),
+    /// then clears each of `removed` (`DELETE`, done if it is not set).
+    async fn set_limits(
+        &self,
+        path: &str,
+        kind: &str,
+        owner: &str,
+        limits: &Arguments,
+        removed: &[String],
+    ) -> Result<(), Error> {
+        let url = |name: &str| format!("/api/{path}/{}/{}", encode(owner), encode(name));
         for (name, value) in limits {
             let request = Request::new(
                 Method::PUT,
-                format!("/api/user-limits/{}/{}", encode(user), encode(name)),
-                format!("set limit {name} of user '{user}'"),
+                url(name),
+                format!("set limit {name} of {kind} '{owner}'"),
             )
             .accepting_anything()
             .json(&wire::PutLimit { value });
@@ -156,8 +152,8 @@ impl Client {
         for name in removed {
             let request = Request::new(
                 Method::DELETE,
-                format!("/api/user-limits/{}/{}", encode(user), encode(name)),
-                format!("clear limit {name} of user '{user}'"),
+                url(name),
+                format!("clear limit {name} of {kind} '{owner}'"),
             )
             .accepting_anything()
             .missing_ok();

@@ -279,19 +279,15 @@ fn vhost_operations(before: Option<&Vhost>, after: &Vhost) -> Vec<Operation> {
     if own_fields_differ {
         operations.push(Operation::PutVhost(after.clone()));
     }
-    if let Some(limits) = &after.limits {
-        let live = before.and_then(|b| b.limits.clone()).unwrap_or_default();
-        if *limits != live {
-            operations.push(Operation::PutVhostLimits {
-                vhost: after.name.clone(),
-                limits: limits.clone(),
-                removed: live
-                    .keys()
-                    .filter(|key| !limits.contains_key(*key))
-                    .cloned()
-                    .collect(),
-            });
-        }
+    if let Some((limits, removed)) = limits_change(
+        after.limits.as_ref(),
+        before.and_then(|b| b.limits.as_ref()),
+    ) {
+        operations.push(Operation::PutVhostLimits {
+            vhost: after.name.clone(),
+            limits,
+            removed,
+        });
     }
     operations
 }
@@ -483,21 +479,36 @@ fn user_operations(change: &Change, before: Option<&User>, after: &User) -> Vec<
             live_credential: before.and_then(|b| b.credential.clone()),
         });
     }
-    if let Some(limits) = &after.limits {
-        let live = before.and_then(|b| b.limits.clone()).unwrap_or_default();
-        if *limits != live {
-            operations.push(Operation::PutUserLimits {
-                user: after.name.clone(),
-                limits: limits.clone(),
-                removed: live
-                    .keys()
-                    .filter(|key| !limits.contains_key(*key))
-                    .cloned()
-                    .collect(),
-            });
-        }
+    if let Some((limits, removed)) = limits_change(
+        after.limits.as_ref(),
+        before.and_then(|b| b.limits.as_ref()),
+    ) {
+        operations.push(Operation::PutUserLimits {
+            user: after.name.clone(),
+            limits,
+            removed,
+        });
     }
     operations
+}
+
+/// The limits to set and the names to clear when the files manage
+/// `wanted` limits (`None`: they manage none) and the broker has `live`:
+/// `None` when nothing changes.
+fn limits_change(
+    wanted: Option<&Arguments>,
+    live: Option<&Arguments>,
+) -> Option<(Arguments, Vec<String>)> {
+    let wanted = wanted?;
+    let live = live.cloned().unwrap_or_default();
+    if *wanted == live {
+        return None;
+    }
+    let removed = (live.keys())
+        .filter(|key| !wanted.contains_key(*key))
+        .cloned()
+        .collect();
+    Some((wanted.clone(), removed))
 }
 
 #[cfg(test)]
