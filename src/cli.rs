@@ -107,7 +107,7 @@ fn format_for(command: &Command, format: Format, given: bool) -> Result<Format, 
 }
 
 /// Options every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Output format: text, json, or markdown (plan, drift, diff); mermaid
     /// or dot for graph.
@@ -183,6 +183,28 @@ impl ConnectionArgs {
     }
 }
 
+/// Which targets of the project file (warren.yaml) a command runs for.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetArgs {
+    /// Run for this target of warren.yaml (repeatable): its URLs,
+    /// credentials, files and variables.
+    #[arg(long = "target", value_name = "NAME", conflicts_with = "paths")]
+    pub names: Vec<String>,
+    /// Run for every target of warren.yaml, in one report.
+    #[arg(long, conflicts_with_all = ["names", "paths"])]
+    pub all_targets: bool,
+    /// The project file (default: ./warren.yaml).
+    #[arg(long, env = "WARREN_PROJECT", value_name = "FILE")]
+    pub project: Option<PathBuf>,
+}
+
+impl TargetArgs {
+    /// Whether targets were asked for by name or all.
+    pub fn any(&self) -> bool {
+        self.all_targets || !self.names.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
@@ -242,6 +264,8 @@ pub enum Command {
     Validate {
         /// Topology files or directories (default: ./topologies/).
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        targets: TargetArgs,
     },
 
     /// Compare the files with the broker and print the plan.
@@ -267,6 +291,8 @@ pub enum Command {
         /// Save the plan (JSON) for `warren apply --plan`.
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        targets: TargetArgs,
     },
 
     /// Compute the plan (or read a saved one) and carry it out.
@@ -303,6 +329,8 @@ pub enum Command {
         /// How many requests to run at once within a phase.
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
+        #[command(flatten)]
+        targets: TargetArgs,
     },
 
     /// Report whether the broker still matches the files; exit 2 on drift.
@@ -310,6 +338,8 @@ pub enum Command {
     Drift {
         /// Topology files or directories (default: ./topologies/).
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        targets: TargetArgs,
     },
 
     /// Compare two versions of the files offline; exit 2 when they differ.
@@ -415,9 +445,15 @@ warren fmt --check topologies/   # exit 1 and list the files that differ"
         check: bool,
     },
 
-    /// Print the JSON Schema of the topology file.
-    #[command(after_help = "Example:\n  warren schema > schemas/topology.schema.json")]
-    Schema,
+    /// Print the JSON Schema of the topology file (or of warren.yaml).
+    #[command(
+        after_help = "Examples:\n  warren schema > schemas/topology.schema.json\n  warren schema --project > schemas/warren.schema.json"
+    )]
+    Schema {
+        /// The schema of the project file, warren.yaml, instead.
+        #[arg(long)]
+        project: bool,
+    },
 
     /// Print a shell completion script.
     #[command(

@@ -20,6 +20,7 @@ pub mod model;
 pub mod normalize;
 pub mod password;
 pub mod plan;
+pub mod project;
 pub mod render;
 pub mod route;
 pub mod rules;

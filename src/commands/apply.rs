@@ -9,12 +9,12 @@ use super::live::{
     block_on, connect, declared_vhosts, free_in_background, load_and_plan, load_on_the_side,
     plan_loaded,
 };
-use super::{Failure, Outcome, Status};
+use super::{Failure, Outcome, Sources, Status};
 use crate::apply_lock::{ApplyLock, LockRelease, Unlocked};
 use crate::broker::Client;
 use crate::cli::GlobalArgs;
 use crate::execute::{ApplyFailed, Report, Stop, execute, verify};
-use crate::load::Loaded;
+use crate::load::{Loaded, Variables};
 use crate::normalize::Normal;
 use crate::plan::{
     Allow, ApplyRefusal, Plan, Prune, SavedPlanRefusal, check_same_plan, read_saved, schedule,
@@ -24,7 +24,9 @@ use crate::render::{self, Format, Subject, notices, progress_view, show_apply_re
 
 /// The options of `warren apply`.
 pub struct ApplyArgs<'a> {
-    pub paths: &'a [PathBuf],
+    /// The files (and the target's variables) to plan from; a saved
+    /// plan's own files are read with the same variables.
+    pub sources: Sources<'a>,
     pub plan_file: Option<&'a Path>,
     pub auto_approve: bool,
     pub prune: Prune,
@@ -54,7 +56,7 @@ async fn apply(global: &GlobalArgs, client: &Client, args: ApplyArgs<'_>) -> Out
             (Planned::Saved(path, Box::new(saved)), vhosts)
         }
         None => {
-            let loaded = load_on_the_side(args.paths).await?;
+            let loaded = load_on_the_side(args.sources).await?;
             let vhosts = declared_vhosts(&loaded);
             (Planned::Files(Box::new(loaded)), vhosts)
         }
@@ -85,7 +87,9 @@ async fn apply_locked(
     let format: Format = global.format.into();
     let json = format == Format::Json;
     let (plan, live) = match planned {
-        Planned::Saved(path, saved) => plan_saved(client, path, *saved).await?,
+        Planned::Saved(path, saved) => {
+            plan_saved(client, path, *saved, args.sources.variables).await?
+        }
         Planned::Files(loaded) => plan_loaded(client, *loaded, args.prune).await?,
     };
 
@@ -257,14 +261,23 @@ fn read_saved_plan(client: &Client, path: &Path) -> Result<Plan, Failure> {
 /// plan is carried out only when it is exactly the plan made now, which is
 /// the one returned (with counts read now), so every check runs on what
 /// the broker holds now.
-async fn plan_saved(client: &Client, path: &Path, saved: Plan) -> Result<(Plan, Normal), Failure> {
+async fn plan_saved(
+    client: &Client,
+    path: &Path,
+    saved: Plan,
+    variables: Option<&Variables>,
+) -> Result<(Plan, Normal), Failure> {
     let files: Vec<PathBuf> = saved.files.iter().map(PathBuf::from).collect();
     let prune = Prune {
         objects: saved.prune,
         users: saved.prune_users,
         global_parameters: saved.prune_global_parameters,
     };
-    let (now, live) = load_and_plan(client, &files, prune).await?;
+    let sources = Sources {
+        paths: &files,
+        variables,
+    };
+    let (now, live) = load_and_plan(client, sources, prune).await?;
     check_same_plan(&saved, &now, path)?;
     Ok((now, live))
 }

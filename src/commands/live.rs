@@ -5,9 +5,8 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::panic::resume_unwind;
-use std::path::PathBuf;
 
-use super::{Failure, load_files, report_load};
+use super::{Failure, Sources, load_sources, report_load};
 use crate::broker::{BrokerWide, Client, Connection, Live, Reading};
 use crate::cli::GlobalArgs;
 use crate::execute::reading_of;
@@ -70,8 +69,8 @@ pub fn connect(global: &GlobalArgs) -> Result<Client, Failure> {
 /// [`connect`], for a command that reads files too: when the connection
 /// options are wrong, errors in the files are reported first (they are
 /// what the user is editing).
-pub fn connect_after_files(global: &GlobalArgs, paths: &[PathBuf]) -> Result<Client, Failure> {
-    connect(global).map_err(|failure| match load_files(paths) {
+pub fn connect_after_files(global: &GlobalArgs, sources: Sources<'_>) -> Result<Client, Failure> {
+    connect(global).map_err(|failure| match load_sources(sources) {
         Err(file_failure) => file_failure,
         Ok(_) => failure,
     })
@@ -92,10 +91,10 @@ pub fn file_names(loaded: &Loaded) -> Vec<String> {
 /// plan and the live topology it was computed from.
 pub async fn load_and_plan(
     client: &Client,
-    paths: &[PathBuf],
+    sources: Sources<'_>,
     prune: Prune,
 ) -> Result<(Plan, Normal), Failure> {
-    let (loaded, early) = load_reading_ahead(client, paths).await?;
+    let (loaded, early) = load_reading_ahead(client, sources).await?;
     plan_loaded_with(client, loaded, prune, early).await
 }
 
@@ -109,15 +108,20 @@ pub async fn load_and_plan(
 /// still wins over anything the broker says.
 async fn load_reading_ahead(
     client: &Client,
-    paths: &[PathBuf],
+    sources: Sources<'_>,
 ) -> Result<(Loaded, BrokerWide), Failure> {
     let (guesses, mut guessed) = tokio::sync::mpsc::unbounded_channel();
-    let paths = paths.to_vec();
+    let paths = sources.paths.to_vec();
+    let variables = sources.variables.cloned();
     let loading = tokio::task::spawn_blocking(move || {
         let observe = |bytes: &[u8]| {
             let _ = guesses.send(foresee(bytes));
         };
-        report_load(crate::load::load_observing(&paths, observe))
+        report_load(crate::load::load_observing(
+            &paths,
+            variables.as_ref(),
+            observe,
+        ))
     });
     let mut asked = Foreseen::default();
     let mut early = Vec::new();
@@ -168,9 +172,11 @@ fn reading_of_guess(guess: Foreseen) -> Reading {
 
 /// Loads the files on a thread of the runtime's blocking pool; a file
 /// error is shown and fails the command.
-pub async fn load_on_the_side(paths: &[PathBuf]) -> Result<Loaded, Failure> {
-    let paths = paths.to_vec();
-    let mut loaded = tokio::task::spawn_blocking(move || report_load(crate::load::load(&paths)))
+pub async fn load_on_the_side(sources: Sources<'_>) -> Result<Loaded, Failure> {
+    let paths = sources.paths.to_vec();
+    let variables = sources.variables.cloned();
+    let loading = move || report_load(crate::load::load_with(&paths, variables.as_ref()));
+    let mut loaded = tokio::task::spawn_blocking(loading)
         .await
         .unwrap_or_else(|e| resume_unwind(e.into_panic()))?;
     resolve_secrets(&mut loaded)?;

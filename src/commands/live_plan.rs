@@ -1,10 +1,10 @@
 //! `warren plan`: the files planned against the live broker, shown, and
 //! saved for `warren apply --plan` with `--out`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::live::{block_on, connect_after_files, free_in_background, load_and_plan};
-use super::{Failure, Outcome, Status};
+use super::{Failure, Outcome, Sources, Status};
 use crate::cli::GlobalArgs;
 use crate::graph::Graph;
 use crate::plan::Prune;
@@ -12,13 +12,13 @@ use crate::render::{self, Format, Subject, notices, render_plan_json};
 
 pub fn run(
     global: &GlobalArgs,
-    paths: &[PathBuf],
+    sources: Sources<'_>,
     prune: Prune,
     detailed_exitcode: bool,
     out: Option<&Path>,
 ) -> Outcome {
-    let client = connect_after_files(global, paths)?;
-    let (plan, live) = block_on(load_and_plan(&client, paths, prune))?;
+    let client = connect_after_files(global, sources)?;
+    let (plan, live) = block_on(load_and_plan(&client, sources, prune))?;
     let locks_out = plan.check_access(client.username(), &live);
     let format: Format = global.format.into();
     // A pull-request comment draws the routing the plan changes.

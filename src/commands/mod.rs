@@ -4,9 +4,11 @@
 //! status, mapped to an exit code here. Handlers decide nothing the stages
 //! own and print nothing themselves: output goes through `render`'s views.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
+use crate::load::Variables;
 use crate::plan::Prune;
 use crate::render;
 
@@ -22,6 +24,7 @@ mod live;
 mod live_plan;
 mod route_message;
 mod schema;
+mod targets;
 mod validate;
 
 /// What a command found, as the process exit status.
@@ -73,10 +76,15 @@ pub type Outcome = Result<Status, Failure>;
 
 /// Runs the parsed command line and maps its outcome to an exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    match targets::chosen(&cli) {
+        Ok(Some(chosen)) => return targets::run(&cli, &chosen),
+        Ok(None) => {}
+        Err(failure) => return exit_code(Err(failure)),
+    }
     let global = &cli.global;
     let outcome = match &cli.command {
         Command::Init { force } => init::run(*force),
-        Command::Validate { paths } => validate::run(global, paths),
+        Command::Validate { paths, .. } => validate::run(global, Sources::files(paths)),
         Command::Route {
             paths,
             exchange,
@@ -90,7 +98,7 @@ pub fn run(cli: Cli) -> ExitCode {
             plan,
         } => graph::run(global, paths, vhosts, plan.as_deref()),
         Command::Fmt { paths, check } => fmt::run(paths, *check),
-        Command::Schema => schema::run(),
+        Command::Schema { project } => schema::run(*project),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man => docs::man(),
         Command::Diff {
@@ -116,9 +124,10 @@ pub fn run(cli: Cli) -> ExitCode {
             prune_global_parameters,
             detailed_exitcode,
             out,
+            ..
         } => live_plan::run(
             global,
-            paths,
+            Sources::files(paths),
             Prune {
                 objects: *prune,
                 users: *prune_users,
@@ -127,7 +136,7 @@ pub fn run(cli: Cli) -> ExitCode {
             *detailed_exitcode,
             out.as_deref(),
         ),
-        Command::Drift { paths } => drift::run(global, paths),
+        Command::Drift { paths, .. } => drift::run(global, Sources::files(paths)),
         Command::Export {
             vhosts,
             out,
@@ -155,10 +164,11 @@ pub fn run(cli: Cli) -> ExitCode {
             allow_data_loss,
             allow_consumer_cancel,
             concurrency,
+            ..
         } => apply::run(
             global,
             apply::ApplyArgs {
-                paths,
+                sources: Sources::files(paths),
                 plan_file: plan.as_deref(),
                 auto_approve: *auto_approve,
                 prune: Prune {
@@ -175,6 +185,12 @@ pub fn run(cli: Cli) -> ExitCode {
             },
         ),
     };
+    exit_code(outcome)
+}
+
+/// A command's outcome as its exit code; the failure's message, unless the
+/// command showed it already, on stderr.
+fn exit_code(outcome: Outcome) -> ExitCode {
     match outcome {
         Ok(Status::Clean) => ExitCode::SUCCESS,
         Ok(Status::Changes) => ExitCode::from(2),
@@ -187,11 +203,39 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// The topology files a command reads, and the variables of the target
+/// (`warren.yaml`) they are read for, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct Sources<'a> {
+    pub paths: &'a [PathBuf],
+    pub variables: Option<&'a Variables>,
+}
+
+impl<'a> Sources<'a> {
+    /// Files named on the command line: no target, no variables.
+    pub fn files(paths: &'a [PathBuf]) -> Sources<'a> {
+        Sources {
+            paths,
+            variables: None,
+        }
+    }
+
+    /// [`crate::load::load_with`] of these sources.
+    pub fn load(self) -> Result<crate::load::Loaded, crate::load::LoadFailed> {
+        crate::load::load_with(self.paths, self.variables)
+    }
+}
+
 /// Loads and validates topology files for a command; warnings and errors
 /// go to stderr (as `warren validate` shows them), and any error fails
 /// the command before it reads or touches a broker.
-pub(crate) fn load_files(paths: &[std::path::PathBuf]) -> Result<crate::load::Loaded, Failure> {
-    report_load(crate::load::load(paths))
+pub(crate) fn load_files(paths: &[PathBuf]) -> Result<crate::load::Loaded, Failure> {
+    load_sources(Sources::files(paths))
+}
+
+/// [`load_files`], for a target's sources.
+pub(crate) fn load_sources(sources: Sources<'_>) -> Result<crate::load::Loaded, Failure> {
+    report_load(sources.load())
 }
 
 /// [`load_files`] once the files are loaded: shows the warnings, and the

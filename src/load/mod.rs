@@ -18,10 +18,12 @@ mod de;
 mod foresee;
 mod parse;
 mod secrets;
+mod variables;
 mod yaml;
 
 use crate::rules::{self, Finding, ObjectRef, Section, Severity};
 pub use foresee::{Foreseen, foresee};
+pub use variables::{VariableValue, Variables, is_name as is_variable_name};
 pub use yaml::{MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, Position};
 
 /// The result of loading and validating files.
@@ -213,13 +215,20 @@ pub const DEFAULT_DIRECTORY: &str = "topologies";
 
 /// Loads, merges and validates `paths` (`./topologies/` when empty).
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadFailed> {
-    load_observing(paths, |_| {})
+    load_observing(paths, None, |_| {})
 }
 
-/// [`load`], showing `observe` each file's bytes as soon as they are read,
-/// before they are parsed (see [`foresee`]).
+/// [`load`] for a target: its `${name}` references are put in from
+/// `variables` (see [`Variables`]); without variables, as [`load`].
+pub fn load_with(paths: &[PathBuf], variables: Option<&Variables>) -> Result<Loaded, LoadFailed> {
+    load_observing(paths, variables, |_| {})
+}
+
+/// [`load_with`], showing `observe` each file's bytes as soon as they are
+/// read, before they are parsed (see [`foresee`]).
 pub fn load_observing(
     paths: &[PathBuf],
+    variables: Option<&Variables>,
     mut observe: impl FnMut(&[u8]),
 ) -> Result<Loaded, LoadFailed> {
     let default = [PathBuf::from(DEFAULT_DIRECTORY)];
@@ -232,7 +241,7 @@ pub fn load_observing(
         observe(&bytes);
         Ok(bytes)
     };
-    load_contents(files, read, errors)
+    load_contents(files, read, errors, variables)
 }
 
 /// Loads, merges and validates files given as `(name, bytes)`, each name
@@ -249,6 +258,7 @@ pub fn load_sources(sources: Vec<(String, Vec<u8>)>) -> Result<Loaded, LoadFaile
         files,
         |index| Ok(contents[index].take().unwrap_or_default()),
         Vec::new(),
+        None,
     )
 }
 
@@ -267,15 +277,17 @@ fn read_at_most_limit(path: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Parses each file's contents (`read` of its index) in turn, merges them
 /// and validates the result. `errors` holds those found while looking for
-/// the files.
+/// the files; `variables` are the target's, if any.
 fn load_contents(
     files: Vec<PathBuf>,
     mut read: impl FnMut(usize) -> std::io::Result<Vec<u8>>,
     mut errors: Vec<Diagnostic>,
+    variables: Option<&Variables>,
 ) -> Result<Loaded, LoadFailed> {
     let mut warnings = Vec::new();
     let mut topology = Topology::default();
     let mut origins = Origins::default();
+    let mut unresolved = Vec::new();
     for (index, path) in files.iter().enumerate() {
         let name = path.display().to_string();
         let bytes = match read(index) {
@@ -288,8 +300,9 @@ fn load_contents(
                 continue;
             }
         };
-        let parsed = parse::parse_file(index, &name, &bytes, &mut origins);
+        let parsed = parse::parse_file(index, &name, &bytes, &mut origins, variables);
         drop(bytes);
+        unresolved.extend(parsed.unresolved);
         errors.extend(parsed.errors);
         warnings.extend(parsed.warnings);
         topology.extend(parsed.topology);
@@ -316,6 +329,11 @@ fn load_contents(
             Severity::Warning => warnings.push(diagnostic),
         }
     }
+    if !unresolved.is_empty() {
+        drop_said_at(&mut errors, &unresolved);
+        drop_said_at(&mut warnings, &unresolved);
+        errors.extend(unresolved);
+    }
     left_out.extend(settled.merged);
     leave_out(&mut topology, &mut origins, &left_out);
     sort_by_place(&mut errors, &names);
@@ -336,6 +354,15 @@ fn load_contents(
             files,
         })
     }
+}
+
+/// Drops what was said at a variable reference that could not be put in
+/// (`said`, the errors saying so): that what stands there as written is,
+/// say, a string where a number belongs follows from it.
+fn drop_said_at(errors: &mut Vec<Diagnostic>, said: &[Diagnostic]) {
+    let place = |d: &Diagnostic| (d.file.clone(), d.line, d.column);
+    let places: HashSet<_> = said.iter().map(place).collect();
+    errors.retain(|e| e.line.is_none() || !places.contains(&place(e)));
 }
 
 /// Removes the objects `left_out` from the topology and from the origins

@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 
 use super::de::{self, DeError, Problem, Seg};
+use super::variables::{Unresolved, Variables};
 use super::yaml::{self, FileVisitor, Node, Position, ReadError, Value};
 use super::{Diagnostic, FieldPositions, Origin, Origins};
 use crate::model::json_schema::EXPORT_VERSION_KEYS;
@@ -32,12 +33,20 @@ pub struct ParsedFile {
     pub topology: Topology,
     pub errors: Vec<Diagnostic>,
     pub warnings: Vec<Diagnostic>,
+    /// The errors at references to variables that could not be put in.
+    pub unresolved: Vec<Diagnostic>,
 }
 
 /// Parses the file numbered `file` (its index in the list of files read),
 /// called `name` in messages, recording where its objects are in
 /// `origins`.
-pub fn parse_file(file: usize, name: &str, bytes: &[u8], origins: &mut Origins) -> ParsedFile {
+pub fn parse_file(
+    file: usize,
+    name: &str,
+    bytes: &[u8],
+    origins: &mut Origins,
+    variables: Option<&Variables>,
+) -> ParsedFile {
     let mut parsed = ParsedFile::default();
     if bytes.len() > yaml::MAX_FILE_BYTES {
         parsed
@@ -66,14 +75,17 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], origins: &mut Origins) 
         deferred: Vec::new(),
         definitions: is_definitions_file(name, text),
     };
-    if let Err(err) = yaml::read(text, &mut parser) {
-        // What was read before a syntax error or a limit is not trusted:
-        // the file gives that one error.
-        parser.origins.truncate(mark);
-        let mut parsed = ParsedFile::default();
-        parsed.errors.push(read_error(name, text, err));
-        return parsed;
-    }
+    let unresolved = match yaml::read_with(text, &mut parser, variables) {
+        Ok(unresolved) => unresolved,
+        Err(err) => {
+            // What was read before a syntax error or a limit is not trusted:
+            // the file gives that one error.
+            parser.origins.truncate(mark);
+            let mut parsed = ParsedFile::default();
+            parsed.errors.push(read_error(name, text, err));
+            return parsed;
+        }
+    };
     for deferred in std::mem::take(&mut parser.deferred) {
         let Deferred {
             section,
@@ -96,6 +108,9 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], origins: &mut Origins) 
             .push(Diagnostic::in_file(name, message));
     }
     let mut parsed = parser.parsed;
+    if let (Some(variables), false) = (variables, unresolved.is_empty()) {
+        report_unresolved(name, &mut parsed, &unresolved, variables);
+    }
     if declared == 0 && parsed.errors.is_empty() {
         parsed.warnings.push(Diagnostic::in_file(
             name,
@@ -103,6 +118,26 @@ pub fn parse_file(file: usize, name: &str, bytes: &[u8], origins: &mut Origins) 
         ));
     }
     parsed
+}
+
+/// An error at each reference that could not be put in; the load drops
+/// what else is said at the same place (that a `${ttl}` left as written is
+/// a string where a number belongs is no news).
+fn report_unresolved(
+    name: &str,
+    parsed: &mut ParsedFile,
+    unresolved: &[Unresolved],
+    variables: &Variables,
+) {
+    for reference in unresolved {
+        parsed.unresolved.push(Diagnostic {
+            file: Some(name.to_string()),
+            object: None,
+            line: Some(reference.at.line),
+            column: Some(reference.at.column),
+            message: reference.message(variables),
+        });
+    }
 }
 
 /// The text of a file: UTF-8, without the byte-order mark some editors
@@ -705,7 +740,7 @@ mod tests {
 
     fn parse_with_origins(text: &str) -> (ParsedFile, Origins) {
         let mut origins = Origins::default();
-        let parsed = parse_file(0, "t.yaml", text.as_bytes(), &mut origins);
+        let parsed = parse_file(0, "t.yaml", text.as_bytes(), &mut origins, None);
         (parsed, origins)
     }
 
@@ -883,6 +918,7 @@ bindings:
             "d.json",
             br#"{"vhosts": [{"name": "/"}], "explanation_v2": {}}"#,
             &mut origins,
+            None,
         );
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         assert_eq!(
@@ -957,6 +993,7 @@ bindings:
             "t.yaml",
             b"queues:\n  - name: caf\xe9\n",
             &mut Origins::default(),
+            None,
         );
         assert_eq!(
             parsed.errors[0].to_string(),
@@ -997,7 +1034,7 @@ bindings:
     proptest::proptest! {
         #[test]
         fn no_input_makes_the_parser_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
-            let _ = parse_file(0, "t.yaml", &bytes, &mut Origins::default());
+            let _ = parse_file(0, "t.yaml", &bytes, &mut Origins::default(), None);
         }
 
         #[test]
@@ -1012,7 +1049,7 @@ bindings:
             )
         ) {
             let text: String = pieces.concat();
-            let _ = parse_file(0, "t.yaml", text.as_bytes(), &mut Origins::default());
+            let _ = parse_file(0, "t.yaml", text.as_bytes(), &mut Origins::default(), None);
         }
     }
 }

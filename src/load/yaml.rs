@@ -21,6 +21,8 @@ use std::rc::Rc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 
+use super::variables::{Unresolved, Variables};
+
 /// Files larger than this are refused without being parsed.
 pub const MAX_FILE_BYTES: usize = 16 << 20;
 
@@ -275,16 +277,30 @@ thread_local! {
 }
 
 /// Reads `text` to its end, handing its documents' contents to `visitor`.
+#[cfg(test)]
 pub fn read<'a>(text: &'a str, visitor: &mut dyn FileVisitor<'a>) -> Result<(), ReadError> {
+    read_with(text, visitor, None).map(drop)
+}
+
+/// [`read`], putting in the `${name}` references of `variables` as each
+/// scalar is read; returns the references that could not be.
+pub fn read_with<'a>(
+    text: &'a str,
+    visitor: &mut dyn FileVisitor<'a>,
+    variables: Option<&Variables>,
+) -> Result<Vec<Unresolved>, ReadError> {
     #[cfg(test)]
     READS.with(|reads| reads.set(reads.get() + 1));
-    Reader {
+    let mut reader = Reader {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
         nodes: 0,
         aliased: false,
-    }
-    .file(visitor)
+        variables,
+        unresolved: Vec::new(),
+    };
+    reader.file(visitor)?;
+    Ok(reader.unresolved)
 }
 
 /// A tag as written: `!!str` for YAML's own, `!name` for local ones.
@@ -314,6 +330,22 @@ fn end_of_stream() -> ReadError {
     }
 }
 
+/// The size in nodes and the height of a built tree.
+fn measure(node: &Node<'_>) -> (usize, usize) {
+    let children: Vec<(usize, usize)> = match &node.value {
+        Value::Scalar(_) => return (1, 1),
+        Value::Shared(node) => return measure(node),
+        Value::Sequence(items) => items.iter().map(measure).collect(),
+        Value::Mapping(entries) => entries
+            .iter()
+            .flat_map(|(k, v)| [measure(k), measure(v)])
+            .collect(),
+    };
+    let size = 1 + children.iter().map(|c| c.0).sum::<usize>();
+    let height = 1 + children.iter().map(|c| c.1).max().unwrap_or(0);
+    (size, height)
+}
+
 /// An anchored node with what it costs each time an alias repeats it.
 struct Anchored<'a> {
     node: Rc<Node<'a>>,
@@ -321,13 +353,16 @@ struct Anchored<'a> {
     height: usize,
 }
 
-struct Reader<'a> {
+struct Reader<'a, 'v> {
     parser: Parser<'a, StrInput<'a>>,
     anchors: HashMap<usize, Anchored<'a>>,
     /// Nodes built or stood for by aliases so far, in the whole file.
     nodes: usize,
     /// Whether an alias has been met (for the wording of the refusal).
     aliased: bool,
+    /// The target's variables, when there is a target.
+    variables: Option<&'v Variables>,
+    unresolved: Vec<Unresolved>,
 }
 
 /// A built node with its size in nodes and its height, aliases expanded.
@@ -337,7 +372,7 @@ struct Built<'a> {
     height: usize,
 }
 
-impl<'a> Reader<'a> {
+impl<'a> Reader<'a, '_> {
     fn next(&mut self) -> Result<(Event<'a>, Span), ReadError> {
         match self.parser.next_event() {
             Some(Ok(event)) => Ok(event),
@@ -372,7 +407,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn file(mut self, visitor: &mut dyn FileVisitor<'a>) -> Result<(), ReadError> {
+    fn file(&mut self, visitor: &mut dyn FileVisitor<'a>) -> Result<(), ReadError> {
         let mut document = 0;
         loop {
             match self.next()?.0 {
@@ -470,24 +505,28 @@ impl<'a> Reader<'a> {
                 return Ok(Built { node, size, height });
             }
             Event::Scalar(text, style, anchor, tag) => {
-                self.count(1, at)?;
                 let scalar = Scalar {
                     text,
                     plain: style == ScalarStyle::Plain,
                     tag: tag.map(|t| tag_text(&t)),
                 };
-                let node = Node {
-                    at,
-                    value: Value::Scalar(scalar),
-                };
-                (
-                    Built {
-                        node,
-                        size: 1,
-                        height: 1,
+                let node = match self.variables {
+                    Some(variables) => variables.substitute(scalar, at, &mut self.unresolved),
+                    None => Node {
+                        at,
+                        value: Value::Scalar(scalar),
                     },
-                    anchor,
-                )
+                };
+                // A variable's list or mapping is counted like written nodes.
+                let (size, height) = match &node.value {
+                    Value::Scalar(_) => (1, 1),
+                    _ => measure(&node),
+                };
+                self.count(size, at)?;
+                if depth + height > MAX_DEPTH + 1 {
+                    return Err(ReadError::TooDeep { at });
+                }
+                (Built { node, size, height }, anchor)
             }
             Event::SequenceStart(anchor, _) => {
                 self.count(1, at)?;

@@ -38,6 +38,7 @@ mod markdown;
 pub mod notices;
 mod progress;
 mod routing;
+mod targets;
 mod text;
 mod topology;
 
@@ -52,6 +53,9 @@ pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;
 pub use progress::progress_view;
 pub use routing::{render_route_json, show_route};
+pub use targets::{
+    TARGETS_FORMAT_VERSION, TargetOutcome, TargetRun, render_targets, worst_exit_code,
+};
 pub use text::{TextLayout, render_text, summary_line};
 pub use topology::{
     Secrets as ExportSecrets, render_export, render_topology_json, render_topology_yaml,
@@ -97,8 +101,31 @@ pub fn show_document(text: &str) {
     print_stdout(text);
 }
 
+/// Where stdout goes while [`capture_stdout`] runs.
+static CAPTURED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Runs `f`, keeping what it writes to stdout, which it returns: a
+/// target's part of a report over several targets, arranged by
+/// [`show_targets`] once every target has run.
+pub fn capture_stdout<T>(f: impl FnOnce() -> T) -> (T, String) {
+    let lock = || CAPTURED.lock().unwrap_or_else(|e| e.into_inner());
+    *lock() = Some(String::new());
+    let result = f();
+    let captured = lock().take().unwrap_or_default();
+    (result, captured)
+}
+
+/// The report of a command run on several targets, on stdout.
+pub fn show_targets(command: &str, runs: &[TargetRun], format: Format, exit_code: u8) {
+    print_stdout(&render_targets(command, runs, format, exit_code));
+}
+
 /// Writes `text` to stdout; a closed pipe (`warren plan | head`) is not an error.
 fn print_stdout(text: &str) {
+    if let Some(captured) = CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        captured.push_str(text);
+        return;
+    }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();

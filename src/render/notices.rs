@@ -149,3 +149,8 @@ pub fn exported_password_hashes() {
          keep the file as secret as the passwords\n",
     );
 }
+
+/// The target of `warren.yaml` a command runs for now (one of several).
+pub fn target_started(name: &str, urls: &[String]) {
+    print_stderr(&format!("== target {name} ({}) ==\n", urls.join(", ")));
+}

@@ -19,5 +19,6 @@ mod many_vhosts;
 mod nodes;
 mod plan;
 mod secrets;
+mod targets;
 mod tls;
 mod versions;

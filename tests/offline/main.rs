@@ -22,3 +22,4 @@ mod real_definitions;
 mod render_snapshots;
 mod schema_sync;
 mod stuck_servers;
+mod targets;

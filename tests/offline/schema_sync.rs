@@ -146,3 +146,31 @@ fn is_of_type(value: &Value, kind: &str) -> bool {
         _ => true,
     }
 }
+
+const PROJECT_SCHEMA_PATH: &str = "schemas/warren.schema.json";
+
+#[test]
+fn the_checked_in_project_schema_is_what_warren_generates_and_the_example_fits_it() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(PROJECT_SCHEMA_PATH);
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("cannot read {PROJECT_SCHEMA_PATH} ({e}); create it with: cargo run -q -- schema --project > {PROJECT_SCHEMA_PATH}")
+    });
+    assert!(
+        warren::project::schema_json() == checked_in,
+        "{PROJECT_SCHEMA_PATH} is out of date; regenerate it with:\n    \
+         cargo run -q -- schema --project > {PROJECT_SCHEMA_PATH}"
+    );
+    let schema: Value = serde_json::from_str(&checked_in).expect("the schema is JSON");
+    let example: Value =
+        serde_yaml::from_str(include_str!("../../examples/warren.yaml")).expect("YAML");
+    let mut problems = Vec::new();
+    check(&schema, &schema, &example, "$", &mut problems);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let wrong: Value =
+        serde_yaml::from_str("targets: [{name: a, urls: [], pasword_env: P}]").unwrap();
+    check(&schema, &schema, &wrong, "$", &mut problems);
+    assert!(
+        problems.iter().any(|p| p.contains("pasword_env")),
+        "{problems:?}"
+    );
+}
