@@ -297,3 +297,64 @@ fn a_node_stopped_under_an_apply_of_2000_queues_is_left_for_the_next_and_the_nex
         .stdout(NO_CHANGES)
         .run();
 }
+
+/// The example project of two targets (`examples/warren.yaml`'s topology
+/// and variables), staging on the single broker and production on the
+/// cluster: applied in one run, then planned as "No changes" for both in
+/// one report.
+#[test]
+fn one_project_applies_to_the_single_broker_and_the_cluster_in_one_run() {
+    let _alone = lock();
+    let production = cluster_vhost("cluster-target");
+    let staging = common::broker::TestVhost::guard(unique_name("single-target"));
+    let single = common::broker::broker();
+    let topologies = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/topologies");
+    let files = Files::new();
+    let project = files.write(
+        "warren.yaml",
+        &format!(
+            "targets:\n\
+             - name: staging\n  urls: ['{}']\n  username: '{}'\n  password_env: SINGLE_PASSWORD\n  \
+               paths: ['{}']\n  variables: {{vhost: '{}', order_ttl: 3600000, orders_max_length: 10000}}\n\
+             - name: production\n  urls: [http://127.0.0.1:15681, http://127.0.0.1:15682, http://127.0.0.1:15683]\n  \
+               username: guest\n  password_env: CLUSTER_PASSWORD\n  paths: ['{}']\n  \
+               variables: {{vhost: '{}', order_ttl: 86400000, orders_max_length: 1000000}}\n",
+            single.url,
+            single.username,
+            topologies.display(),
+            staging.name,
+            topologies.display(),
+            production.name,
+        ),
+    );
+    let warren = || {
+        Test::new()
+            .env("WARREN_PROJECT", &project)
+            .env("SINGLE_PASSWORD", &single.password)
+            .env("CLUSTER_PASSWORD", "guest")
+            .env_remove("WARREN_URL")
+    };
+    warren()
+        .args(["apply", "--all-targets", "--auto-approve"])
+        .stdout_contains("2 targets: staging applied; production applied\n")
+        .stderr_contains("using http://127.0.0.1:15681 (cluster")
+        .run();
+    let out = warren()
+        .args(["plan", "--all-targets", "--format", "markdown"])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(
+        out.stdout
+            .contains("| `staging` | no changes |\n| `production` | no changes |\n"),
+        "{}",
+        out.stdout
+    );
+    let queue = node(2)
+        .get(&format!(
+            "/api/queues/{}/order.events",
+            enc(&production.name)
+        ))
+        .expect("order.events on the cluster");
+    assert_eq!(queue["arguments"]["x-max-length"], 1000000);
+}
