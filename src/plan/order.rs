@@ -261,7 +261,45 @@ fn steps_by_phase(plan: &Plan, allow: Allow) -> [Vec<Step>; Phase::ALL.len()] {
             _ => {}
         }
     }
+    for phase in [Phase::PutBindings, Phase::PruneBindings] {
+        let steps = &mut phases[phase as usize];
+        *steps = spread_by_source(std::mem::take(steps));
+    }
     phases
+}
+
+/// `steps` (bindings) reordered so that the ones next to each other have
+/// different source exchanges, taking one of each source in turn, each
+/// source's in their order. The broker serialises the writes of bindings
+/// of one exchange: run side by side they wait for each other, which on a
+/// cluster, where each write is a transaction across the nodes, made an
+/// apply of 5,000 bindings (ten an exchange) in the plan's order, one
+/// exchange's after the other's, about half as fast as in turn.
+fn spread_by_source(steps: Vec<Step>) -> Vec<Step> {
+    let source = |step: &Step| match &step.operation {
+        Operation::Bind(b) | Operation::Unbind { binding: b, .. } => {
+            Some((b.vhost.clone(), b.source.clone()))
+        }
+        _ => None,
+    };
+    let mut groups: Vec<std::collections::VecDeque<Step>> = Vec::new();
+    let mut group_of: BTreeMap<Option<(String, String)>, usize> = BTreeMap::new();
+    for step in steps {
+        let key = source(&step);
+        let group = *group_of.entry(key).or_insert_with(|| {
+            groups.push(Default::default());
+            groups.len() - 1
+        });
+        groups[group].push_back(step);
+    }
+    let mut spread = Vec::with_capacity(groups.iter().map(|g| g.len()).sum());
+    while !groups.is_empty() {
+        groups.retain_mut(|group| {
+            spread.extend(group.pop_front());
+            !group.is_empty()
+        });
+    }
+    spread
 }
 
 /// The requests that turn vhost `before` (absent when it is created) into
@@ -598,6 +636,31 @@ mod tests {
                 vec!["put exchange x"],
                 vec!["put queue q"],
                 vec!["bind binding x -> q [a.*]"],
+            ]
+        );
+    }
+
+    #[test]
+    fn bindings_of_one_exchange_are_not_sent_side_by_side() {
+        let desired = topology(
+            "vhosts: [{name: /}]\n\
+             exchanges: [{name: a, type: topic}, {name: b, type: topic}]\n\
+             queues: [{name: q1}, {name: q2}, {name: q3}]\n\
+             bindings:\n\
+             - {source: a, destination: q1, routing_key: k}\n\
+             - {source: a, destination: q2, routing_key: k}\n\
+             - {source: a, destination: q3, routing_key: k}\n\
+             - {source: b, destination: q1, routing_key: k}\n",
+        );
+        let plan = plan_changes(&desired, &Topology::default(), broker("3.10.8"));
+        let bindings = phases(&plan, Allow::default()).pop().unwrap();
+        assert_eq!(
+            labels(&bindings),
+            [
+                "bind binding a -> q1 [k]",
+                "bind binding b -> q1 [k]",
+                "bind binding a -> q2 [k]",
+                "bind binding a -> q3 [k]",
             ]
         );
     }
