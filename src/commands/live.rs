@@ -2,7 +2,7 @@
 //! warnings shown), a runtime, and planning the files against the live
 //! state.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::panic::resume_unwind;
 use std::path::PathBuf;
@@ -13,7 +13,10 @@ use crate::cli::GlobalArgs;
 use crate::execute::reading_of;
 use crate::load::{Foreseen, Loaded, foresee};
 use crate::normalize::{Normal, normalize};
-use crate::plan::{BrokerInfo, Desired, Managed, Plan, PlanInputs, Prune, plan_changes};
+use crate::plan::{
+    BrokerInfo, Desired, Managed, MigrationFacts, Plan, PlanInputs, Prune, migrated_queue_of,
+    plan_changes,
+};
 use crate::render::{self, notices};
 use crate::rules::BrokerFacts;
 
@@ -282,7 +285,7 @@ async fn plan_from_live(
         version,
         message_counts,
         exchange_types: _,
-        extensions: _,
+        extensions,
         unreadable,
     } = live;
     let topology = normalize(topology);
@@ -303,18 +306,42 @@ async fn plan_from_live(
         },
     );
     let dropped = plan.queues_dropped();
-    if dropped.is_empty() {
-        plan.set_message_counts(&message_counts.unwrap_or_default());
-        return Ok((plan, topology));
-    }
+    // Temporary queues a stopped migration left: counted too.
+    let temporaries: Vec<(String, String)> = topology
+        .queues
+        .iter()
+        .filter(|q| migrated_queue_of(&q.name).is_some())
+        .map(|q| (q.vhost.clone(), q.name.clone()))
+        .collect();
+    let counted: Vec<(String, String)> = dropped.iter().chain(&temporaries).cloned().collect();
     let messages = async {
         match message_counts {
             Some(counts) => Ok(counts),
-            None => client.queue_message_counts(&dropped).await,
+            None if counted.is_empty() => Ok(BTreeMap::new()),
+            None => client.queue_message_counts(&counted).await,
         }
     };
-    let (messages, consumers) = tokio::try_join!(messages, client.queue_consumer_counts(&dropped))?;
+    let consumers = async {
+        if dropped.is_empty() {
+            Ok(BTreeMap::new())
+        } else {
+            client.queue_consumer_counts(&dropped).await
+        }
+    };
+    let (messages, consumers) = tokio::try_join!(messages, consumers)?;
     plan.set_message_counts(&messages);
-    plan.set_consumer_counts(&consumers);
+    if !dropped.is_empty() {
+        plan.set_consumer_counts(&consumers);
+    }
+    if !dropped.is_empty() || !temporaries.is_empty() {
+        let extensions = match extensions {
+            Some(listed) => listed,
+            None => client.extensions().await?,
+        };
+        let facts = MigrationFacts {
+            shovel_plugin: extensions.iter().any(|e| e == "shovel.js"),
+        };
+        plan.plan_migrations(&topology, &messages, facts);
+    }
     Ok((plan, topology))
 }

@@ -154,6 +154,7 @@ pub fn run(cli: Cli) -> ExitCode {
             allow_recreate,
             allow_data_loss,
             allow_consumer_cancel,
+            migrate,
             concurrency,
         } => apply::run(
             global,
@@ -170,6 +171,7 @@ pub fn run(cli: Cli) -> ExitCode {
                     recreate: *allow_recreate,
                     data_loss: *allow_data_loss,
                     consumer_cancel: *allow_consumer_cancel,
+                    migrate: *migrate,
                 },
                 concurrency: usize::from(*concurrency),
             },

@@ -67,6 +67,11 @@ pub fn render_markdown(plan: &Plan, subject: Subject, routing: Option<&Graph>) -
         "| create | update | replace | delete | unmanaged | cannot be applied |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} | {} |\n",
         s.create, s.update, s.replace, s.delete, s.unmanaged, s.unsupported
     );
+    let migrations = super::migration::render_migrations(plan, true);
+    if !migrations.is_empty() {
+        out.push_str(migrations.trim_start_matches('\n'));
+        out.push('\n');
+    }
 
     if !destructive.is_empty() {
         let _ = writeln!(out, "**Destructive changes**\n");

@@ -99,6 +99,11 @@ pub fn render_text(plan: &Plan, subject: Subject, layout: TextLayout) -> String 
     if subject == Subject::Diff && plan.summary.replace + plan.summary.delete > 0 {
         out.push_str("Message counts are unknown offline: check the queues before applying.\n");
     }
+    let migrations = super::migration::render_migrations(plan, false);
+    if !migrations.is_empty() {
+        out.push_str(migrations.trim_start_matches('\n'));
+        out.push('\n');
+    }
     let _ = writeln!(out, "{}", summary_line(plan, subject));
     out
 }
@@ -395,6 +400,17 @@ pub fn summary_line(plan: &Plan, subject: Subject) -> String {
     }
     if s.unreadable > 0 {
         extra.push(format!("{} cannot be read", s.unreadable));
+    }
+    if s.unfinished_migrations > 0 {
+        extra.push(format!(
+            "{} unfinished migration{} (apply --migrate finishes it)",
+            s.unfinished_migrations,
+            if s.unfinished_migrations == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
     }
     if plan.is_empty() && extra.is_empty() {
         return match subject {
