@@ -267,6 +267,10 @@ pub enum Command {
         /// Save the plan (JSON) for `warren apply --plan`.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Show how `apply --migrate` moves the messages of each replaced
+        /// queue that holds some: its steps, consumers and risks.
+        #[arg(long)]
+        migrate: bool,
     },
 
     /// Compute the plan (or read a saved one) and carry it out.

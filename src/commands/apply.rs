@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::live::{
-    block_on, connect, declared_vhosts, free_in_background, load_and_plan, load_on_the_side,
-    plan_loaded,
+    block_on, check_shovel_plugin, connect, declared_vhosts, free_in_background, load_and_plan,
+    load_on_the_side, plan_loaded,
 };
 use super::{Failure, Outcome, Status};
 use crate::apply_lock::{ApplyLock, LockRelease, Unlocked};
@@ -87,10 +87,14 @@ async fn apply_locked(
 ) -> Outcome {
     let format: Format = global.format.into();
     let json = format == Format::Json;
-    let (plan, live) = match planned {
+    let (mut plan, live) = match planned {
         Planned::Saved(path, saved) => plan_saved(client, path, *saved).await?,
         Planned::Files(loaded) => plan_loaded(client, *loaded, args.prune).await?,
     };
+    if !args.allow.migrate {
+        plan.keep_unfinished_migrations();
+    }
+    check_shovel_plugin(client, &mut plan).await?;
 
     if !json {
         render::show_plan(&plan, Subject::Plan, Format::Text);

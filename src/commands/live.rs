@@ -226,6 +226,23 @@ async fn plan_loaded_with(
     planned
 }
 
+/// What the shovel plugin's management adds to `GET /api/extensions`.
+const SHOVEL_EXTENSION: &str = "shovel.js";
+
+/// Reads the broker's extensions when `plan` has migrations, and marks
+/// each as refused when the broker has no shovel plugin (its management
+/// part, which `rabbitmq_shovel_management` adds, is what the API shows).
+pub async fn check_shovel_plugin(client: &Client, plan: &mut Plan) -> Result<(), Failure> {
+    if plan.migrations.is_empty() {
+        return Ok(());
+    }
+    let extensions = client.extensions().await?;
+    plan.note_migration_facts(MigrationFacts {
+        shovel_plugin: extensions.iter().any(|e| e == SHOVEL_EXTENSION),
+    });
+    Ok(())
+}
+
 /// Reads the passwords and URIs the files name by reference (environment
 /// variables, files): an error for each that cannot be read, before the
 /// broker is.
@@ -333,15 +350,14 @@ async fn plan_from_live(
     if !dropped.is_empty() {
         plan.set_consumer_counts(&consumers);
     }
-    if !dropped.is_empty() || !temporaries.is_empty() {
-        let extensions = match extensions {
-            Some(listed) => listed,
-            None => client.extensions().await?,
-        };
-        let facts = MigrationFacts {
-            shovel_plugin: extensions.iter().any(|e| e == "shovel.js"),
-        };
-        plan.plan_migrations(&topology, &messages, facts);
-    }
+    // The shovel plugin is looked for only when a migration is to be
+    // shown or carried out ([`check_shovel_plugin`]), unless the read
+    // already listed the broker's extensions.
+    let facts = MigrationFacts {
+        shovel_plugin: extensions
+            .as_ref()
+            .is_none_or(|listed| listed.iter().any(|e| e == SHOVEL_EXTENSION)),
+    };
+    plan.plan_migrations(&topology, &messages, facts);
     Ok((plan, topology))
 }

@@ -116,6 +116,7 @@ pub fn run(cli: Cli) -> ExitCode {
             prune_global_parameters,
             detailed_exitcode,
             out,
+            migrate,
         } => live_plan::run(
             global,
             paths,
@@ -126,6 +127,7 @@ pub fn run(cli: Cli) -> ExitCode {
             },
             *detailed_exitcode,
             out.as_deref(),
+            *migrate,
         ),
         Command::Drift { paths } => drift::run(global, paths),
         Command::Export {

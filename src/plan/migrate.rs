@@ -502,6 +502,28 @@ impl Plan {
         self.migrations = migrations;
     }
 
+    /// Records what the broker offers, learnt after the migrations were
+    /// planned: each migration it cannot carry out says why.
+    pub fn note_migration_facts(&mut self, facts: MigrationFacts) {
+        for migration in &mut self.migrations {
+            if !facts.shovel_plugin
+                && !migration
+                    .refusals
+                    .contains(&MigrationRefusal::ShovelPluginMissing)
+            {
+                migration
+                    .refusals
+                    .push(MigrationRefusal::ShovelPluginMissing);
+            }
+        }
+    }
+
+    /// Keeps only the unfinished migrations: what a plan shows and does
+    /// without `--migrate` (a replace is then carried out as one).
+    pub fn keep_unfinished_migrations(&mut self) {
+        self.migrations.retain(|m| m.unfinished);
+    }
+
     /// The migration of queue `id`, when the plan has one.
     pub fn migration_of(&self, id: &ObjectId) -> Option<&Migration> {
         self.migrations.iter().find(|m| &m.id() == id)

@@ -132,13 +132,15 @@ async fn connect(vhost: &str, name: &str) -> Connection {
 }
 
 /// Publishes `count` numbered messages from `first` (or, with `count`
-/// `None`, until `stop`), 200 in flight at a time.
+/// `None`, until `stop`), `batch` in flight at a time, resting `pause`
+/// after each batch.
 async fn publish(
     vhost: &str,
     first: u64,
     count: Option<u64>,
     stop: &AtomicBool,
     pause: Duration,
+    batch: u64,
 ) -> Published {
     let connection = connect(vhost, "warren test publisher").await;
     let channel = connection.create_channel().await.unwrap();
@@ -154,7 +156,7 @@ async fn publish(
         ..BasicPublishOptions::default()
     };
     while end.is_none_or(|end| next < end) && !stop.load(Ordering::Relaxed) {
-        let batch_end = end.map_or(next + 200, |end| end.min(next + 200));
+        let batch_end = end.map_or(next + batch, |end| end.min(next + batch));
         let mut pending = Vec::new();
         for id in next..batch_end {
             let confirm = channel
@@ -200,7 +202,8 @@ impl Publisher {
                 first,
                 None,
                 &flag,
-                Duration::from_millis(20),
+                Duration::from_millis(10),
+                20,
             ))
         });
         Publisher {
@@ -224,6 +227,7 @@ fn publish_backlog(vhost: &TestVhost, first: u64, count: u64) -> Vec<u64> {
         Some(count),
         &AtomicBool::new(false),
         Duration::ZERO,
+        200,
     ));
     assert_eq!((published.nacked, published.unroutable), (0, 0));
     published.confirmed
@@ -380,7 +384,7 @@ fn a_classic_queue_with_messages_becomes_quorum_with_a_dead_letter_exchange_unde
 
     // The plan shows the migration, its steps and risks.
     story
-        .warren(&["plan", &story.path("new.yaml")])
+        .warren(&["plan", "--migrate", &story.path("new.yaml")])
         .stdout_contains("migrate queue order.events in vhost")
         .stdout_contains("moves: 5000 messages")
         .stdout_contains("4. move the messages of 'order.events' to 'order.events.warren-migrate'")
@@ -431,7 +435,7 @@ fn a_hundred_thousand_messages_move_with_a_consumer_attached_which_the_plan_name
         std::thread::sleep(Duration::from_millis(200));
     }
     story
-        .warren(&["plan", &story.path("new.yaml")])
+        .warren(&["plan", "--migrate", &story.path("new.yaml")])
         .stdout_contains(
             "1 consumer of the old queue cancelled when it is deleted: they must consume from it again",
         )
