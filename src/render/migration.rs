@@ -147,3 +147,93 @@ pub fn describe_event(event: &MigrationEvent<'_>) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::Topology;
+    use crate::plan::{BrokerInfo, MigrationFacts, PlanInputs, plan_changes};
+
+    fn plan_of(live: &str, desired: &str, messages: Option<u64>) -> Plan {
+        let live: Topology = serde_yaml::from_str(live).unwrap();
+        let desired: Topology = serde_yaml::from_str(desired).unwrap();
+        let inputs = PlanInputs {
+            broker: Some(BrokerInfo {
+                url: "http://localhost:15672".into(),
+                version: "3.10.8".into(),
+            }),
+            ..PlanInputs::default()
+        };
+        let mut plan = plan_changes(&desired, &live, inputs);
+        plan.set_message_counts(&BTreeMap::from([(("/".into(), "q".into()), messages)]));
+        plan.set_consumer_counts(&BTreeMap::from([(("/".into(), "q".into()), Some(2))]));
+        plan.plan_migrations(
+            &live,
+            &BTreeMap::new(),
+            MigrationFacts {
+                shovel_plugin: true,
+            },
+        );
+        plan
+    }
+
+    #[test]
+    fn a_migration_shows_its_steps_messages_consumers_and_risks() {
+        let plan = plan_of(
+            "vhosts: [{name: /}]\nqueues: [{name: q}]",
+            "vhosts: [{name: /}]\nqueues: [{name: q, arguments: {x-queue-type: quorum, x-message-ttl: 60000}}]",
+            Some(42),
+        );
+        assert_eq!(
+            render_migrations(&plan, false),
+            "
+Migrations (apply --migrate moves the messages instead of dropping them):
+  migrate queue q in vhost '/' through q.warren-migrate
+      moves: 42 messages
+      steps:
+        1. declare temporary queue 'q.warren-migrate'
+        2. copy the bindings of 'q' to 'q.warren-migrate'
+        3. remove the bindings of 'q'
+        4. move the messages of 'q' to 'q.warren-migrate' (shovel warren-migrate-out-q, until 'q' is empty)
+        5. delete 'q' once empty
+        6. declare 'q' with its new properties
+        7. copy the bindings of 'q.warren-migrate' back to 'q'
+        8. remove the bindings of 'q.warren-migrate'
+        9. move the messages of 'q.warren-migrate' to 'q' (shovel warren-migrate-back-q, until 'q.warren-migrate' is empty)
+        10. delete 'q.warren-migrate' once empty
+      risks:
+        2 consumers of the old queue cancelled when it is deleted: they must consume from it again
+        x-message-ttl 60000 ms: messages can expire before or after they move
+        messages published with a per-message TTL (expiration) can expire while they move
+        duplicates: a shovel delivers at least once, and a message published while the bindings move can reach both queues
+        order: messages published during the migration can come before the backlog, and requeued messages lose their place
+"
+        );
+        let markdown = render_migrations(&plan, true);
+        assert!(markdown.starts_with("\n### Migrations (`apply --migrate`)\n\n- migrate queue `q` in vhost '/' through `q.warren-migrate`\n  - moves: 42 messages\n"), "{markdown}");
+    }
+
+    #[test]
+    fn a_refused_migration_says_why_and_shows_no_steps() {
+        let mut plan = plan_of(
+            "vhosts: [{name: /}]\nqueues: [{name: q, auto_delete: true}]",
+            "vhosts: [{name: /}]\nqueues: [{name: q, arguments: {x-queue-type: quorum}}]",
+            Some(1),
+        );
+        plan.note_migration_facts(MigrationFacts {
+            shovel_plugin: false,
+        });
+        let text = render_migrations(&plan, false);
+        assert!(
+            text.contains("      cannot be migrated: it is auto-delete"),
+            "{text}"
+        );
+        assert!(
+            text.contains("      cannot be migrated: the broker has no shovel plugin"),
+            "{text}"
+        );
+        assert!(!text.contains("steps:"), "{text}");
+    }
+}

@@ -391,6 +391,25 @@ fn a_classic_queue_with_messages_becomes_quorum_with_a_dead_letter_exchange_unde
         .stdout_contains("duplicates: a shovel delivers at least once")
         .run();
 
+    let json = story
+        .warren(&[
+            "--format",
+            "json",
+            "plan",
+            "--migrate",
+            &story.path("new.yaml"),
+        ])
+        .stdout_any()
+        .run()
+        .json();
+    let migration = &json["migrations"][0];
+    assert_eq!(migration["messages"], 5000, "{json}");
+    assert_eq!(migration["steps"].as_array().map(Vec::len), Some(10));
+    assert_eq!(
+        migration["temporary"]["name"],
+        "order.events.warren-migrate"
+    );
+
     let publisher = Publisher::start(&v, 1_000_000);
     std::thread::sleep(Duration::from_millis(500));
     let started = Instant::now();
@@ -519,6 +538,21 @@ fn warren_stopped_after_each_step_leaves_a_migration_the_next_apply_finishes() {
             assert!(
                 !text.contains("? queue order.events.warren-migrate"),
                 "{text}"
+            );
+            story
+                .warren(&["drift", &story.path("new.yaml")])
+                .status(2)
+                .stdout_contains("unfinished migration of queue order.events")
+                .run();
+            let drift = story
+                .warren(&["--format", "json", "drift", &story.path("new.yaml")])
+                .status(2)
+                .stdout_any()
+                .run()
+                .json();
+            assert_eq!(
+                drift["unfinished_migrations"][0]["queue"], "order.events",
+                "{drift}"
             );
             story
                 .warren(&[
