@@ -149,6 +149,7 @@ async fn apply_locked(
     drop(progress);
 
     let mut migration_failed = None;
+    let mut migrated = 0;
     if migrating && report.succeeded() && report.stopped_by.is_none() {
         let observe = render::migration_progress_view();
         for migration in &plan.migrations {
@@ -156,6 +157,7 @@ async fn apply_locked(
                 migration_failed = Some(failed);
                 break;
             }
+            migrated += 1;
         }
     }
 
@@ -182,6 +184,7 @@ async fn apply_locked(
 
     let verified = report.succeeded() && unverified.is_none() && migration_failed.is_none();
     show_apply_report(&plan, &report, &remaining, verified, format);
+    render::show_migrations_done(&plan, migrated, format);
     if let Some(signal) = report.stopped_by {
         let counts = report.change_counts(&plan);
         return Err(ApplyFailed::Stopped {

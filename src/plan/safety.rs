@@ -280,6 +280,23 @@ pub(super) fn is_quorum_queue(change: &Change) -> bool {
     matches!(&change.before, Some(Object::Queue(q)) if QueueType::of_normal(q) == Some(QueueType::Quorum))
 }
 
+impl Plan {
+    /// The flags `apply` needs to carry `change` out, as the plan shows
+    /// them: a queue whose messages the plan moves (`--migrate`) needs no
+    /// `--allow-data-loss`. The second value is true for such a queue.
+    pub fn flags_shown(&self, change: &Change) -> (Vec<Flag>, bool) {
+        let migrated = self
+            .migration_of(&change.id)
+            .is_some_and(|m| m.refusals.is_empty() && change.action == Action::Replace);
+        let flags = change
+            .required_flags()
+            .into_iter()
+            .filter(|f| !(migrated && *f == Flag::AllowDataLoss))
+            .collect();
+        (flags, migrated)
+    }
+}
+
 impl Change {
     /// The flags `apply` needs to carry this change out.
     pub fn required_flags(&self) -> Vec<Flag> {

@@ -96,9 +96,13 @@ pub fn render_markdown(plan: &Plan, subject: Subject, routing: Option<&Graph>) -
                     let _ = write!(line, ", **{}**", consumer_count(change.consumers));
                 }
             }
-            let flags: Vec<&str> = change.required_flags().iter().map(|f| f.as_str()).collect();
+            let (flags, migrated) = plan.flags_shown(change);
+            let flags: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
             if !flags.is_empty() {
                 let _ = write!(line, " (needs `{}`)", flags.join("`, `"));
+            }
+            if migrated {
+                line.push_str(", its messages moved (`--migrate`)");
             }
             let _ = writeln!(out, "{line}");
         }

@@ -93,6 +93,24 @@ fn render_one(out: &mut String, m: &Migration, markdown: bool) {
     }
 }
 
+/// After an apply's report, in text: the queues whose migration it
+/// finished (`done`, of the plan's migrations, in order).
+pub fn show_migrations_done(plan: &Plan, done: usize, format: super::Format) {
+    if format == super::Format::Json || done == 0 {
+        return;
+    }
+    let names: Vec<&str> = plan.migrations[..done]
+        .iter()
+        .map(|m| m.queue.as_str())
+        .collect();
+    super::print_stdout(&format!(
+        "Migrated {} {}: {}; messages moved, none dropped.\n",
+        done,
+        if done == 1 { "queue" } else { "queues" },
+        names.join(", ")
+    ));
+}
+
 /// The observer of migrations on stderr.
 pub fn migration_progress_view() -> impl Fn(MigrationEvent<'_>) + Sync {
     let terminal = std::io::stderr().is_terminal();
@@ -103,6 +121,9 @@ pub fn migration_progress_view() -> impl Fn(MigrationEvent<'_>) + Sync {
     });
     let last_line = Mutex::new(Instant::now() - Duration::from_secs(60));
     move |event| {
+        if matches!(event, MigrationEvent::Moved { of: 0, .. }) {
+            return; // nothing was there to move
+        }
         let line = describe_event(&event);
         match &bar {
             Some(bar) => bar.set_message(line),

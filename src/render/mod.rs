@@ -52,7 +52,9 @@ pub use fmt_report::show_fmt_report;
 pub use graph::{GraphFormat, left_out_note, render_dot, render_mermaid, show_graph};
 pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;
-pub use migration::{describe_event, migration_progress_view, render_migrations};
+pub use migration::{
+    describe_event, migration_progress_view, render_migrations, show_migrations_done,
+};
 pub use progress::progress_view;
 pub use routing::{render_route_json, show_route};
 pub use text::{TextLayout, render_text, summary_line};

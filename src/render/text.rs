@@ -193,10 +193,15 @@ fn render_change(
         }
         let _ = writeln!(out, "      {}", paint.paint("31", &count));
     }
-    let flags = change.required_flags();
+    let (flags, migrated) = plan.flags_shown(change);
     if !flags.is_empty() {
         let flags: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
-        let _ = writeln!(out, "      needs {}", flags.join(" and "));
+        let moved = if migrated {
+            " (its messages move: --migrate)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "      needs {}{moved}", flags.join(" and "));
     }
 }
 
