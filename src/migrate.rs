@@ -81,6 +81,16 @@ pub enum MigrationFailed {
         shovel: String,
         reason: String,
     },
+    #[error(
+        "migration of queue '{queue}' in vhost '{vhost}' stopped by {signal} before step {step}. Every message is in '{queue}' or '{temporary}'; run apply --migrate again to finish"
+    )]
+    Stopped {
+        vhost: String,
+        queue: String,
+        temporary: String,
+        step: usize,
+        signal: &'static str,
+    },
 }
 
 /// What a shovel step ran into.
@@ -96,15 +106,27 @@ impl From<Error> for DrainError {
 }
 
 /// Carries out `migration`'s steps in order, telling `observe` as it goes.
+/// `stopped` is asked before each step: a signal ends the migration
+/// between two steps, where a rerun takes over.
 pub async fn migrate_queue(
     client: &Client,
     migration: &Migration,
     observe: &(dyn Fn(MigrationEvent<'_>) + Sync),
+    stopped: &(dyn Fn() -> Option<&'static str> + Sync),
 ) -> Result<(), MigrationFailed> {
     let exit_after: Option<usize> = std::env::var(EXIT_AFTER_STEP_HOOK)
         .ok()
         .and_then(|v| v.parse().ok());
     for &step in &migration.steps {
+        if let Some(signal) = stopped() {
+            return Err(MigrationFailed::Stopped {
+                vhost: migration.vhost.clone(),
+                queue: migration.queue.clone(),
+                temporary: migration.temporary.name.clone(),
+                step: step.number(),
+                signal,
+            });
+        }
         observe(MigrationEvent::Step {
             queue: &migration.queue,
             step,

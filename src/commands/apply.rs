@@ -153,7 +153,8 @@ async fn apply_locked(
     if migrating && report.succeeded() && report.stopped_by.is_none() {
         let observe = render::migration_progress_view();
         for migration in &plan.migrations {
-            if let Err(failed) = migrate_queue(client, migration, &observe).await {
+            let stopped = || stop.requested();
+            if let Err(failed) = migrate_queue(client, migration, &observe, &stopped).await {
                 migration_failed = Some(failed);
                 break;
             }

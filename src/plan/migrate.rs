@@ -176,8 +176,6 @@ pub enum MigrationRefusal {
     /// An auto-delete queue is deleted with its messages when the shovel,
     /// its last consumer, stops.
     AutoDelete,
-    /// An exclusive queue belongs to one connection: no shovel can read it.
-    Exclusive,
     /// A stream is read by offset: a shovel does not drain it.
     Stream,
     /// The temporary queue's name is taken by a queue that is not one a
@@ -191,7 +189,6 @@ impl MigrationRefusal {
     pub fn describe(&self) -> String {
         match self {
             MigrationRefusal::AutoDelete => "it is auto-delete: the broker would delete it, with its messages, when the shovel (its last consumer) stops".to_string(),
-            MigrationRefusal::Exclusive => "it is exclusive: only its own connection can read it".to_string(),
             MigrationRefusal::Stream => "it is a stream: a shovel reads a stream from an offset and never drains it".to_string(),
             MigrationRefusal::TemporaryNameTaken { temporary, why } => {
                 format!("the temporary queue's name '{temporary}' is taken: {why}")
