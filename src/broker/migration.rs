@@ -177,6 +177,24 @@ impl Client {
         Ok(found.is_some())
     }
 
+    /// The names of the dynamic shovels of `vhost`.
+    pub async fn shovel_names(&self, vhost: &str) -> Result<Vec<String>, Error> {
+        #[derive(Deserialize)]
+        struct Named {
+            name: String,
+        }
+        let request = Request::get(
+            format!("/api/parameters/shovel/{}", encode(vhost)),
+            format!("list the shovels of vhost '{vhost}'"),
+        )
+        .vhost(vhost);
+        let listed: Vec<Named> = self
+            .fetch_json_or_missing(request)
+            .await?
+            .unwrap_or_default();
+        Ok(listed.into_iter().map(|n| n.name).collect())
+    }
+
     /// Shovel `name`'s status, when the broker reports one.
     pub async fn shovel_status(
         &self,

@@ -14,8 +14,8 @@ use crate::execute::reading_of;
 use crate::load::{Foreseen, Loaded, foresee};
 use crate::normalize::{Normal, normalize};
 use crate::plan::{
-    BrokerInfo, Desired, Managed, MigrationFacts, Plan, PlanInputs, Prune, migrated_queue_of,
-    plan_changes,
+    BrokerInfo, Desired, Direction, Managed, MigrationFacts, Plan, PlanInputs, Prune,
+    migrated_queue_of, plan_changes, shovel_name,
 };
 use crate::render::{self, notices};
 use crate::rules::BrokerFacts;
@@ -345,7 +345,20 @@ async fn plan_from_live(
             client.queue_consumer_counts(&dropped).await
         }
     };
-    let (messages, consumers) = tokio::try_join!(messages, consumers)?;
+    let (messages, mut consumers) = tokio::try_join!(messages, consumers)?;
+    // A stopped migration's shovel still moving a queue's messages is one
+    // of its consumers: its own, not one the migration cancels.
+    let vhosts_left: BTreeSet<&String> = temporaries.iter().map(|(vhost, _)| vhost).collect();
+    for vhost in vhosts_left {
+        for shovel in client.shovel_names(vhost).await? {
+            let queue = shovel
+                .strip_prefix(&shovel_name("", Direction::Out))
+                .map(|q| (vhost.clone(), q.to_string()));
+            if let Some(Some(n)) = queue.and_then(|q| consumers.get_mut(&q)) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
     plan.set_message_counts(&messages);
     if !dropped.is_empty() {
         plan.set_consumer_counts(&consumers);
