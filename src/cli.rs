@@ -291,6 +291,10 @@ pub enum Command {
         /// Save the plan (JSON) for `warren apply --plan`.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Show how `apply --migrate` moves the messages of each replaced
+        /// queue that holds some: its steps, consumers and risks.
+        #[arg(long)]
+        migrate: bool,
         #[command(flatten)]
         targets: TargetArgs,
     },
@@ -326,6 +330,12 @@ pub enum Command {
         /// Allow deleting queues that have consumers, which cancels them.
         #[arg(long)]
         allow_consumer_cancel: bool,
+        /// Replace a queue that holds messages by moving its messages
+        /// (through a temporary queue, with shovels) instead of dropping
+        /// them; finishes a migration a stopped apply left. Still needs
+        /// --allow-recreate, not --allow-data-loss.
+        #[arg(long)]
+        migrate: bool,
         /// How many requests to run at once within a phase.
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,

@@ -16,6 +16,7 @@ pub mod execute;
 pub mod fmt;
 pub mod graph;
 pub mod load;
+pub mod migrate;
 pub mod model;
 pub mod normalize;
 pub mod password;

@@ -12,6 +12,7 @@
 //! - `client`: HTTP, retries, the mapping of failures to [`Error`].
 //! - `body`: an answer's body read within bounds (sent and inflated).
 //! - `inspect`: reading. `write`: writing.
+//! - `migration`: live counts, a queue's bindings and shovels, for migrations.
 //! - `lock`: the apply lock of a vhost, a queue only one apply can declare.
 
 mod body;
@@ -20,6 +21,7 @@ mod connection;
 mod error;
 mod inspect;
 mod lock;
+mod migration;
 mod wire;
 mod write;
 
@@ -28,4 +30,5 @@ pub use connection::{Connection, ConnectionOptions, OnCommandLine};
 pub use error::Error;
 pub use inspect::{BrokerWide, Live, Overview, Reading};
 pub use lock::{LOCK_EXPIRY_MS, LOCK_QUEUE, LockOwner, Locking};
+pub use migration::{QueueCount, ShovelStatus};
 pub use write::DeleteQueue;

@@ -6,16 +6,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::live::{
-    block_on, connect, declared_vhosts, free_in_background, load_and_plan, load_on_the_side,
-    plan_loaded,
+    block_on, check_shovel_plugin, connect, declared_vhosts, free_in_background, load_and_plan,
+    load_on_the_side, plan_loaded,
 };
 use super::{Failure, Outcome, Sources, Status};
 use crate::apply_lock::{ApplyLock, LockRelease, Unlocked};
 use crate::broker::Client;
 use crate::cli::GlobalArgs;
+use crate::diff::Action;
 use crate::execute::{ApplyFailed, Report, Stop, execute, verify};
 use crate::load::{Loaded, Variables};
-use crate::normalize::Normal;
+use crate::migrate::migrate_queue;
+use crate::model::{DestinationType, ObjectId};
+use crate::normalize::{Normal, normalize};
 use crate::plan::{
     Allow, ApplyRefusal, Plan, Prune, SavedPlanRefusal, check_same_plan, read_saved, schedule,
     simulate,
@@ -86,12 +89,16 @@ async fn apply_locked(
 ) -> Outcome {
     let format: Format = global.format.into();
     let json = format == Format::Json;
-    let (plan, live) = match planned {
+    let (mut plan, live) = match planned {
         Planned::Saved(path, saved) => {
             plan_saved(client, path, *saved, args.sources.variables).await?
         }
         Planned::Files(loaded) => plan_loaded(client, *loaded, args.prune).await?,
     };
+    if !args.allow.migrate {
+        plan.keep_unfinished_migrations();
+    }
+    check_shovel_plugin(client, &mut plan).await?;
 
     if !json {
         render::show_plan(&plan, Subject::Plan, Format::Text);
@@ -116,7 +123,18 @@ async fn apply_locked(
         return Err(refusal.into());
     }
 
-    let schedule = schedule(&plan, args.allow);
+    // With --migrate, the queues whose messages move are replaced by their
+    // migration, after every other change (a dead-letter exchange the new
+    // queue names is then in place), and not by the plan's steps.
+    let migrating = args.allow.migrate && !plan.migrations.is_empty();
+    let without_migrated;
+    let scheduled: &Plan = if migrating {
+        without_migrated = plan_without_migrated(&plan);
+        &without_migrated
+    } else {
+        &plan
+    };
+    let schedule = schedule(scheduled, args.allow);
     let progress = progress_view(schedule.steps.len(), global.verbose);
     let version = plan
         .broker
@@ -134,9 +152,28 @@ async fn apply_locked(
     .await;
     drop(progress);
 
+    let mut migration_failed = None;
+    let mut migrated = 0;
+    if migrating && report.succeeded() && report.stopped_by.is_none() {
+        let observe = render::migration_progress_view();
+        for migration in &plan.migrations {
+            let stopped = || stop.requested();
+            if let Err(failed) = migrate_queue(client, migration, &observe, &stopped).await {
+                migration_failed = Some(failed);
+                break;
+            }
+            migrated += 1;
+        }
+    }
+
     // A failed read must not hide the report of what was applied.
     let mut unverified = None;
-    let remaining = if report.succeeded() {
+    let remaining = if report.succeeded() && migration_failed.is_none() {
+        let live = if migrating {
+            without_temporary_queues(live, &plan)
+        } else {
+            live
+        };
         let expected = simulate(&live, &plan);
         // The read before the writes is not needed any more: freed while
         // the broker is read again, it does not add to the peak (one change
@@ -150,8 +187,9 @@ async fn apply_locked(
         Vec::new()
     };
 
-    let verified = report.succeeded() && unverified.is_none();
+    let verified = report.succeeded() && unverified.is_none() && migration_failed.is_none();
     show_apply_report(&plan, &report, &remaining, verified, format);
+    render::show_migrations_done(&plan, migrated, format);
     if let Some(signal) = report.stopped_by {
         let counts = report.change_counts(&plan);
         return Err(ApplyFailed::Stopped {
@@ -168,6 +206,9 @@ async fn apply_locked(
             not_started: counts.not_started,
         }
         .into());
+    }
+    if let Some(failed) = migration_failed {
+        return Err(failed.into());
     }
     if let Some(e) = unverified {
         return Err(ApplyFailed::Unverified(e).into());
@@ -223,6 +264,35 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// `plan` without the changes its migrations carry out: the replace of
+/// each migrated queue and the bindings re-created with it.
+fn plan_without_migrated(plan: &Plan) -> Plan {
+    let migrated: Vec<ObjectId> = plan.migrations.iter().map(|m| m.id()).collect();
+    let mut reduced = plan.clone();
+    reduced.changes.retain(|c| {
+        let replaced = c.action == Action::Replace && migrated.contains(&c.id);
+        let with_it = c.caused_by.as_ref().is_some_and(|id| migrated.contains(id));
+        !replaced && !with_it
+    });
+    reduced
+}
+
+/// `live` without the temporary queues of `plan`'s migrations (and their
+/// bindings), which the migrations delete: what the broker holds after.
+fn without_temporary_queues(live: Normal, plan: &Plan) -> Normal {
+    let gone = |vhost: &str, name: &str| {
+        plan.migrations
+            .iter()
+            .any(|m| m.vhost == vhost && m.temporary.name == name)
+    };
+    let mut topology = live.into_topology();
+    topology.queues.retain(|q| !gone(&q.vhost, &q.name));
+    topology.bindings.retain(|b| {
+        !(b.destination_type == DestinationType::Queue && gone(&b.vhost, &b.destination))
+    });
+    normalize(topology)
 }
 
 /// The report of an apply that started nothing (refused, or not confirmed).

@@ -9,7 +9,8 @@ use crate::render::{self, Subject};
 
 pub fn run(global: &GlobalArgs, sources: Sources<'_>) -> Outcome {
     let client = connect_after_files(global, sources)?;
-    let (plan, live) = block_on(load_and_plan(&client, sources, Prune::default()))?;
+    let (mut plan, live) = block_on(load_and_plan(&client, sources, Prune::default()))?;
+    plan.keep_unfinished_migrations();
     free_in_background(live);
     render::show_plan(&plan, Subject::Drift, global.format.into());
     Ok(if plan.summary.differences() == 0 {

@@ -2,7 +2,7 @@
 //! warnings shown), a runtime, and planning the files against the live
 //! state.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::panic::resume_unwind;
 
@@ -12,7 +12,10 @@ use crate::cli::GlobalArgs;
 use crate::execute::reading_of;
 use crate::load::{Foreseen, Loaded, foresee};
 use crate::normalize::{Normal, normalize};
-use crate::plan::{BrokerInfo, Desired, Managed, Plan, PlanInputs, Prune, plan_changes};
+use crate::plan::{
+    BrokerInfo, Desired, Direction, Managed, MigrationFacts, Plan, PlanInputs, Prune,
+    migrated_queue_of, plan_changes, shovel_name,
+};
 use crate::render::{self, notices};
 use crate::rules::BrokerFacts;
 
@@ -229,6 +232,23 @@ async fn plan_loaded_with(
     planned
 }
 
+/// What the shovel plugin's management adds to `GET /api/extensions`.
+const SHOVEL_EXTENSION: &str = "shovel.js";
+
+/// Reads the broker's extensions when `plan` has migrations, and marks
+/// each as refused when the broker has no shovel plugin (its management
+/// part, which `rabbitmq_shovel_management` adds, is what the API shows).
+pub async fn check_shovel_plugin(client: &Client, plan: &mut Plan) -> Result<(), Failure> {
+    if plan.migrations.is_empty() {
+        return Ok(());
+    }
+    let extensions = client.extensions().await?;
+    plan.note_migration_facts(MigrationFacts {
+        shovel_plugin: extensions.iter().any(|e| e == SHOVEL_EXTENSION),
+    });
+    Ok(())
+}
+
 /// Reads the passwords and URIs the files name by reference (environment
 /// variables, files): an error for each that cannot be read, before the
 /// broker is.
@@ -288,7 +308,7 @@ async fn plan_from_live(
         version,
         message_counts,
         exchange_types: _,
-        extensions: _,
+        extensions,
         unreadable,
     } = live;
     let topology = normalize(topology);
@@ -309,18 +329,54 @@ async fn plan_from_live(
         },
     );
     let dropped = plan.queues_dropped();
-    if dropped.is_empty() {
-        plan.set_message_counts(&message_counts.unwrap_or_default());
-        return Ok((plan, topology));
-    }
+    // Temporary queues a stopped migration left: counted too.
+    let temporaries: Vec<(String, String)> = topology
+        .queues
+        .iter()
+        .filter(|q| migrated_queue_of(&q.name).is_some())
+        .map(|q| (q.vhost.clone(), q.name.clone()))
+        .collect();
+    let counted: Vec<(String, String)> = dropped.iter().chain(&temporaries).cloned().collect();
     let messages = async {
         match message_counts {
             Some(counts) => Ok(counts),
-            None => client.queue_message_counts(&dropped).await,
+            None if counted.is_empty() => Ok(BTreeMap::new()),
+            None => client.queue_message_counts(&counted).await,
         }
     };
-    let (messages, consumers) = tokio::try_join!(messages, client.queue_consumer_counts(&dropped))?;
+    let consumers = async {
+        if dropped.is_empty() {
+            Ok(BTreeMap::new())
+        } else {
+            client.queue_consumer_counts(&dropped).await
+        }
+    };
+    let (messages, mut consumers) = tokio::try_join!(messages, consumers)?;
+    // A stopped migration's shovel still moving a queue's messages is one
+    // of its consumers: its own, not one the migration cancels.
+    let vhosts_left: BTreeSet<&String> = temporaries.iter().map(|(vhost, _)| vhost).collect();
+    for vhost in vhosts_left {
+        for shovel in client.shovel_names(vhost).await? {
+            let queue = shovel
+                .strip_prefix(&shovel_name("", Direction::Out))
+                .map(|q| (vhost.clone(), q.to_string()));
+            if let Some(Some(n)) = queue.and_then(|q| consumers.get_mut(&q)) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
     plan.set_message_counts(&messages);
-    plan.set_consumer_counts(&consumers);
+    if !dropped.is_empty() {
+        plan.set_consumer_counts(&consumers);
+    }
+    // The shovel plugin is looked for only when a migration is to be
+    // shown or carried out ([`check_shovel_plugin`]), unless the read
+    // already listed the broker's extensions.
+    let facts = MigrationFacts {
+        shovel_plugin: extensions
+            .as_ref()
+            .is_none_or(|listed| listed.iter().any(|e| e == SHOVEL_EXTENSION)),
+    };
+    plan.plan_migrations(&topology, &messages, facts);
     Ok((plan, topology))
 }

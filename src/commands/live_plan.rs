@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use super::live::{block_on, connect_after_files, free_in_background, load_and_plan};
+use super::live::{
+    block_on, check_shovel_plugin, connect_after_files, free_in_background, load_and_plan,
+};
 use super::{Failure, Outcome, Sources, Status};
 use crate::cli::GlobalArgs;
 use crate::graph::Graph;
@@ -16,9 +18,17 @@ pub fn run(
     prune: Prune,
     detailed_exitcode: bool,
     out: Option<&Path>,
+    migrate: bool,
 ) -> Outcome {
     let client = connect_after_files(global, sources)?;
-    let (plan, live) = block_on(load_and_plan(&client, sources, prune))?;
+    let (plan, live) = block_on(async {
+        let (mut plan, live) = load_and_plan(&client, sources, prune).await?;
+        if !migrate {
+            plan.keep_unfinished_migrations();
+        }
+        check_shovel_plugin(&client, &mut plan).await?;
+        Ok((plan, live))
+    })?;
     let locks_out = plan.check_access(client.username(), &live);
     let format: Format = global.format.into();
     // A pull-request comment draws the routing the plan changes.

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, GlobalArgs};
 use crate::load::Variables;
 use crate::plan::Prune;
 use crate::render;
@@ -84,7 +84,6 @@ pub fn run(cli: Cli) -> ExitCode {
     let global = &cli.global;
     let outcome = match &cli.command {
         Command::Init { force } => init::run(*force),
-        Command::Validate { paths, .. } => validate::run(global, Sources::files(paths)),
         Command::Route {
             paths,
             exchange,
@@ -117,26 +116,6 @@ pub fn run(cli: Cli) -> ExitCode {
                 global_parameters: *prune_global_parameters,
             },
         ),
-        Command::Plan {
-            paths,
-            prune,
-            prune_users,
-            prune_global_parameters,
-            detailed_exitcode,
-            out,
-            ..
-        } => live_plan::run(
-            global,
-            Sources::files(paths),
-            Prune {
-                objects: *prune,
-                users: *prune_users,
-                global_parameters: *prune_global_parameters,
-            },
-            *detailed_exitcode,
-            out.as_deref(),
-        ),
-        Command::Drift { paths, .. } => drift::run(global, Sources::files(paths)),
         Command::Export {
             vhosts,
             out,
@@ -153,8 +132,50 @@ pub fn run(cli: Cli) -> ExitCode {
                 global_parameters: *with_global_parameters,
             },
         ),
+        Command::Validate { paths, .. }
+        | Command::Plan { paths, .. }
+        | Command::Drift { paths, .. }
+        | Command::Apply { paths, .. } => {
+            run_on_files(global, &cli.command, Sources::files(paths), false)
+        }
+    };
+    exit_code(outcome)
+}
+
+/// `validate`, `plan`, `drift` or `apply` (`command`) on `sources`: the
+/// files named on the command line, or a target's (`targets`), whose plan
+/// with changes returns [`Status::Changes`] when `plan_changes` (as with
+/// `--detailed-exitcode`).
+pub(crate) fn run_on_files(
+    global: &GlobalArgs,
+    command: &Command,
+    sources: Sources<'_>,
+    plan_changes: bool,
+) -> Outcome {
+    match command {
+        Command::Validate { .. } => validate::run(global, sources),
+        Command::Drift { .. } => drift::run(global, sources),
+        Command::Plan {
+            prune,
+            prune_users,
+            prune_global_parameters,
+            detailed_exitcode,
+            out,
+            migrate,
+            ..
+        } => live_plan::run(
+            global,
+            sources,
+            Prune {
+                objects: *prune,
+                users: *prune_users,
+                global_parameters: *prune_global_parameters,
+            },
+            *detailed_exitcode || plan_changes,
+            out.as_deref(),
+            *migrate,
+        ),
         Command::Apply {
-            paths,
             plan,
             auto_approve,
             prune,
@@ -163,12 +184,13 @@ pub fn run(cli: Cli) -> ExitCode {
             allow_recreate,
             allow_data_loss,
             allow_consumer_cancel,
+            migrate,
             concurrency,
             ..
         } => apply::run(
             global,
             apply::ApplyArgs {
-                sources: Sources::files(paths),
+                sources,
                 plan_file: plan.as_deref(),
                 auto_approve: *auto_approve,
                 prune: Prune {
@@ -180,12 +202,13 @@ pub fn run(cli: Cli) -> ExitCode {
                     recreate: *allow_recreate,
                     data_loss: *allow_data_loss,
                     consumer_cancel: *allow_consumer_cancel,
+                    migrate: *migrate,
                 },
                 concurrency: usize::from(*concurrency),
             },
         ),
-    };
-    exit_code(outcome)
+        _ => unreachable!("only validate, plan, drift and apply read files for a broker"),
+    }
 }
 
 /// A command's outcome as its exit code; the failure's message, unless the

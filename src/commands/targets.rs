@@ -8,9 +8,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{Failure, Outcome, Sources, Status, apply, drift, live_plan, validate};
+use super::{Failure, Outcome, Sources, Status, validate};
 use crate::cli::{Cli, Command, ConnectionArgs, GlobalArgs};
-use crate::plan::{Allow, Prune};
 use crate::project::{Project, Secret, Target};
 use crate::render::{self, TargetOutcome, TargetRun, notices};
 
@@ -168,58 +167,7 @@ fn run_one(cli: &Cli, target: &Target, changes: bool) -> Outcome {
         connection: connection_of(target, &cli.global.connection)?,
         ..cli.global.clone()
     };
-    match &cli.command {
-        Command::Drift { .. } => drift::run(global, sources),
-        Command::Plan {
-            prune,
-            prune_users,
-            prune_global_parameters,
-            detailed_exitcode,
-            out,
-            ..
-        } => live_plan::run(
-            global,
-            sources,
-            Prune {
-                objects: *prune,
-                users: *prune_users,
-                global_parameters: *prune_global_parameters,
-            },
-            *detailed_exitcode || changes,
-            out.as_deref(),
-        ),
-        Command::Apply {
-            plan,
-            auto_approve,
-            prune,
-            prune_users,
-            prune_global_parameters,
-            allow_recreate,
-            allow_data_loss,
-            allow_consumer_cancel,
-            concurrency,
-            ..
-        } => apply::run(
-            global,
-            apply::ApplyArgs {
-                sources,
-                plan_file: plan.as_deref(),
-                auto_approve: *auto_approve,
-                prune: Prune {
-                    objects: *prune,
-                    users: *prune_users,
-                    global_parameters: *prune_global_parameters,
-                },
-                allow: Allow {
-                    recreate: *allow_recreate,
-                    data_loss: *allow_data_loss,
-                    consumer_cancel: *allow_consumer_cancel,
-                },
-                concurrency: usize::from(*concurrency),
-            },
-        ),
-        _ => unreachable!("only validate, plan, apply and drift take targets"),
-    }
+    super::run_on_files(global, &cli.command, sources, changes)
 }
 
 /// The connection options of `target`: its URLs and credentials, and the

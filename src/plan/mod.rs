@@ -7,6 +7,7 @@
 //! - `fingerprint`: the digest of a topology a saved plan is matched by.
 //! - `saved`: whether a plan saved by `plan --out` is the plan made now.
 //! - `simulate`: the live topology after a plan, without a broker.
+//! - `migrate`: replaces that move a queue's messages (`apply --migrate`).
 //!
 //! A plan is a plain value, rendered by `render` and carried out by
 //! `execute`; it is also the document `plan --out` saves. No I/O.
@@ -20,12 +21,17 @@ use crate::model::{BrokerVersion, ObjectId, Topology, Unreadable};
 use crate::normalize::{AsNormal, Normal, normalize};
 
 mod fingerprint;
+mod migrate;
 mod order;
 mod safety;
 mod saved;
 mod simulate;
 
 pub use fingerprint::fingerprint;
+pub use migrate::{
+    Direction, Migration, MigrationFacts, MigrationRefusal, MigrationStep, Risk, TEMPORARY_SUFFIX,
+    migrated_queue_of, shovel_name, temporary_queue_name,
+};
 pub use order::{Operation, Phase, Schedule, Step, order_changes, phases, schedule};
 use safety::is_quorum_queue;
 pub use safety::{Allow, ApplyRefusal, Flag, Refusal};
@@ -71,6 +77,10 @@ pub struct Plan {
     #[serde(default, skip_serializing_if = "Managed::is_empty")]
     pub managed: Managed,
     pub changes: Vec<Change>,
+    /// The queues whose messages move instead of being dropped (with
+    /// `apply --migrate`), and the migrations a stopped apply left.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<Migration>,
     pub summary: Summary,
 }
 
@@ -85,6 +95,10 @@ pub struct Summary {
     pub unsupported: usize,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unreadable: usize,
+    /// Migrations a stopped apply left, whose old queue is gone: work for
+    /// `apply --migrate` that no change shows.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unfinished_migrations: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -108,9 +122,9 @@ impl Summary {
         s
     }
 
-    /// Changes `apply` would carry out.
+    /// Changes `apply` would carry out (an unfinished migration is one).
     pub fn changes(&self) -> usize {
-        self.create + self.update + self.replace + self.delete
+        self.create + self.update + self.replace + self.delete + self.unfinished_migrations
     }
 
     /// Everything that differs, unmanaged objects included (what `drift` counts).
@@ -236,6 +250,7 @@ pub fn plan_changes<'a>(
         managed: Managed::of(files),
         summary: Summary::of(&changes),
         changes,
+        migrations: Vec::new(),
     }
 }
 

@@ -13,6 +13,39 @@ use crate::model::{ObjectId, QueueType, Topology, User};
 impl Plan {
     /// `Ok` when the flags allow every change, else every change they do not.
     pub fn check_allowed(&self, allow: Allow) -> Result<(), ApplyRefusal> {
+        let unfinished: Vec<String> = self
+            .migrations
+            .iter()
+            .filter(|m| m.unfinished)
+            .map(|m| {
+                format!(
+                    "queue {} in vhost '{}': its migration is unfinished (temporary queue '{}'): pass --migrate to finish it",
+                    m.queue, m.vhost, m.temporary.name
+                )
+            })
+            .collect();
+        if !allow.migrate && !unfinished.is_empty() {
+            return Err(ApplyRefusal::CannotMigrate(unfinished));
+        }
+        if allow.migrate {
+            let unmovable: Vec<String> = self
+                .migrations
+                .iter()
+                .flat_map(|m| {
+                    m.refusals.iter().map(move |r| {
+                        format!(
+                            "queue {} in vhost '{}' cannot be migrated: {}",
+                            m.queue,
+                            m.vhost,
+                            r.describe()
+                        )
+                    })
+                })
+                .collect();
+            if !unmovable.is_empty() {
+                return Err(ApplyRefusal::CannotMigrate(unmovable));
+            }
+        }
         let refusals = self.refusals(allow);
         if refusals.is_empty() {
             Ok(())
@@ -26,8 +59,11 @@ impl Plan {
         self.changes
             .iter()
             .flat_map(|c| {
+                let migrated = allow.migrate && self.migration_of(&c.id).is_some();
                 c.required_flags()
                     .into_iter()
+                    // Its messages move: none is lost.
+                    .filter(move |flag| !(migrated && *flag == Flag::AllowDataLoss))
                     .filter(move |flag| !allow.permits(*flag))
                     .map(move |flag| Refusal {
                         id: c.id.clone(),
@@ -126,6 +162,8 @@ pub struct Allow {
     pub recreate: bool,
     pub data_loss: bool,
     pub consumer_cancel: bool,
+    /// `--migrate`: a replaced queue's messages move instead of being lost.
+    pub migrate: bool,
 }
 
 impl Allow {
@@ -134,6 +172,7 @@ impl Allow {
         recreate: true,
         data_loss: true,
         consumer_cancel: true,
+        migrate: false,
     };
 
     fn permits(&self, flag: Flag) -> bool {
@@ -182,6 +221,8 @@ pub enum ApplyRefusal {
     Cancelled,
     #[error("the plan is refused, nothing was changed:{}", lockout_lines(.0))]
     LocksOut(Vec<String>),
+    #[error("apply refused, nothing was changed:{}", lockout_lines(.0))]
+    CannotMigrate(Vec<String>),
 }
 
 fn lockout_lines(why: &[String]) -> String {
@@ -237,6 +278,23 @@ fn refusal_reason(change: &Change, flag: Flag) -> String {
 /// True when `change` is about a live quorum queue.
 pub(super) fn is_quorum_queue(change: &Change) -> bool {
     matches!(&change.before, Some(Object::Queue(q)) if QueueType::of_normal(q) == Some(QueueType::Quorum))
+}
+
+impl Plan {
+    /// The flags `apply` needs to carry `change` out, as the plan shows
+    /// them: a queue whose messages the plan moves (`--migrate`) needs no
+    /// `--allow-data-loss`. The second value is true for such a queue.
+    pub fn flags_shown(&self, change: &Change) -> (Vec<Flag>, bool) {
+        let migrated = self
+            .migration_of(&change.id)
+            .is_some_and(|m| m.refusals.is_empty() && change.action == Action::Replace);
+        let flags = change
+            .required_flags()
+            .into_iter()
+            .filter(|f| !(migrated && *f == Flag::AllowDataLoss))
+            .collect();
+        (flags, migrated)
+    }
 }
 
 impl Change {

@@ -191,11 +191,17 @@ fn describe_summary(summary: &Summary) -> String {
         unmanaged,
         unsupported,
         unreadable,
+        unfinished_migrations,
     } = summary;
     format!(
-        "{create} create, {update} update, {replace} replace, {delete} delete, {unmanaged} unmanaged, {unsupported} unsupported{}",
+        "{create} create, {update} update, {replace} replace, {delete} delete, {unmanaged} unmanaged, {unsupported} unsupported{}{}",
         if *unreadable > 0 {
             format!(", {unreadable} unreadable")
+        } else {
+            String::new()
+        },
+        if *unfinished_migrations > 0 {
+            format!(", {unfinished_migrations} unfinished migrations")
         } else {
             String::new()
         }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::diff::{Action, Reason};
 use crate::model::ObjectId;
-use crate::plan::{BrokerInfo, FORMAT_VERSION, Plan, Summary};
+use crate::plan::{BrokerInfo, FORMAT_VERSION, Migration, Plan, Summary};
 
 /// The plan as pretty JSON.
 pub fn render_plan_json(plan: &Plan) -> String {
@@ -24,6 +24,10 @@ struct DriftReport<'a> {
     files: &'a [String],
     summary: &'a Summary,
     drifted: Vec<Drifted<'a>>,
+    /// Migrations a stopped apply left unfinished (`apply --migrate`
+    /// finishes them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unfinished_migrations: Vec<&'a Migration>,
 }
 
 /// One object that no longer matches the files.
@@ -71,6 +75,7 @@ pub fn render_drift_json(plan: &Plan) -> String {
         files: &plan.files,
         summary: &plan.summary,
         drifted,
+        unfinished_migrations: plan.migrations.iter().filter(|m| m.unfinished).collect(),
     };
     let mut text = serde_json::to_string_pretty(&report).expect("reports serialise");
     text.push('\n');

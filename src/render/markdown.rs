@@ -67,6 +67,11 @@ pub fn render_markdown(plan: &Plan, subject: Subject, routing: Option<&Graph>) -
         "| create | update | replace | delete | unmanaged | cannot be applied |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} | {} |\n",
         s.create, s.update, s.replace, s.delete, s.unmanaged, s.unsupported
     );
+    let migrations = super::migration::render_migrations(plan, true);
+    if !migrations.is_empty() {
+        out.push_str(migrations.trim_start_matches('\n'));
+        out.push('\n');
+    }
 
     if !destructive.is_empty() {
         let _ = writeln!(out, "**Destructive changes**\n");
@@ -91,9 +96,13 @@ pub fn render_markdown(plan: &Plan, subject: Subject, routing: Option<&Graph>) -
                     let _ = write!(line, ", **{}**", consumer_count(change.consumers));
                 }
             }
-            let flags: Vec<&str> = change.required_flags().iter().map(|f| f.as_str()).collect();
+            let (flags, migrated) = plan.flags_shown(change);
+            let flags: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
             if !flags.is_empty() {
                 let _ = write!(line, " (needs `{}`)", flags.join("`, `"));
+            }
+            if migrated {
+                line.push_str(", its messages moved (`--migrate`)");
             }
             let _ = writeln!(out, "{line}");
         }

@@ -10,6 +10,7 @@
 //! - `text`, `markdown`, `json`: the plan, for `plan`, `drift`, `diff` and
 //!   `apply` ([`show_plan`]); `json` also holds the drift report.
 //! - `apply_report`: what an apply did; `progress`: its bar or lines.
+//! - `migration`: a plan's migrations, and a migration's progress.
 //! - `diagnostics`: the validate report, and a load's warnings and errors
 //!   for every command that reads files.
 //! - `routing`: where a message goes (`warren route`).
@@ -35,6 +36,7 @@ mod fmt_report;
 mod graph;
 mod json;
 mod markdown;
+mod migration;
 pub mod notices;
 mod progress;
 mod routing;
@@ -51,6 +53,9 @@ pub use fmt_report::show_fmt_report;
 pub use graph::{GraphFormat, left_out_note, render_dot, render_mermaid, show_graph};
 pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;
+pub use migration::{
+    describe_event, migration_progress_view, render_migrations, show_migrations_done,
+};
 pub use progress::progress_view;
 pub use routing::{render_route_json, show_route};
 pub use targets::{

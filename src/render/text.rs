@@ -99,6 +99,11 @@ pub fn render_text(plan: &Plan, subject: Subject, layout: TextLayout) -> String 
     if subject == Subject::Diff && plan.summary.replace + plan.summary.delete > 0 {
         out.push_str("Message counts are unknown offline: check the queues before applying.\n");
     }
+    let migrations = super::migration::render_migrations(plan, false);
+    if !migrations.is_empty() {
+        out.push_str(migrations.trim_start_matches('\n'));
+        out.push('\n');
+    }
     let _ = writeln!(out, "{}", summary_line(plan, subject));
     out
 }
@@ -188,10 +193,15 @@ fn render_change(
         }
         let _ = writeln!(out, "      {}", paint.paint("31", &count));
     }
-    let flags = change.required_flags();
+    let (flags, migrated) = plan.flags_shown(change);
     if !flags.is_empty() {
         let flags: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
-        let _ = writeln!(out, "      needs {}", flags.join(" and "));
+        let moved = if migrated {
+            " (its messages move: --migrate)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "      needs {}{moved}", flags.join(" and "));
     }
 }
 
@@ -395,6 +405,17 @@ pub fn summary_line(plan: &Plan, subject: Subject) -> String {
     }
     if s.unreadable > 0 {
         extra.push(format!("{} cannot be read", s.unreadable));
+    }
+    if s.unfinished_migrations > 0 {
+        extra.push(format!(
+            "{} unfinished migration{} (apply --migrate finishes it)",
+            s.unfinished_migrations,
+            if s.unfinished_migrations == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
     }
     if plan.is_empty() && extra.is_empty() {
         return match subject {

@@ -16,6 +16,7 @@ mod examples_use_case;
 mod export;
 mod least_privilege;
 mod many_vhosts;
+mod migrate;
 mod nodes;
 mod plan;
 mod secrets;

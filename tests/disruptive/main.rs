@@ -9,6 +9,7 @@ mod common;
 
 mod broker_restart;
 mod faults;
+mod migrate_restart;
 mod prune_users;
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
