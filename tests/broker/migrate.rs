@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 
 use crate::common::amqp::amqp_url;
 use crate::common::broker::{TestVhost, broker};
+use crate::common::proxy::{Fault, FaultProxy};
 use crate::common::warren::Test;
 
 const OLD: &str = "
@@ -655,6 +656,50 @@ fn a_temporary_queue_name_taken_by_another_queue_is_refused_and_nothing_changes(
         .stdout_any()
         .stderr_contains("the temporary queue's name 'order.events.warren-migrate' is taken: a queue of that name exists and it has arguments (x-message-ttl)")
         .run();
+    assert_eq!(state(&v), before, "nothing changed");
+}
+
+#[test]
+fn a_broker_without_the_shovel_plugin_is_refused_and_nothing_changes() {
+    // The real broker, its extensions answered as a broker without the
+    // shovel plugins answers them (`[]`), by a proxy in front of it.
+    let v = TestVhost::new("migrate-no-shovel");
+    let story = Story::new(&v);
+    old_with_backlog(&v, &story, 10);
+    let before = state(&v);
+    let runtime = crate::common::runtime();
+    let b = broker();
+    let proxy = runtime.block_on(FaultProxy::start_on(
+        &b.url,
+        "GET /api/extensions",
+        Fault::NoExtensions,
+    ));
+    Test::new()
+        .current_dir(story.dir.path())
+        .args(["--url", &proxy.url, "--username", &b.username])
+        .env("WARREN_PASSWORD", &b.password)
+        .args([
+            "apply",
+            "--auto-approve",
+            "--allow-recreate",
+            "--migrate",
+            &story.path("new.yaml"),
+        ])
+        .status(1)
+        .stdout_any()
+        .stderr_contains(
+            "the broker has no shovel plugin: enable rabbitmq_shovel and \
+             rabbitmq_shovel_management",
+        )
+        .run();
+    assert!(
+        proxy
+            .log()
+            .iter()
+            .all(|r| r.starts_with("GET ") || r.contains("warren%2Eapply%2Dlock")),
+        "only reads (and the apply lock): {:?}",
+        proxy.log()
+    );
     assert_eq!(state(&v), before, "nothing changed");
 }
 

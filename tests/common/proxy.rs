@@ -47,6 +47,10 @@ pub enum Fault {
     /// DELETE of a queue whose node is down: the queue stays. Not in
     /// [`Fault::ALL`]: it is a broker's answer, not a transport fault.
     Answer404,
+    /// Answers `200 []` without forwarding, as the management API of a
+    /// broker without the shovel (or any other) plugin answers `GET
+    /// /api/extensions`. Not in [`Fault::ALL`] either.
+    NoExtensions,
 }
 
 impl Fault {
@@ -59,7 +63,10 @@ impl Fault {
 
     /// Whether the broker received the request.
     pub fn forwards(self) -> bool {
-        !matches!(self, Fault::Answer503 | Fault::Answer404)
+        !matches!(
+            self,
+            Fault::Answer503 | Fault::Answer404 | Fault::NoExtensions
+        )
     }
 }
 
@@ -204,6 +211,7 @@ async fn serve(mut client: TcpStream, state: &State) {
             "application/json",
             r#"{"error":"Object Not Found","reason":"Not Found"}"#,
         ),
+        Some(Fault::NoExtensions) => canned(200, "OK", "application/json", "[]"),
         Some(Fault::Answer503) => canned(
             503,
             "Service Unavailable",
