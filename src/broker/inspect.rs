@@ -194,17 +194,20 @@ impl Client {
 
     /// [`Client::inspect`], reading what `reading` asks for besides.
     pub async fn read(&self, vhosts: &[String], reading: Reading) -> Result<Live, Error> {
-        self.read_with(vhosts, reading, BrokerWide::default()).await
+        self.read_with(vhosts, reading, std::future::ready(BrokerWide::default()))
+            .await
     }
 
-    /// [`Client::read`], taking the broker-wide listings `early` already
-    /// holds ([`Client::read_broker_wide`], asked for while the files were
-    /// parsed) instead of asking again.
+    /// [`Client::read`], taking the broker-wide listings `early` gives
+    /// ([`Client::read_broker_wide`], asked for while the files were
+    /// parsed and perhaps still on their way) instead of asking again. The
+    /// vhosts are read meanwhile; what `early` lacks is asked for once it
+    /// is in.
     pub async fn read_with(
         &self,
         vhosts: &[String],
         reading: Reading,
-        early: BrokerWide,
+        early: impl Future<Output = BrokerWide>,
     ) -> Result<Live, Error> {
         let counting = reading.message_counts;
         let vhost_limits = reading.vhost_limits;
@@ -230,11 +233,16 @@ impl Client {
         };
         // The broker-wide listings (users, permissions, parameters) go in
         // the same round trip; they are kept to the vhosts read after.
+        let broker_wide = async {
+            let early = early.await;
+            let rest = self.read_broker_wide(early.missing(reading)).await?;
+            Ok(early.or(rest))
+        };
         let (overview, (existing, all), mut limits, broker_wide, extensions) = tokio::try_join!(
             self.overview(),
             self.list_vhosts_and_objects(&names, counting),
             limits,
-            self.read_broker_wide(early.missing(reading)),
+            broker_wide,
             extensions
         )?;
         let chosen: Vec<model::Vhost> = existing
@@ -274,7 +282,7 @@ impl Client {
                 add_vhost(&mut live, vhost, listing);
             }
         }
-        add_broker_wide(early.or(broker_wide), reading, &present, &mut live.topology);
+        add_broker_wide(broker_wide, reading, &present, &mut live.topology);
         live.topology.sort_by_identity();
         Ok(live)
     }

@@ -98,7 +98,7 @@ pub async fn load_and_plan(
     prune: Prune,
 ) -> Result<(Plan, Normal), Failure> {
     let (loaded, early) = load_reading_ahead(client, sources).await?;
-    plan_loaded_with(client, loaded, prune, early).await
+    plan_loaded_with(client, loaded, prune, early.listed()).await
 }
 
 /// [`load_on_the_side`], asking the broker meanwhile for the broker-wide
@@ -112,7 +112,7 @@ pub async fn load_and_plan(
 async fn load_reading_ahead(
     client: &Client,
     sources: Sources<'_>,
-) -> Result<(Loaded, BrokerWide), Failure> {
+) -> Result<(Loaded, EarlyReads), Failure> {
     let (guesses, mut guessed) = tokio::sync::mpsc::unbounded_channel();
     let paths = sources.paths.to_vec();
     let variables = sources.variables.cloned();
@@ -152,13 +152,25 @@ async fn load_reading_ahead(
         early.iter().for_each(|task| task.abort());
         return Err(failure);
     }
-    let mut listed = BrokerWide::default();
-    for task in early {
-        if let Ok(Ok(more)) = task.await {
-            listed = listed.or(more);
+    Ok((loaded, EarlyReads(early)))
+}
+
+/// The broker-wide listings asked for while the files were parsed, some
+/// perhaps still on their way: the vhosts are read meanwhile.
+struct EarlyReads(Vec<tokio::task::JoinHandle<Result<BrokerWide, crate::broker::Error>>>);
+
+impl EarlyReads {
+    /// What the listings gave once all are in. One that failed is left
+    /// out: the read asks for it again, and reports its failure.
+    async fn listed(self) -> BrokerWide {
+        let mut listed = BrokerWide::default();
+        for task in self.0 {
+            if let Ok(Ok(more)) = task.await {
+                listed = listed.or(more);
+            }
         }
+        listed
     }
-    Ok((loaded, listed))
 }
 
 /// What a read asks for the kinds `guess` names.
@@ -204,15 +216,22 @@ pub async fn plan_loaded(
     loaded: Loaded,
     prune: Prune,
 ) -> Result<(Plan, Normal), Failure> {
-    plan_loaded_with(client, loaded, prune, BrokerWide::default()).await
+    plan_loaded_with(
+        client,
+        loaded,
+        prune,
+        std::future::ready(BrokerWide::default()),
+    )
+    .await
 }
 
-/// [`plan_loaded`], with the broker-wide listings `early` already holds.
+/// [`plan_loaded`], with the broker-wide listings `early` gives (asked
+/// for while the files were parsed).
 async fn plan_loaded_with(
     client: &Client,
     loaded: Loaded,
     prune: Prune,
-    early: BrokerWide,
+    early: impl Future<Output = BrokerWide> + Send + 'static,
 ) -> Result<(Plan, Normal), Failure> {
     let wanted = declared_vhosts(&loaded);
     let reading = reading_of(Managed::of(&loaded.topology), prune.objects);

@@ -291,16 +291,30 @@ impl<'n, 'a> NodeDeserializer<'n, 'a> {
 
 /// A key written twice in one mapping is an error, at the second one.
 fn refuse_duplicate_keys(entries: &[(Node<'_>, Node<'_>)]) -> Result<(), DeError> {
-    if entries.len() < 2 {
+    let duplicate = |key: &Node<'_>| {
+        let text = key.as_str().unwrap_or_default();
+        Err(DeError::new(Problem::DuplicateKey(text.to_string())).placed(key.resolved().at))
+    };
+    // An object's mapping has a handful of keys: comparing each with those
+    // before it is quicker than hashing them (a file of thousands of
+    // objects has thousands of such mappings).
+    if entries.len() <= 16 {
+        for (index, (key, _)) in entries.iter().enumerate() {
+            let Some(text) = key.as_str() else { continue };
+            if entries[..index]
+                .iter()
+                .any(|(k, _)| k.as_str() == Some(text))
+            {
+                return duplicate(key);
+            }
+        }
         return Ok(());
     }
     let mut seen = std::collections::HashSet::with_capacity(entries.len());
     for (key, _) in entries {
         if let Some(text) = key.as_str() {
             if !seen.insert(text) {
-                return Err(
-                    DeError::new(Problem::DuplicateKey(text.to_string())).placed(key.resolved().at)
-                );
+                return duplicate(key);
             }
         }
     }
@@ -528,6 +542,25 @@ mod tests {
         assert_eq!(
             queue("queues: [{vhost: v}]").unwrap_err(),
             "1:10: missing required key 'name'"
+        );
+    }
+
+    #[test]
+    fn a_key_written_twice_is_refused_where_it_is_written_again_in_small_and_large_mappings() {
+        assert_eq!(
+            queue("queues: [{name: q, durable: true, name: r}]").unwrap_err(),
+            "1:35: key 'name' is written twice in the same mapping"
+        );
+        // More keys than are compared one by one: hashed instead.
+        let many: Vec<String> = (0..20).map(|i| format!("a{i}: {i}")).collect();
+        let text = format!(
+            "queues: [{{name: q, arguments: {{{}, a7: 0}}}}]",
+            many.join(", ")
+        );
+        let said = queue(&text).unwrap_err();
+        assert!(
+            said.ends_with("key 'a7' is written twice in the same mapping"),
+            "{said}"
         );
     }
 

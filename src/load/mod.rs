@@ -125,13 +125,32 @@ impl FieldPositions {
     /// Records that the field at `path` (one key, or a key and the key
     /// inside it) is written at `at`.
     fn record(&mut self, path: &[&str], at: Position) {
-        let key = path.join("\0");
-        let id = match self.ids.get(key.as_str()) {
-            Some(&id) => id,
+        // A field of the object itself, the common case, is its key as it
+        // is: no joined copy to make for each of thousands of objects.
+        let joined;
+        let key = match path {
+            [key] => *key,
+            _ => {
+                joined = path.join("\0");
+                joined.as_str()
+            }
+        };
+        // The keys of a topology are few: looking through them is quicker
+        // than hashing, until a file writes many (arguments' own keys).
+        let known = if self.keys.len() <= 32 {
+            self.keys
+                .iter()
+                .position(|k| **k == *key)
+                .map(|id| id as u32)
+        } else {
+            self.ids.get(key).copied()
+        };
+        let id = match known {
+            Some(id) => id,
             None => {
                 let id = self.keys.len() as u32;
-                self.keys.push(key.clone().into_boxed_str());
-                self.ids.insert(key.into_boxed_str(), id);
+                self.keys.push(key.into());
+                self.ids.insert(key.into(), id);
                 id
             }
         };

@@ -548,7 +548,9 @@ impl<'a> Reader<'a, '_> {
             Event::MappingStart(anchor, _) => {
                 self.count(1, at)?;
                 let (mut size, mut height) = (1, 1);
-                let mut entries = Vec::new();
+                // Room for an object's usual keys: growing from four to
+                // eight was one copy per object of a large file.
+                let mut entries = Vec::with_capacity(8);
                 while !matches!(self.peek()?, Event::MappingEnd) {
                     let key = self.node(depth + 1)?;
                     let value = self.node(depth + 1)?;

@@ -891,14 +891,38 @@ pub(crate) mod unique_keys {
 /// Vhost tags arrive as a list in files and in `GET /api/vhosts`, and as a
 /// comma-separated string in some exports.
 pub(crate) mod tags {
-    use schemars::JsonSchema;
-    use serde::{Deserialize, Deserializer};
+    use std::fmt;
 
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Tags {
-        List(Vec<String>),
-        Text(String),
+    use schemars::JsonSchema;
+    use serde::Deserializer;
+    use serde::de::{SeqAccess, Visitor};
+
+    /// A list of tags, or one string of them separated by commas.
+    struct Tags;
+
+    impl<'de> Visitor<'de> for Tags {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of tags, or one string of them separated by commas")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<String>, E> {
+            Ok(text
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Vec<String>, A::Error> {
+            let mut tags = Vec::with_capacity(items.size_hint().unwrap_or(0).min(64));
+            while let Some(tag) = items.next_element()? {
+                tags.push(tag);
+            }
+            Ok(tags)
+        }
     }
 
     /// [`deserialize`] for an optional field: present means `Some`.
@@ -909,15 +933,9 @@ pub(crate) mod tags {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-        Ok(match Tags::deserialize(d)? {
-            Tags::List(list) => list,
-            Tags::Text(text) => text
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(String::from)
-                .collect(),
-        })
+        // Not an untagged enum: that buffers every value to try each
+        // shape, and says only "did not match any variant" when none fits.
+        d.deserialize_any(Tags)
     }
 
     /// The schema of the tags field: a list of strings, or one string.
@@ -1011,6 +1029,21 @@ bindings:
         assert_eq!(v.tags, ["a", "b"]);
         let v: Vhost = serde_yaml::from_str("{name: v, tags: [a]}").unwrap();
         assert_eq!(v.tags, ["a"]);
+        let wrong = serde_yaml::from_str::<Vhost>("{name: v, tags: {a: 1}}").unwrap_err();
+        assert!(
+            wrong
+                .to_string()
+                .contains("expected a list of tags, or one string of them separated by commas"),
+            "{wrong}"
+        );
+        // Through warren's own reader, which places the error.
+        let failed = crate::load::load_sources(vec![(
+            "users.yaml".into(),
+            b"users:\n  - {name: app, tags: 5}\n".to_vec(),
+        )])
+        .unwrap_err();
+        let said = format!("{failed:?}");
+        assert!(said.contains("a list of tags"), "{said}");
     }
 
     #[test]

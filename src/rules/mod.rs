@@ -596,8 +596,9 @@ fn vhosts_of(topology: &Topology, section: Section) -> Vec<&str> {
 /// reported, and the first named. Route assertions have no identity.
 fn check_duplicates(topology: &Topology, out: &mut Findings) {
     for section in Section::ALL {
-        let mut first: HashMap<ObjectId, usize> = HashMap::new();
-        for (index, id) in ids_of(topology, section).into_iter().enumerate() {
+        let ids = ids_of(topology, section);
+        let mut first: HashMap<ObjectId, usize> = HashMap::with_capacity(ids.len());
+        for (index, id) in ids.into_iter().enumerate() {
             if let Some(&earlier) = first.get(&id) {
                 out.0.push(Finding {
                     severity: Severity::Error,
@@ -1383,8 +1384,14 @@ fn pattern_problem(pattern: &str) -> Option<String> {
     // Parsed to a syntax tree only, not compiled: the syntax errors below
     // are all found there, and a compile of each of thousands of
     // permission patterns costs more than the rest of the checks together.
+    // A pattern without groups, classes, counted repetitions or a
+    // dangling escape has none of them, and is not parsed at all.
     use regex_syntax::ast::ErrorKind;
-    let err = regex_syntax::ast::parse::Parser::new().parse(pattern).err();
+    let err = if can_have_syntax_error(pattern) {
+        regex_syntax::ast::parse::Parser::new().parse(pattern).err()
+    } else {
+        None
+    };
     let also_invalid_in_pcre = match err.as_ref().map(|e| e.kind()) {
         Some(ErrorKind::GroupUnclosed) => Some("unclosed group"),
         Some(ErrorKind::GroupUnopened) => Some("unopened group"),
@@ -1407,12 +1414,36 @@ fn pattern_problem(pattern: &str) -> Option<String> {
     None
 }
 
+/// Whether `pattern` holds what the syntax errors [`pattern_problem`]
+/// reports need: a bracket of a group, class or counted repetition, or a
+/// backslash that does not escape a punctuation mark (`\.`, `\-`). Most
+/// permission patterns (`.*`, `^app\.`, `^$`) hold none.
+fn can_have_syntax_error(pattern: &str) -> bool {
+    let mut bytes = pattern.bytes();
+    while let Some(byte) = bytes.next() {
+        match byte {
+            b'(' | b')' | b'[' | b']' | b'{' | b'}' => return true,
+            b'\\' => match bytes.next() {
+                Some(escaped) if escaped.is_ascii_punctuation() => {}
+                _ => return true,
+            },
+            _ => {}
+        }
+    }
+    false
+}
+
 // ---------------------------------------------------------- placeholders
 
 /// A value that looks like a template placeholder nobody filled in
 /// (`${RABBITMQ_VHOST}`, `{{ vhost }}`): warren takes it literally, and a
 /// vhost called `${RABBITMQ_VHOST}` is created without a word.
 fn placeholder_in(text: &str) -> Option<&str> {
+    // Both kinds open with a brace, which most values lack: one quick
+    // look instead of two substring searches for each of thousands.
+    if !text.as_bytes().contains(&b'{') {
+        return None;
+    }
     for (open, close) in [("${", "}"), ("{{", "}}")] {
         let Some(start) = text.find(open) else {
             continue;
@@ -1592,6 +1623,51 @@ fn check_route(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pattern_skipped_by_the_quick_look_has_no_syntax_error_to_report() {
+        // Every byte that matters, alone and in pairs, against the full
+        // parse: whatever the quick look lets through parses with no error
+        // pattern_problem would report.
+        let alphabet = [
+            "a", ".", "*", "+", "?", "^", "$", "|", "\\", "(", ")", "[", "]", "{", "}", "-", "1",
+            ",", "p", "x", "Q", " ",
+        ];
+        let mut patterns: Vec<String> = alphabet.iter().map(|s| s.to_string()).collect();
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    patterns.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        for pattern in &patterns {
+            if !can_have_syntax_error(pattern) {
+                let parsed = regex_syntax::ast::parse::Parser::new().parse(pattern);
+                let kind = parsed.as_ref().err().map(|e| e.kind().clone());
+                use regex_syntax::ast::ErrorKind::*;
+                assert!(
+                    !matches!(
+                        kind,
+                        Some(
+                            GroupUnclosed
+                                | GroupUnopened
+                                | ClassUnclosed
+                                | ClassRangeInvalid
+                                | RepetitionCountInvalid
+                                | EscapeUnexpectedEof
+                        )
+                    ),
+                    "{pattern:?}: {kind:?}"
+                );
+            }
+        }
+        assert!(!can_have_syntax_error("^bench-user-00001\\."));
+        assert!(!can_have_syntax_error(".*"));
+        assert!(can_have_syntax_error("^app\\"));
+        assert!(can_have_syntax_error("^(a|b"));
+        assert!(can_have_syntax_error("\\d+"));
+    }
 
     /// Parses `yaml` (a topology that the model accepts) and validates it.
     fn findings(yaml: &str) -> Vec<(Severity, String, String)> {
