@@ -165,6 +165,10 @@ pub struct ConnectionArgs {
     /// Which of the options above came from the command line.
     #[arg(skip)]
     pub on_command_line: OnCommandLine,
+    /// What named `password_file` when not the command line (a target of
+    /// warren.yaml), for its errors.
+    #[arg(skip)]
+    pub password_file_named_by: Option<String>,
 }
 
 impl ConnectionArgs {
@@ -175,6 +179,7 @@ impl ConnectionArgs {
             username: self.username.clone(),
             password: self.password.clone(),
             password_file: self.password_file.clone(),
+            password_file_named_by: self.password_file_named_by.clone(),
             ca_cert: self.ca_cert.clone(),
             insecure: self.insecure,
             timeout: self.timeout,

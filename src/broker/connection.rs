@@ -29,6 +29,9 @@ pub struct ConnectionOptions {
     pub password: Option<String>,
     /// Read the password from this file's first line; wins over `password`.
     pub password_file: Option<PathBuf>,
+    /// What named `password_file`, for its errors to say what to check:
+    /// `--password-file` when `None`.
+    pub password_file_named_by: Option<String>,
     /// A PEM CA certificate to trust for https URLs.
     pub ca_cert: Option<PathBuf>,
     /// Do not verify TLS certificates.
@@ -126,7 +129,9 @@ impl Connection {
             .or(parsed.username)
             .unwrap_or_else(|| "guest".to_string());
         let password = if let Some(path) = &args.password_file {
-            let (password, file_warnings) = read_password_file(path)?;
+            let named_by = args.password_file_named_by.as_deref();
+            let (password, file_warnings) =
+                read_password_file(path, named_by.unwrap_or("--password-file"))?;
             warnings.extend(file_warnings);
             password
         } else {
@@ -180,6 +185,7 @@ impl Connection {
             username: Some(username.to_string()),
             password: Some(password.to_string()),
             password_file: None,
+            password_file_named_by: None,
             ca_cert: None,
             insecure: false,
             timeout: 30,
@@ -437,10 +443,11 @@ fn redact_unparsed(raw: &str) -> String {
 /// The first line of the password file, and warnings: group or others can
 /// read it, or its first line starts with a byte-order mark or ends with
 /// blanks.
-fn read_password_file(path: &Path) -> Result<(String, Vec<String>), Error> {
+fn read_password_file(path: &Path, named_by: &str) -> Result<(String, Vec<String>), Error> {
     let fail = |reason: String| Error::PasswordFile {
         path: path.to_path_buf(),
         reason,
+        named_by: named_by.to_string(),
     };
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
     let password = text.lines().next().unwrap_or("").to_string();
@@ -496,6 +503,7 @@ mod tests {
             username: None,
             password: None,
             password_file: None,
+            password_file_named_by: None,
             ca_cert: None,
             insecure: false,
             timeout: 30,

@@ -23,8 +23,13 @@ pub enum Error {
     )]
     MixedClusters { clusters: String },
 
-    #[error("cannot read the password file {}: {reason}: check --password-file", path.display())]
-    PasswordFile { path: PathBuf, reason: String },
+    #[error("cannot read the password file {}: {reason}: check {named_by}", path.display())]
+    PasswordFile {
+        path: PathBuf,
+        reason: String,
+        /// `--password-file`, or the target of warren.yaml that names it.
+        named_by: String,
+    },
 
     #[error("cannot use --ca-cert {}: {reason}: give a PEM file holding the CA certificate", path.display())]
     CaCert { path: PathBuf, reason: String },

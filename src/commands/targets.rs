@@ -190,6 +190,8 @@ fn connection_of(target: &Target, given: &ConnectionArgs) -> Result<ConnectionAr
         Secret::Env(env) => Some(from_env(env, "username_env")?),
         Secret::File(_) => unreachable!("a user name is never read from a file"),
     };
+    let named_by = matches!(target.password, Secret::File(_))
+        .then(|| format!("password_file of target {} in warren.yaml", target.name));
     let (password, password_file): (Option<String>, Option<PathBuf>) = match &target.password {
         Secret::Default | Secret::Value(_) => (None, None),
         Secret::Env(env) => (Some(from_env(env, "password_env")?), None),
@@ -200,6 +202,7 @@ fn connection_of(target: &Target, given: &ConnectionArgs) -> Result<ConnectionAr
         username,
         password,
         password_file,
+        password_file_named_by: named_by,
         ca_cert: target.ca_cert.clone().or_else(|| given.ca_cert.clone()),
         insecure: given.insecure,
         timeout: given.timeout,

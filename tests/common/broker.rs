@@ -220,6 +220,7 @@ impl TestBroker {
             username: Some(self.username.clone()),
             password: Some(self.password.clone()),
             password_file: None,
+            password_file_named_by: None,
             ca_cert: None,
             insecure: false,
             timeout: 30,

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::common::dir_with;
 use crate::common::warren::Test;
 
 const DEFAULT: &str = include_str!("../../topologies/default.yaml");
@@ -48,16 +49,6 @@ exchanges:
 vhosts:
       - name: /
 "#;
-
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    for (name, content) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    }
-    dir
-}
 
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap()

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::common::dir_with;
 use crate::common::warren::Test;
 
 /// `warren` in `dir`, with `NO_COLOR` unset: stdout is not a terminal, so
@@ -18,17 +19,6 @@ fn warren(dir: &Path) -> Test {
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A temporary directory holding `files` (name, content).
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    for (name, content) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    }
-    dir
 }
 
 const DEFAULT_SUMMARY: &str = "1 vhost, 1 exchange, 2 queues, 1 binding, 0 policies; 4 routes hold";

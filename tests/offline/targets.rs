@@ -7,18 +7,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::common::dir_with;
 use crate::common::warren::Test;
-
-/// A temporary directory holding `files` (name, content).
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    for (name, content) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    }
-    dir
-}
 
 fn warren(dir: &Path) -> Test {
     Test::new()
@@ -221,4 +211,36 @@ fn the_example_project_validates_for_both_targets() {
         .stdout_contains("2 targets: staging valid; production valid\n")
         .stderr_any()
         .run();
+}
+
+#[test]
+fn a_target_whose_password_file_is_missing_says_to_check_the_target() {
+    let project = "\
+targets:
+  - name: staging
+    urls: [http://127.0.0.1:1]
+    password_file: secrets/staging-password
+";
+    let dir = dir_with(&[
+        ("warren.yaml", project),
+        (
+            "topologies/q.yaml",
+            "vhosts: [{name: /}]\nqueues: [{name: q}]\n",
+        ),
+    ]);
+    let out = warren(dir.path())
+        .args(["plan", "--target", "staging"])
+        .status(1)
+        .stdout("")
+        .stderr_any()
+        .run();
+    assert!(
+        out.stderr.contains("cannot read the password file")
+            && out
+                .stderr
+                .contains("check password_file of target staging in warren.yaml"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("--password-file"), "{}", out.stderr);
 }
