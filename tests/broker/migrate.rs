@@ -77,8 +77,8 @@ impl Story {
         Test::broker().current_dir(self.dir.path()).args(args)
     }
 
-    /// `apply --migrate` of the new files, expected to succeed.
-    fn migrate(&self) -> Test {
+    /// `apply --migrate` of the new files, expectations left to the caller.
+    fn apply_migrate(&self) -> Test {
         self.warren(&[
             "apply",
             "--auto-approve",
@@ -86,9 +86,14 @@ impl Story {
             "--migrate",
             &self.path("new.yaml"),
         ])
-        .stdout_any()
-        .stderr_any()
-        .limit(Duration::from_secs(600))
+    }
+
+    /// `apply --migrate` of the new files, expected to succeed.
+    fn migrate(&self) -> Test {
+        self.apply_migrate()
+            .stdout_any()
+            .stderr_any()
+            .limit(Duration::from_secs(600))
     }
 
     /// `plan` of the new files says there is nothing to do.
@@ -462,13 +467,7 @@ fn a_hundred_thousand_messages_move_with_a_consumer_attached_which_the_plan_name
         .run();
     // Cancelling the consumer still needs its flag.
     story
-        .warren(&[
-            "apply",
-            "--auto-approve",
-            "--allow-recreate",
-            "--migrate",
-            &story.path("new.yaml"),
-        ])
+        .apply_migrate()
         .status(1)
         .stdout_any()
         .stderr_contains("needs --allow-consumer-cancel")
@@ -619,13 +618,7 @@ fn an_auto_delete_queue_is_not_migrated_and_nothing_changes() {
     old_with_backlog(&v, &story, 10);
     let before = state(&v);
     story
-        .warren(&[
-            "apply",
-            "--auto-approve",
-            "--allow-recreate",
-            "--migrate",
-            &story.path("new.yaml"),
-        ])
+        .apply_migrate()
         .status(1)
         .stdout_contains("cannot be migrated: it is auto-delete")
         .stderr_contains("queue order.events in vhost")
@@ -645,13 +638,7 @@ fn a_temporary_queue_name_taken_by_another_queue_is_refused_and_nothing_changes(
     );
     let before = state(&v);
     story
-        .warren(&[
-            "apply",
-            "--auto-approve",
-            "--allow-recreate",
-            "--migrate",
-            &story.path("new.yaml"),
-        ])
+        .apply_migrate()
         .status(1)
         .stdout_any()
         .stderr_contains("the temporary queue's name 'order.events.warren-migrate' is taken: a queue of that name exists and it has arguments (x-message-ttl)")
@@ -728,26 +715,8 @@ fn a_signal_during_a_move_ends_the_migration_between_two_steps_and_a_rerun_finis
     let v = TestVhost::new("migrate-signal");
     let story = Story::new(&v);
     let confirmed = old_with_backlog(&v, &story, 50_000);
-    let running = story
-        .warren(&[
-            "apply",
-            "--auto-approve",
-            "--allow-recreate",
-            "--migrate",
-            &story.path("new.yaml"),
-        ])
-        .spawn();
-    let shovels = v.path("parameters/shovel", &[]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while broker()
-        .get(&shovels)
-        .and_then(|s| s.as_array().map(Vec::len))
-        .unwrap_or(0)
-        == 0
-    {
-        assert!(Instant::now() < deadline, "no shovel ever ran");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let running = story.apply_migrate().spawn();
+    v.wait_for_a_shovel();
     running.signal(libc::SIGINT);
     let waiting = Instant::now();
     let stopped = running.wait_or_kill(|| waiting.elapsed() > Duration::from_secs(300));
@@ -761,6 +730,7 @@ fn a_signal_during_a_move_ends_the_migration_between_two_steps_and_a_rerun_finis
     // broker's statistics count it as the queue's consumer up to 5 s
     // longer, and a consumer the plan cannot tell from the shovel needs
     // --allow-consumer-cancel (the safe side): the rerun waits that out.
+    let shovels = v.path("parameters/shovel", &[]);
     while broker()
         .get(&shovels)
         .and_then(|s| s.as_array().map(Vec::len))

@@ -358,6 +358,22 @@ impl TestVhost {
         path
     }
 
+    /// Waits until a dynamic shovel exists in this vhost (a migration's
+    /// move has begun), for at most two minutes.
+    pub fn wait_for_a_shovel(&self) {
+        let shovels = self.path("parameters/shovel", &[]);
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while broker()
+            .get(&shovels)
+            .and_then(|s| s.as_array().map(Vec::len))
+            .unwrap_or(0)
+            == 0
+        {
+            assert!(std::time::Instant::now() < deadline, "no shovel ever ran");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn put_exchange(&self, name: &str, body: Value) {
         broker().expect_ok("PUT", &self.path("exchanges", &[name]), Some(&body));
     }

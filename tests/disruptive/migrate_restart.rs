@@ -101,17 +101,7 @@ fn a_broker_restarted_in_the_middle_of_a_shovel_loses_no_message_and_the_next_ap
         new.as_str(),
     ];
     let running = warren(dir.path(), &migrate).spawn();
-    let shovels = v.path("parameters/shovel", &[]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while broker()
-        .get(&shovels)
-        .and_then(|s| s.as_array().map(Vec::len))
-        .unwrap_or(0)
-        == 0
-    {
-        assert!(Instant::now() < deadline, "no shovel ever ran");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    v.wait_for_a_shovel();
     {
         let _stopped = Stopped;
         ctl("stop_app");
