@@ -17,6 +17,7 @@ use crate::model::{Counts, Topology};
 mod de;
 mod foresee;
 mod parse;
+mod quick;
 mod secrets;
 mod variables;
 mod yaml;

@@ -21,6 +21,7 @@ use std::rc::Rc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 
+use super::quick::{self, QuickEvent};
 use super::variables::{Unresolved, Variables};
 
 /// Files larger than this are refused without being parsed.
@@ -291,8 +292,16 @@ pub fn read_with<'a>(
 ) -> Result<Vec<Unresolved>, ReadError> {
     #[cfg(test)]
     READS.with(|reads| reads.set(reads.get() + 1));
+    let events = match quick::read(text) {
+        Some(events) => Events::Quick {
+            text,
+            events: events.into_iter(),
+            peeked: None,
+        },
+        None => Events::Parser(Box::new(Parser::new_from_str(text))),
+    };
     let mut reader = Reader {
-        parser: Parser::new_from_str(text),
+        events,
         anchors: HashMap::new(),
         nodes: 0,
         aliased: false,
@@ -353,8 +362,75 @@ struct Anchored<'a> {
     height: usize,
 }
 
+/// Where the reader's events come from.
+enum Events<'a> {
+    /// saphyr-parser, which reads any YAML and hands its events over one
+    /// at a time.
+    Parser(Box<Parser<'a, StrInput<'a>>>),
+    /// The quick reading of a file in plain YAML ([`quick`]): the same
+    /// events, read at once.
+    Quick {
+        text: &'a str,
+        events: std::vec::IntoIter<QuickEvent>,
+        peeked: Option<(Event<'a>, Position)>,
+    },
+}
+
+impl<'a> Events<'a> {
+    fn next(&mut self) -> Result<(Event<'a>, Position), ReadError> {
+        match self {
+            Events::Parser(parser) => match parser.next_event() {
+                Some(Ok((event, span))) => Ok((event, Position::of(&span))),
+                Some(Err(err)) => Err(syntax_error(&err)),
+                None => Err(end_of_stream()),
+            },
+            Events::Quick {
+                text,
+                events,
+                peeked,
+            } => match peeked.take() {
+                Some(event) => Ok(event),
+                None => events
+                    .next()
+                    .map(|event| event.event(text))
+                    .ok_or_else(end_of_stream),
+            },
+        }
+    }
+
+    fn peek(&mut self) -> Result<&Event<'a>, ReadError> {
+        match self {
+            Events::Parser(parser) => {
+                let failed = match parser.peek() {
+                    Some(Ok(_)) => None,
+                    Some(Err(err)) => Some(syntax_error(&err)),
+                    None => Some(end_of_stream()),
+                };
+                if let Some(err) = failed {
+                    return Err(err);
+                }
+                match parser.peek() {
+                    Some(Ok((event, _))) => Ok(event),
+                    _ => unreachable!("peeked just now"),
+                }
+            }
+            Events::Quick {
+                text,
+                events,
+                peeked,
+            } => {
+                if peeked.is_none() {
+                    let event = events.next().ok_or_else(end_of_stream)?;
+                    *peeked = Some(event.event(text));
+                }
+                Ok(&peeked.as_ref().expect("peeked just now").0)
+            }
+        }
+    }
+}
+
 struct Reader<'a, 'v> {
-    parser: Parser<'a, StrInput<'a>>,
+    events: Events<'a>,
     anchors: HashMap<usize, Anchored<'a>>,
     /// Nodes built or stood for by aliases so far, in the whole file.
     nodes: usize,
@@ -373,27 +449,12 @@ struct Built<'a> {
 }
 
 impl<'a> Reader<'a, '_> {
-    fn next(&mut self) -> Result<(Event<'a>, Span), ReadError> {
-        match self.parser.next_event() {
-            Some(Ok(event)) => Ok(event),
-            Some(Err(err)) => Err(syntax_error(&err)),
-            None => Err(end_of_stream()),
-        }
+    fn next(&mut self) -> Result<(Event<'a>, Position), ReadError> {
+        self.events.next()
     }
 
     fn peek(&mut self) -> Result<&Event<'a>, ReadError> {
-        let failed = match self.parser.peek() {
-            Some(Ok(_)) => None,
-            Some(Err(err)) => Some(syntax_error(&err)),
-            None => Some(end_of_stream()),
-        };
-        if let Some(err) = failed {
-            return Err(err);
-        }
-        match self.parser.peek() {
-            Some(Ok((event, _))) => Ok(event),
-            _ => unreachable!("peeked just now"),
-        }
+        self.events.peek()
     }
 
     fn count(&mut self, nodes: usize, at: Position) -> Result<(), ReadError> {
@@ -447,7 +508,7 @@ impl<'a> Reader<'a, '_> {
             }
             return Ok(());
         }
-        let at = Position::of(&self.next()?.1);
+        let at = self.next()?.1;
         self.count(1, at)?;
         loop {
             if matches!(self.peek()?, Event::MappingEnd) {
@@ -462,7 +523,7 @@ impl<'a> Reader<'a, '_> {
                 visitor.entry(document, key, value);
                 continue;
             }
-            let at = Position::of(&self.next()?.1);
+            let at = self.next()?.1;
             self.count(1, at)?;
             visitor.list(document, &key);
             let name = key.as_str().unwrap_or_default();
@@ -478,8 +539,7 @@ impl<'a> Reader<'a, '_> {
 
     /// The node that starts with the next event, at nesting `depth`.
     fn node(&mut self, depth: usize) -> Result<Built<'a>, ReadError> {
-        let (event, span) = self.next()?;
-        let at = Position::of(&span);
+        let (event, at) = self.next()?;
         if depth > MAX_DEPTH {
             return Err(ReadError::TooDeep { at });
         }
