@@ -24,6 +24,10 @@ mod yaml;
 
 use crate::rules::{self, Finding, ObjectRef, Section, Severity};
 pub use foresee::{Foreseen, foresee};
+/// For the fuzz target `yaml`: whether the quick reading of plain YAML
+/// ever differs from saphyr-parser's.
+#[doc(hidden)]
+pub use quick::disagreement as quick_reading_disagreement;
 pub use variables::{VariableValue, Variables, is_name as is_variable_name};
 pub use yaml::{MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, Position};
 
