@@ -23,7 +23,7 @@ use crate::plan::{
     Allow, ApplyRefusal, Plan, Prune, SavedPlanRefusal, check_same_plan, read_saved, schedule,
     simulate,
 };
-use crate::render::{self, Format, Subject, notices, progress_view, show_apply_report};
+use crate::render::{self, Format, Migrated, Subject, notices, progress_view, show_apply_report};
 
 /// The options of `warren apply`.
 pub struct ApplyArgs<'a> {
@@ -105,7 +105,14 @@ async fn apply_locked(
     }
     if plan.is_empty() {
         if json {
-            show_apply_report(&plan, &Report::default(), &[], true, format);
+            show_apply_report(
+                &plan,
+                &Report::default(),
+                &Migrated::default(),
+                &[],
+                true,
+                format,
+            );
         }
         return Ok(Status::Clean);
     }
@@ -118,7 +125,14 @@ async fn apply_locked(
         .and_then(|()| confirm(&plan, client, args.auto_approve));
     if let Err(refusal) = refused {
         if json {
-            show_apply_report(&plan, &unstarted(&plan, args.allow), &[], false, format);
+            show_apply_report(
+                &plan,
+                &unstarted(&plan, args.allow),
+                &Migrated::default(),
+                &[],
+                false,
+                format,
+            );
         }
         return Err(refusal.into());
     }
@@ -188,8 +202,11 @@ async fn apply_locked(
     };
 
     let verified = report.succeeded() && unverified.is_none() && migration_failed.is_none();
-    show_apply_report(&plan, &report, &remaining, verified, format);
-    render::show_migrations_done(&plan, migrated, format);
+    let migrated = Migrated {
+        finished: migrated,
+        failed: migration_failed.as_ref().map(ToString::to_string),
+    };
+    show_apply_report(&plan, &report, &migrated, &remaining, verified, format);
     if let Some(signal) = report.stopped_by {
         let counts = report.change_counts(&plan);
         return Err(ApplyFailed::Stopped {

@@ -6,25 +6,38 @@
 
 use serde::Serialize;
 
+use super::migration::render_migrations_done;
 use super::{Format, print_stdout};
 use crate::diff::Change;
 use crate::execute::Report;
 use crate::model::{ObjectId, plural};
-use crate::plan::{FORMAT_VERSION, Operation, Plan, Step};
+use crate::plan::{FORMAT_VERSION, Migration, Operation, Plan, Step};
+
+/// What `apply --migrate` did with the plan's migrations.
+#[derive(Debug, Default)]
+pub struct Migrated {
+    /// How many of them finished, in the plan's order.
+    pub finished: usize,
+    /// Why the next one stopped, when one did.
+    pub failed: Option<String>,
+}
 
 /// The view of an apply's outcome, on stdout: the text report, or the
-/// JSON document (`verified` and `remaining` only appear there; in text
-/// they are the command's error).
+/// JSON document (`verified`, `remaining` and why a migration stopped only
+/// appear there; in text they are the command's error).
 pub fn show_apply_report(
     plan: &Plan,
     report: &Report,
+    migrated: &Migrated,
     remaining: &[Change],
     verified: bool,
     format: Format,
 ) {
     print_stdout(&match format {
-        Format::Json => render_apply_json(plan, report, remaining, verified),
-        Format::Text | Format::Markdown => render_apply_text(plan, report),
+        Format::Json => render_apply_json(plan, report, migrated, remaining, verified),
+        Format::Text | Format::Markdown => {
+            render_apply_text(plan, report) + &render_migrations_done(plan, migrated.finished)
+        }
     });
 }
 
@@ -116,6 +129,12 @@ struct JsonReport<'a> {
     verified: bool,
     /// Differences a fresh read still found after a complete apply.
     remaining: &'a [Change],
+    /// The migrations `apply --migrate` finished: their messages moved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    migrated: Vec<String>,
+    /// The migration that stopped, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    migration_failed: Option<JsonFailure>,
 }
 
 #[derive(Serialize)]
@@ -128,9 +147,12 @@ struct JsonFailure {
 pub fn render_apply_json(
     plan: &Plan,
     report: &Report,
+    migrated: &Migrated,
     remaining: &[Change],
     verified: bool,
 ) -> String {
+    let describe_migration =
+        |m: &Migration| format!("migrate queue {} in vhost {}", m.queue, m.vhost);
     let doc = JsonReport {
         format_version: FORMAT_VERSION,
         plan,
@@ -157,6 +179,18 @@ pub fn render_apply_json(
         stopped_by: report.stopped_by,
         verified,
         remaining,
+        migrated: plan.migrations[..migrated.finished]
+            .iter()
+            .map(describe_migration)
+            .collect(),
+        migration_failed: migrated.failed.as_ref().map(|error| JsonFailure {
+            step: plan
+                .migrations
+                .get(migrated.finished)
+                .map(describe_migration)
+                .unwrap_or_default(),
+            error: error.clone(),
+        }),
     };
     let mut text = serde_json::to_string_pretty(&doc).expect("reports serialise");
     text.push('\n');

@@ -94,21 +94,21 @@ fn render_one(out: &mut String, m: &Migration, markdown: bool) {
 }
 
 /// After an apply's report, in text: the queues whose migration it
-/// finished (`done`, of the plan's migrations, in order).
-pub fn show_migrations_done(plan: &Plan, done: usize, format: super::Format) {
-    if format == super::Format::Json || done == 0 {
-        return;
+/// finished (`done`, of the plan's migrations, in order); empty for none.
+pub fn render_migrations_done(plan: &Plan, done: usize) -> String {
+    if done == 0 {
+        return String::new();
     }
     let names: Vec<&str> = plan.migrations[..done]
         .iter()
         .map(|m| m.queue.as_str())
         .collect();
-    super::print_stdout(&format!(
+    format!(
         "Migrated {} {}: {}; messages moved, none dropped.\n",
         done,
         if done == 1 { "queue" } else { "queues" },
         names.join(", ")
-    ));
+    )
 }
 
 /// The observer of migrations on stderr.
@@ -198,6 +198,54 @@ mod tests {
             },
         );
         plan
+    }
+
+    #[test]
+    fn the_apply_report_says_which_migrations_finished_and_which_stopped() {
+        use crate::execute::Report;
+        use crate::render::{Migrated, render_apply_json, render_apply_text};
+        let plan = plan_of(
+            "vhosts: [{name: /}]\nqueues: [{name: q}]",
+            "vhosts: [{name: /}]\nqueues: [{name: q, arguments: {x-queue-type: quorum}}]",
+            Some(42),
+        );
+        let json = |migrated: &Migrated| -> serde_json::Value {
+            serde_json::from_str(&render_apply_json(
+                &plan,
+                &Report::default(),
+                migrated,
+                &[],
+                true,
+            ))
+            .unwrap()
+        };
+        let done = json(&Migrated {
+            finished: 1,
+            failed: None,
+        });
+        assert_eq!(
+            done["migrated"],
+            serde_json::json!(["migrate queue q in vhost /"])
+        );
+        assert_eq!(done.get("migration_failed"), None);
+        let stopped = json(&Migrated {
+            finished: 0,
+            failed: Some("stopped by SIGINT before step 4".into()),
+        });
+        assert_eq!(stopped.get("migrated"), None);
+        assert_eq!(
+            stopped["migration_failed"],
+            serde_json::json!({
+                "step": "migrate queue q in vhost /",
+                "error": "stopped by SIGINT before step 4",
+            })
+        );
+        assert_eq!(
+            render_migrations_done(&plan, 1),
+            "Migrated 1 queue: q; messages moved, none dropped.\n"
+        );
+        assert_eq!(render_migrations_done(&plan, 0), "");
+        assert!(!render_apply_text(&plan, &Report::default()).contains("Migrated"));
     }
 
     #[test]

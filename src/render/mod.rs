@@ -44,7 +44,9 @@ mod targets;
 mod text;
 mod topology;
 
-pub use apply_report::{describe_step, render_apply_json, render_apply_text, show_apply_report};
+pub use apply_report::{
+    Migrated, describe_step, render_apply_json, render_apply_text, show_apply_report,
+};
 pub use diagnostics::{
     VALIDATE_FORMAT_VERSION, error_count_line, render_validate_json, show_broker_refusals,
     show_diagnostics, show_load_failure, show_load_warnings, show_validation,
@@ -53,9 +55,7 @@ pub use fmt_report::show_fmt_report;
 pub use graph::{GraphFormat, left_out_note, render_dot, render_mermaid, show_graph};
 pub use json::{render_drift_json, render_plan_json};
 pub use markdown::render_markdown;
-pub use migration::{
-    describe_event, migration_progress_view, render_migrations, show_migrations_done,
-};
+pub use migration::{describe_event, migration_progress_view, render_migrations};
 pub use progress::progress_view;
 pub use routing::{render_route_json, show_route};
 pub use targets::{

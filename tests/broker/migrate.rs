@@ -475,8 +475,10 @@ fn a_hundred_thousand_messages_move_with_a_consumer_attached_which_the_plan_name
 
     let publisher = Publisher::start(&v, 1_000_000);
     let started = Instant::now();
-    story
+    let report = story
         .warren(&[
+            "--format",
+            "json",
             "apply",
             "--auto-approve",
             "--allow-recreate",
@@ -487,8 +489,16 @@ fn a_hundred_thousand_messages_move_with_a_consumer_attached_which_the_plan_name
         .stdout_any()
         .stderr_any()
         .limit(Duration::from_secs(900))
-        .run();
+        .run()
+        .json();
     let took = started.elapsed();
+    assert_eq!(
+        report["migrated"],
+        json!([format!("migrate queue order.events in vhost {}", v.name)]),
+        "{report}"
+    );
+    assert_eq!(report["verified"], true, "{report}");
+    assert!(report.get("migration_failed").is_none(), "{report}");
     let published = publisher.stop();
     let consumed = consumer.stop();
     assert_eq!((published.nacked, published.unroutable), (0, 0));
@@ -715,7 +725,17 @@ fn a_signal_during_a_move_ends_the_migration_between_two_steps_and_a_rerun_finis
     let v = TestVhost::new("migrate-signal");
     let story = Story::new(&v);
     let confirmed = old_with_backlog(&v, &story, 50_000);
-    let running = story.apply_migrate().spawn();
+    let running = story
+        .warren(&[
+            "--format",
+            "json",
+            "apply",
+            "--auto-approve",
+            "--allow-recreate",
+            "--migrate",
+            &story.path("new.yaml"),
+        ])
+        .spawn();
     v.wait_for_a_shovel();
     running.signal(libc::SIGINT);
     let waiting = Instant::now();
@@ -726,6 +746,17 @@ fn a_signal_during_a_move_ends_the_migration_between_two_steps_and_a_rerun_finis
         "{}",
         stopped.stderr
     );
+    // The JSON report says which migration stopped, and why.
+    let report: Value = serde_json::from_str(&stopped.stdout).expect("a JSON report");
+    let failed = &report["migration_failed"];
+    assert_eq!(
+        failed["step"],
+        format!("migrate queue order.events in vhost {}", v.name),
+        "{report}"
+    );
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(error.contains("stopped by SIGINT before step"), "{report}");
+    assert_eq!(report["migrated"], Value::Null, "{report}");
     // The shovel goes on without warren and deletes itself when done; the
     // broker's statistics count it as the queue's consumer up to 5 s
     // longer, and a consumer the plan cannot tell from the shovel needs
