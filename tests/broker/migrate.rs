@@ -79,13 +79,22 @@ impl Story {
 
     /// `apply --migrate` of the new files, expectations left to the caller.
     fn apply_migrate(&self) -> Test {
-        self.warren(&[
-            "apply",
-            "--auto-approve",
-            "--allow-recreate",
-            "--migrate",
-            &self.path("new.yaml"),
-        ])
+        self.apply_migrate_with(&[], &[])
+    }
+
+    /// [`Story::apply_migrate`] with `global` options before the command
+    /// (`--format json`) and more `flags` after it.
+    fn apply_migrate_with(&self, global: &[&str], flags: &[&str]) -> Test {
+        let new = self.path("new.yaml");
+        let command = ["apply", "--auto-approve", "--allow-recreate", "--migrate"];
+        let args: Vec<&str> = global
+            .iter()
+            .chain(&command)
+            .chain(flags)
+            .copied()
+            .chain([new.as_str()])
+            .collect();
+        self.warren(&args)
     }
 
     /// `apply --migrate` of the new files, expected to succeed.
@@ -476,16 +485,7 @@ fn a_hundred_thousand_messages_move_with_a_consumer_attached_which_the_plan_name
     let publisher = Publisher::start(&v, 1_000_000);
     let started = Instant::now();
     let report = story
-        .warren(&[
-            "--format",
-            "json",
-            "apply",
-            "--auto-approve",
-            "--allow-recreate",
-            "--allow-consumer-cancel",
-            "--migrate",
-            &story.path("new.yaml"),
-        ])
+        .apply_migrate_with(&["--format", "json"], &["--allow-consumer-cancel"])
         .stdout_any()
         .stderr_any()
         .limit(Duration::from_secs(900))
@@ -725,17 +725,7 @@ fn a_signal_during_a_move_ends_the_migration_between_two_steps_and_a_rerun_finis
     let v = TestVhost::new("migrate-signal");
     let story = Story::new(&v);
     let confirmed = old_with_backlog(&v, &story, 50_000);
-    let running = story
-        .warren(&[
-            "--format",
-            "json",
-            "apply",
-            "--auto-approve",
-            "--allow-recreate",
-            "--migrate",
-            &story.path("new.yaml"),
-        ])
-        .spawn();
+    let running = story.apply_migrate_with(&["--format", "json"], &[]).spawn();
     v.wait_for_a_shovel();
     running.signal(libc::SIGINT);
     let waiting = Instant::now();
