@@ -254,11 +254,12 @@ async fn plan_loaded_with(
 /// What the shovel plugin's management adds to `GET /api/extensions`.
 const SHOVEL_EXTENSION: &str = "shovel.js";
 
-/// Reads the broker's extensions when `plan` has migrations, and marks
-/// each as refused when the broker has no shovel plugin (its management
-/// part, which `rabbitmq_shovel_management` adds, is what the API shows).
+/// Reads the broker's extensions when `plan` has migrations and the live
+/// read did not list them, and marks each as refused when the broker has
+/// no shovel plugin (its management part, which
+/// `rabbitmq_shovel_management` adds, is what the API shows).
 pub async fn check_shovel_plugin(client: &Client, plan: &mut Plan) -> Result<(), Failure> {
-    if plan.migrations.is_empty() {
+    if plan.migrations.is_empty() || plan.shovel_plugin_known {
         return Ok(());
     }
     let extensions = client.extensions().await?;
@@ -390,12 +391,13 @@ async fn plan_from_live(
     }
     // The shovel plugin is looked for only when a migration is to be
     // shown or carried out ([`check_shovel_plugin`]), unless the read
-    // already listed the broker's extensions.
+    // already listed the broker's extensions: then it is known here.
     let facts = MigrationFacts {
         shovel_plugin: extensions
             .as_ref()
             .is_none_or(|listed| listed.iter().any(|e| e == SHOVEL_EXTENSION)),
     };
     plan.plan_migrations(&topology, &messages, facts);
+    plan.shovel_plugin_known = extensions.is_some();
     Ok((plan, topology))
 }

@@ -82,6 +82,11 @@ pub struct Plan {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub migrations: Vec<Migration>,
     pub summary: Summary,
+    /// Whether the migrations already say if the broker has the shovel
+    /// plugin (the live read listed its extensions), so nobody needs to
+    /// ask it again. Not saved: a saved plan's apply asks.
+    #[serde(skip)]
+    pub shovel_plugin_known: bool,
 }
 
 /// How many changes of each kind a plan holds.
@@ -251,6 +256,7 @@ pub fn plan_changes<'a>(
         summary: Summary::of(&changes),
         changes,
         migrations: Vec::new(),
+        shovel_plugin_known: false,
     }
 }
 

@@ -701,6 +701,39 @@ fn a_broker_without_the_shovel_plugin_is_refused_and_nothing_changes() {
 }
 
 #[test]
+fn the_shovel_plugin_is_looked_for_once_whether_or_not_the_read_listed_the_extensions() {
+    let v = TestVhost::new("migrate-extensions");
+    let story = Story::new(&v);
+    old_with_backlog(&v, &story, 10);
+    // The same files with a federation upstream: the read then lists the
+    // broker's extensions, for the federation plugin.
+    let quoted = serde_json::to_string(&v.name).unwrap();
+    let upstream = format!(
+        "{}parameters:\n  - {{component: federation-upstream, vhost: {quoted}, name: up, value: {{uri: 'amqp://localhost'}}}}\n",
+        NEW.replace("$V", &quoted)
+    );
+    std::fs::write(story.path("upstream.yaml"), upstream).unwrap();
+    let runtime = crate::common::runtime();
+    let b = broker();
+    for file in ["new.yaml", "upstream.yaml"] {
+        let proxy = runtime.block_on(FaultProxy::start(&b.url, None));
+        Test::new()
+            .current_dir(story.dir.path())
+            .args(["--url", &proxy.url, "--username", &b.username])
+            .env("WARREN_PASSWORD", &b.password)
+            .args(["plan", "--migrate", &story.path(file)])
+            .stdout_contains("migrate queue order.events in vhost")
+            .run();
+        let asked = proxy
+            .log()
+            .iter()
+            .filter(|r| r.starts_with("GET /api/extensions"))
+            .count();
+        assert_eq!(asked, 1, "{file}: {:?}", proxy.log());
+    }
+}
+
+#[test]
 fn without_migrate_a_queue_with_messages_still_needs_allow_data_loss() {
     let v = TestVhost::new("migrate-unchanged");
     let story = Story::new(&v);
