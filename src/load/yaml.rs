@@ -1,6 +1,7 @@
-//! The one reading of a topology file: saphyr-parser's YAML events (JSON is
-//! YAML), each with its line and column, built into small positioned trees
-//! one top-level value or list item at a time.
+//! The one reading of a topology file: YAML events (JSON is YAML), each
+//! with its line and column, built into small positioned trees one
+//! top-level value or list item at a time. The events are saphyr-parser's,
+//! or the same events from [`super::quick`] for a file in plain YAML.
 //!
 //! A file is read once, front to back. The lists of a document's top-level
 //! mapping are handed over item by item, so no more than one item's tree
