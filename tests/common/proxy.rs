@@ -86,6 +86,9 @@ struct State {
     requests: AtomicUsize,
     /// `METHOD /path?query` of each request, in arrival order.
     log: Mutex<Vec<String>>,
+    /// The 1-based numbers of the requests the broker itself failed: no
+    /// answer (within 30 s), or a 5xx.
+    broker_failures: Mutex<Vec<usize>>,
     connections: Mutex<Vec<AbortHandle>>,
 }
 
@@ -124,6 +127,7 @@ impl FaultProxy {
             fault_on,
             requests: AtomicUsize::new(0),
             log: Mutex::new(Vec::new()),
+            broker_failures: Mutex::new(Vec::new()),
             connections: Mutex::new(Vec::new()),
         });
         let shared = Arc::clone(&state);
@@ -150,6 +154,16 @@ impl FaultProxy {
     pub fn log(&self) -> Vec<String> {
         self.state.log.lock().unwrap().clone()
     }
+
+    /// The 1-based numbers (in [`FaultProxy::log`]) of the requests the
+    /// broker itself failed, not the proxy: it did not answer within 30 s,
+    /// or answered a 5xx. The client's retry of such a request is the
+    /// broker's doing, not a fault's.
+    pub fn broker_failures(&self) -> Vec<usize> {
+        let mut failures = self.state.broker_failures.lock().unwrap().clone();
+        failures.sort_unstable();
+        failures
+    }
 }
 
 impl Drop for FaultProxy {
@@ -166,24 +180,31 @@ async fn serve(mut client: TcpStream, state: &State) {
     let Some(request) = read_request(&mut client).await else {
         return;
     };
-    let n = state.requests.fetch_add(1, Ordering::SeqCst) + 1;
-    let fault = {
+    // Numbered and logged under one lock, so that request number K is the
+    // K-th line of the log, also when requests arrive at once.
+    let (n, fault) = {
         let mut log = state.log.lock().unwrap();
+        let n = state.requests.fetch_add(1, Ordering::SeqCst) + 1;
         let first_match = state.fault_on.as_ref().and_then(|(prefix, f)| {
             (request.line.starts_with(prefix.as_str())
                 && !log.iter().any(|l| l.starts_with(prefix.as_str())))
             .then_some(*f)
         });
         log.push(request.line.clone());
-        state
+        let fault = state
             .fault
             .filter(|(k, _)| *k == n)
             .map(|(_, f)| f)
-            .or(first_match)
+            .or(first_match);
+        (n, fault)
     };
 
     let answer = if fault.is_none_or(Fault::forwards) {
-        match forward(&state.upstream, &request).await {
+        let answer = forward(&state.upstream, &request).await;
+        if answer.as_deref().is_none_or(is_server_error) {
+            state.broker_failures.lock().unwrap().push(n);
+        }
+        match answer {
             Some(answer) => answer,
             // The broker is gone: the client sees a broken connection.
             None => return,
@@ -283,6 +304,14 @@ async fn forward(upstream: &str, request: &Request) -> Option<Vec<u8>> {
     let mut out = with_connection_close(&head).into_bytes();
     out.extend_from_slice(&answer[end + 4..]);
     Some(out)
+}
+
+/// Whether an answer's status line says 5xx.
+fn is_server_error(answer: &[u8]) -> bool {
+    answer
+        .split(|b| *b == b' ')
+        .nth(1)
+        .is_some_and(|status| status.len() == 3 && status[0] == b'5')
 }
 
 /// A complete answer made by the proxy.

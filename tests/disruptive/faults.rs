@@ -25,7 +25,8 @@
 //!   failed. When another request than the stalled one timed out (the
 //!   broker, serving six scenarios at once, took over the 1 s itself), the
 //!   run says nothing about the fault: the scenario runs again, up to three
-//!   times.
+//!   times. So it does when the broker itself failed another request (a
+//!   5xx, or no answer), which the client repeated.
 
 use crate::common;
 
@@ -245,8 +246,10 @@ fn stage(log: &[String], k: usize) -> Stage {
 enum Miss {
     /// warren did something wrong: what, with its output.
     Wrong(String),
-    /// Under a stall's 1 s timeout, the broker was too slow on a request
-    /// the proxy passed through: the run says nothing about the fault.
+    /// The broker itself, not the fault, decided the run: under a stall's
+    /// 1 s timeout it was too slow on a request the proxy passed through,
+    /// or it failed one (a 5xx, no answer) that the client then repeated.
+    /// The run says nothing about the fault.
     SlowBroker(String),
 }
 
@@ -291,6 +294,13 @@ fn scenario(
     let timeout = if fault == Fault::Stall { 1 } else { 30 };
     let run = prepared.warren(&proxy.url, timeout, &APPLY);
     let log = proxy.log();
+    // Requests other than the K-th that the broker itself failed (a 5xx,
+    // or no answer): their retries are the broker's doing.
+    let broker_failed: Vec<usize> = proxy
+        .broker_failures()
+        .into_iter()
+        .filter(|n| *n != k)
+        .collect();
     drop(proxy);
     let context = |what: &str| -> String {
         format!(
@@ -424,9 +434,20 @@ fn scenario(
                 .iter()
                 .any(|r| r.starts_with(&format!("GET {listing}")));
         if log.len() != requests + 1 && !read_back {
+            if let Some(n) = broker_failed.first() {
+                return Err(Miss::SlowBroker(context(&format!(
+                    "the broker itself failed request {n} ({}), which the client repeated",
+                    log[n - 1]
+                ))));
+            }
+            let made: String = log
+                .iter()
+                .enumerate()
+                .map(|(i, line)| format!("\n  {:>2} {line}", i + 1))
+                .collect();
             return Err(Miss::Wrong(context(&format!(
                 "expected the {requests} requests of a clean apply and one retry (and one read \
-                 back when the retry finds the work done), not {}",
+                 back when the retry finds the work done), not {}:{made}",
                 log.len()
             ))));
         }
@@ -580,7 +601,7 @@ fn every_fault_on_every_request_is_reported_and_the_next_apply_converges() {
     println!(
         "fault scenarios: {run} run, {converged} converged, {lost} messages lost \
          ({requests} requests x {} faults, {workers} at a time, {:.0} s in all, slowest {:.1} s; \
-         {} run again because the broker took over 1 s on a request not stalled)",
+         {} run again because the broker itself was slow on, or failed, a request not faulted)",
         Fault::ALL.len(),
         started.elapsed().as_secs_f64(),
         slowest.as_secs_f64(),
@@ -589,9 +610,15 @@ fn every_fault_on_every_request_is_reported_and_the_next_apply_converges() {
     for failure in &failures {
         println!("\nFAILED {failure}");
     }
+    // What went wrong in each (K, fault, request, what), without warren's
+    // output, once more at the end, where a log cut to its end shows it.
+    let headlines: String = failures
+        .iter()
+        .map(|f| format!("\n  {}", f.split("\nexit ").next().unwrap_or_default()))
+        .collect();
     assert!(
         failures.is_empty(),
-        "{} of {run} fault scenarios went wrong (see above)",
+        "{} of {run} fault scenarios went wrong (whole output above):{headlines}",
         failures.len()
     );
     assert_eq!(converged, scenarios.len());
@@ -668,4 +695,61 @@ fn a_timeout_on_a_request_the_proxy_did_not_stall_is_told_apart() {
         timed_out_elsewhere(&run(listing), None),
         Some(format!("http://127.0.0.1:46347{listing}"))
     );
+}
+
+/// The fault lands on the request the log shows as the K-th, also when
+/// requests arrive at once (an apply sends its independent changes
+/// together): the scenarios above read the faulted request from the log.
+#[test]
+fn the_proxy_faults_the_request_its_log_numbers_k() {
+    let _broker = crate::broker_up();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    const AT_ONCE: usize = 48;
+    for k in [1, 7, 24, 48] {
+        for _ in 0..10 {
+            let proxy = runtime.block_on(FaultProxy::start(
+                &broker().url,
+                Some((k, Fault::Answer503)),
+            ));
+            let address = proxy.url.trim_start_matches("http://").to_string();
+            let answered_503: Vec<String> = runtime.block_on(async {
+                let requests = (0..AT_ONCE).map(|i| {
+                    let address = address.clone();
+                    tokio::spawn(async move {
+                        let line = format!("GET /api/overview?request={i}");
+                        let status = status_of(&address, &line).await;
+                        (line, status)
+                    })
+                });
+                let mut faulted = Vec::new();
+                for request in requests.collect::<Vec<_>>() {
+                    let (line, status) = request.await.expect("a request task");
+                    if status.as_deref() == Some("503") {
+                        faulted.push(line);
+                    }
+                }
+                faulted
+            });
+            let log = proxy.log();
+            assert_eq!(log.len(), AT_ONCE);
+            assert_eq!(answered_503, [log[k - 1].clone()], "K={k}");
+        }
+    }
+}
+
+/// Sends `line` (`METHOD /path`) as a request to `address` and reads the
+/// answer's status code.
+async fn status_of(address: &str, line: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(address).await.ok()?;
+    let request = format!("{line} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.ok()?;
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).await.ok()?;
+    let answer = String::from_utf8_lossy(&answer);
+    answer.split(' ').nth(1).map(str::to_string)
 }
