@@ -29,8 +29,9 @@ pub struct Cli {
 pub const BROKER_COMMANDS: &[&str] = &["plan", "apply", "drift", "export"];
 
 /// The command line as clap sees it: [`Cli`]'s definitions, with the
-/// connection options left out of the help (and completions) of every
-/// command not in [`BROKER_COMMANDS`]. They are global options, so clap
+/// connection options left out of the help (and the man page) of every
+/// command not in [`BROKER_COMMANDS`] (the completions come from
+/// [`completion_command`]). They are global options, so clap
 /// would copy them into every command; an offline command gets a hidden
 /// copy of its own instead (clap copies no option a command already
 /// has). It still accepts them, so `WARREN_URL` in the environment or
@@ -49,6 +50,25 @@ pub fn command() -> clap::Command {
         .collect();
     for name in offline {
         command = command.mut_subcommand(name, |sub| sub.args(hidden_connection.iter().cloned()));
+    }
+    command
+}
+
+/// The command line the shell completions are generated from: the
+/// connection options only where they are used (before the command, and
+/// on each of [`BROKER_COMMANDS`]). Not global there, so no offline command
+/// gets a copy: the bash generator would offer a hidden copy anyway.
+pub fn completion_command() -> clap::Command {
+    let connection: Vec<clap::Arg> = ConnectionArgs::augment_args(clap::Command::new("connection"))
+        .get_arguments()
+        .map(|arg| arg.clone().global(false))
+        .collect();
+    let mut command = Cli::command();
+    for arg in &connection {
+        command = command.mut_arg(arg.get_id(), |arg| arg.global(false));
+    }
+    for name in BROKER_COMMANDS {
+        command = command.mut_subcommand(name, |sub| sub.args(connection.iter().cloned()));
     }
     command
 }
@@ -341,6 +361,12 @@ pub enum Command {
         /// --allow-recreate, not --allow-data-loss.
         #[arg(long)]
         migrate: bool,
+        /// With --migrate: stop a migration when its queue's message count
+        /// has not changed for this many seconds (its consumers hold the
+        /// messages left unacknowledged); every message stays where it is,
+        /// and apply --migrate again goes on.
+        #[arg(long, value_name = "SECONDS", default_value_t = 120, requires = "migrate", value_parser = clap::value_parser!(u64).range(1..))]
+        migrate_stall_timeout: u64,
         /// How many requests to run at once within a phase.
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
@@ -449,7 +475,8 @@ warren plan --out plan.json && warren graph --plan plan.json"
         after_help = "Sections and keys in the schema's order, two-space indentation, one \
 blank line between sections; comments, values, quoting and defaults stay as written. \
 JSON files (definitions exports) are left as they are.\n\nExamples:\n  warren fmt\n  \
-warren fmt --check topologies/   # exit 1 and list the files that differ"
+warren fmt --check topologies/   # exit 1 and list the files that differ\n  \
+warren fmt --diff                # exit 1 and show how they differ"
     )]
     Fmt {
         /// Topology files or directories (default: ./topologies/).
@@ -458,6 +485,10 @@ warren fmt --check topologies/   # exit 1 and list the files that differ"
         /// form and exit 1 if there are any.
         #[arg(long)]
         check: bool,
+        /// Change nothing: show how each file differs from its canonical
+        /// form, as a unified diff, and exit 1 if any does.
+        #[arg(long)]
+        diff: bool,
     },
 
     /// Print the JSON Schema of the topology file (or of warren.yaml).

@@ -110,8 +110,9 @@ pub enum FileOutcome {
     Canonical,
     /// Rewritten in canonical form.
     Rewritten,
-    /// Not in canonical form (`--check`: nothing written).
-    Differs,
+    /// Not in canonical form (`--check`, `--diff`: nothing written): the
+    /// file's text and its canonical form.
+    Differs { text: String, canonical: String },
     /// Not put in canonical form, and why ([`Canonical::LeftAsWritten`]).
     LeftAsWritten(String),
     /// Not read, not YAML, or not written: the error, which names the

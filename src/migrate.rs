@@ -82,6 +82,20 @@ pub enum MigrationFailed {
         reason: String,
     },
     #[error(
+        "migration of queue '{queue}' in vhost '{vhost}' stopped at step {step}: {left} message{} stayed in '{from}' for {seconds} s, held unacknowledged by its consumers. Every message is in '{queue}' or '{temporary}': let the consumers acknowledge them (or stop them), then run apply --migrate again (--migrate-stall-timeout sets the wait)",
+        plural(*.left)
+    )]
+    Stalled {
+        vhost: String,
+        queue: String,
+        temporary: String,
+        step: usize,
+        /// The queue whose messages did not move.
+        from: String,
+        left: u64,
+        seconds: u64,
+    },
+    #[error(
         "migration of queue '{queue}' in vhost '{vhost}' stopped by {signal} before step {step}. Every message is in '{queue}' or '{temporary}'; run apply --migrate again to finish"
     )]
     Stopped {
@@ -93,10 +107,24 @@ pub enum MigrationFailed {
     },
 }
 
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// What a shovel step ran into.
 enum DrainError {
     Broker(Error),
-    Shovel { shovel: String, reason: String },
+    Shovel {
+        shovel: String,
+        reason: String,
+    },
+    /// The source's count did not change for the stall timeout, with no
+    /// shovel running: what is left is held by its consumers.
+    Stalled {
+        source: String,
+        left: u64,
+        seconds: u64,
+    },
 }
 
 impl From<Error> for DrainError {
@@ -107,10 +135,12 @@ impl From<Error> for DrainError {
 
 /// Carries out `migration`'s steps in order, telling `observe` as it goes.
 /// `stopped` is asked before each step: a signal ends the migration
-/// between two steps, where a rerun takes over.
+/// between two steps, where a rerun takes over. A move whose source count
+/// stays the same for `stall` (its consumers hold what is left) stops it.
 pub async fn migrate_queue(
     client: &Client,
     migration: &Migration,
+    stall: Duration,
     observe: &(dyn Fn(MigrationEvent<'_>) + Sync),
     stopped: &(dyn Fn() -> Option<&'static str> + Sync),
 ) -> Result<(), MigrationFailed> {
@@ -132,7 +162,7 @@ pub async fn migrate_queue(
             step,
             temporary: &migration.temporary.name,
         });
-        run_step(client, migration, step, observe)
+        run_step(client, migration, step, stall, observe)
             .await
             .map_err(|e| failed(migration, step, e))?;
         if exit_after == Some(step.number()) {
@@ -160,6 +190,19 @@ fn failed(migration: &Migration, step: MigrationStep, error: DrainError) -> Migr
             shovel,
             reason,
         },
+        DrainError::Stalled {
+            source,
+            left,
+            seconds,
+        } => MigrationFailed::Stalled {
+            vhost: migration.vhost.clone(),
+            queue: migration.queue.clone(),
+            temporary: migration.temporary.name.clone(),
+            step: step.number(),
+            from: source,
+            left,
+            seconds,
+        },
     }
 }
 
@@ -167,6 +210,7 @@ async fn run_step(
     client: &Client,
     m: &Migration,
     step: MigrationStep,
+    stall: Duration,
     observe: &(dyn Fn(MigrationEvent<'_>) + Sync),
 ) -> Result<(), DrainError> {
     let (vhost, queue, temporary) = (&m.vhost, &m.queue, &m.temporary.name);
@@ -178,19 +222,19 @@ async fn run_step(
         MigrationStep::BindTemporary => copy_bindings(client, vhost, queue, temporary).await?,
         MigrationStep::UnbindQueue => remove_bindings(client, vhost, queue).await?,
         MigrationStep::MoveOut => {
-            drain(client, m, Direction::Out, old_is_quorum, observe).await?;
+            drain(client, m, Direction::Out, old_is_quorum, stall, observe).await?;
         }
         MigrationStep::DeleteQueue => {
-            delete_when_empty(client, m, Direction::Out, old_is_quorum, observe).await?;
+            delete_when_empty(client, m, Direction::Out, old_is_quorum, stall, observe).await?;
         }
         MigrationStep::DeclareQueue => client.put_queue(&m.after).await?,
         MigrationStep::BindQueue => copy_bindings(client, vhost, temporary, queue).await?,
         MigrationStep::UnbindTemporary => remove_bindings(client, vhost, temporary).await?,
         MigrationStep::MoveBack => {
-            drain(client, m, Direction::Back, old_is_quorum, observe).await?;
+            drain(client, m, Direction::Back, old_is_quorum, stall, observe).await?;
         }
         MigrationStep::DeleteTemporary => {
-            delete_when_empty(client, m, Direction::Back, old_is_quorum, observe).await?;
+            delete_when_empty(client, m, Direction::Back, old_is_quorum, stall, observe).await?;
         }
     }
     Ok(())
@@ -229,12 +273,15 @@ fn ends(m: &Migration, direction: Direction) -> (&str, &Queue) {
 /// Moves every message of the source to the destination: a shovel pass
 /// (or the one a stopped apply left running) at a time, until the source
 /// reads empty (a quorum source: twice, a count lag apart). Done when the
-/// source is gone.
+/// source is gone. Messages a consumer holds unacknowledged are not the
+/// shovel's to move: it waits for them to be acknowledged or requeued,
+/// until the source's count has stayed the same for `stall`.
 async fn drain(
     client: &Client,
     m: &Migration,
     direction: Direction,
     source_is_quorum: bool,
+    stall: Duration,
     observe: &(dyn Fn(MigrationEvent<'_>) + Sync),
 ) -> Result<(), DrainError> {
     let (source, destination) = ends(m, direction);
@@ -256,6 +303,8 @@ async fn drain(
             per_second: moved as f64 / seconds,
         });
     };
+    // The source's count when it last changed, and since when.
+    let mut unchanged: Option<(u64, Instant)> = None;
     loop {
         if !client.shovel_exists(vhost, &shovel).await? {
             let Some(count) = client.queue_count(vhost, source).await? else {
@@ -269,6 +318,21 @@ async fn drain(
                 }
                 continue;
             }
+            match unchanged {
+                Some((count, since)) if count == left => {
+                    if since.elapsed() >= stall {
+                        return Err(DrainError::Stalled {
+                            source: source.to_string(),
+                            left,
+                            seconds: stall.as_secs(),
+                        });
+                    }
+                    // Nothing moved last time: what is left is held by
+                    // consumers; look again in a second, not at once.
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                _ => unchanged = Some((left, Instant::now())),
+            }
             client
                 .put_moving_shovel(
                     vhost,
@@ -280,8 +344,6 @@ async fn drain(
                 .await?;
         }
         wait_for_shovel(client, vhost, &shovel, source, &report).await?;
-        // Messages a consumer holds unacknowledged are not the shovel's to
-        // move: wait for them to be acknowledged or requeued.
         tokio::time::sleep(POLL).await;
     }
 }
@@ -358,11 +420,12 @@ async fn delete_when_empty(
     m: &Migration,
     direction: Direction,
     source_is_quorum: bool,
+    stall: Duration,
     observe: &(dyn Fn(MigrationEvent<'_>) + Sync),
 ) -> Result<(), DrainError> {
     let (source, _) = ends(m, direction);
     loop {
-        drain(client, m, direction, source_is_quorum, observe).await?;
+        drain(client, m, direction, source_is_quorum, stall, observe).await?;
         let mode = if source_is_quorum {
             DeleteQueue::Force
         } else {

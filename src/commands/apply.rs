@@ -34,6 +34,8 @@ pub struct ApplyArgs<'a> {
     pub auto_approve: bool,
     pub prune: Prune,
     pub allow: Allow,
+    /// How long a migration waits for its queue's count to change.
+    pub migrate_stall: std::time::Duration,
     pub concurrency: usize,
 }
 
@@ -172,7 +174,9 @@ async fn apply_locked(
         let observe = render::migration_progress_view();
         for migration in &plan.migrations {
             let stopped = || stop.requested();
-            if let Err(failed) = migrate_queue(client, migration, &observe, &stopped).await {
+            if let Err(failed) =
+                migrate_queue(client, migration, args.migrate_stall, &observe, &stopped).await
+            {
                 migration_failed = Some(failed);
                 break;
             }

@@ -7,7 +7,7 @@ use crate::render;
 
 pub fn completions(shell: clap_complete::Shell) -> Outcome {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut cli::command(), "warren", &mut script);
+    clap_complete::generate(shell, &mut cli::completion_command(), "warren", &mut script);
     render::show_document(&String::from_utf8_lossy(&script));
     Ok(Status::Clean)
 }

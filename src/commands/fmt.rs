@@ -1,6 +1,6 @@
-//! `warren fmt [PATHS] [--check]`: each YAML topology file put in the
-//! canonical form of [`crate::fmt`] and written back when it differs, or,
-//! with `--check`, only listed. A file that does not parse is left as it
+//! `warren fmt [PATHS] [--check | --diff]`: each YAML topology file put in
+//! the canonical form of [`crate::fmt`] and written back when it differs,
+//! or, with `--check`, only listed (with `--diff`, shown as a diff). A file that does not parse is left as it
 //! is, with the parser's error. JSON files (definitions exports, written
 //! by a machine) are left alone unless named one by one.
 
@@ -12,31 +12,46 @@ use crate::load::DEFAULT_DIRECTORY;
 use crate::model::plural;
 use crate::render::show_fmt_report;
 
-pub fn run(paths: &[PathBuf], check: bool) -> Outcome {
+/// What `fmt` does with a file not in canonical form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Writes it in canonical form.
+    Write,
+    /// Lists it.
+    Check,
+    /// Shows how it differs.
+    Diff,
+}
+
+pub fn run(paths: &[PathBuf], mode: Mode) -> Outcome {
     let default = [PathBuf::from(DEFAULT_DIRECTORY)];
     let paths = if paths.is_empty() { &default } else { paths };
     let mut report: Vec<(PathBuf, FileOutcome)> = Vec::new();
     for path in paths {
         match yaml_files(path) {
             Ok(files) => report.extend(files.into_iter().map(|file| {
-                let outcome = format_file(&file, check);
+                let outcome = format_file(&file, mode);
                 (file, outcome)
             })),
             Err(error) => report.push((path.clone(), FileOutcome::NotFound(error))),
         }
     }
-    show_fmt_report(&report);
+    show_fmt_report(&report, mode == Mode::Diff);
     let failed = report
         .iter()
         .filter(|(_, o)| matches!(o, FileOutcome::Failed(_) | FileOutcome::NotFound(_)))
         .count();
     let differ = report
         .iter()
-        .filter(|(_, o)| *o == FileOutcome::Differs)
+        .filter(|(_, o)| matches!(o, FileOutcome::Differs { .. }))
         .count();
     if differ > 0 {
+        let shown = match mode {
+            Mode::Diff => "shown on stdout",
+            _ => "listed on stdout",
+        };
         return Err(Failure::new(format!(
-            "{} not in canonical form (listed on stdout): run warren fmt",
+            "{} not in canonical form ({shown}): run warren fmt",
             plural(differ, "file is", "files are")
         )));
     }
@@ -70,8 +85,8 @@ fn yaml_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// Puts one file in canonical form, or (`check`) only compares.
-fn format_file(path: &Path, check: bool) -> FileOutcome {
+/// Puts one file in canonical form, or (`--check`, `--diff`) only compares.
+fn format_file(path: &Path, mode: Mode) -> FileOutcome {
     let text = match std::fs::read(path).map(String::from_utf8) {
         Ok(Ok(text)) => text,
         Ok(Err(_)) => return FileOutcome::Failed(format!("{}: not UTF-8 text", path.display())),
@@ -81,7 +96,9 @@ fn format_file(path: &Path, check: bool) -> FileOutcome {
         Err(syntax) => FileOutcome::Failed(format!("{}:{syntax}", path.display())),
         Ok(Canonical::LeftAsWritten(why)) => FileOutcome::LeftAsWritten(why),
         Ok(Canonical::Text(canonical)) if canonical == text => FileOutcome::Canonical,
-        Ok(Canonical::Text(_)) if check => FileOutcome::Differs,
+        Ok(Canonical::Text(canonical)) if mode != Mode::Write => {
+            FileOutcome::Differs { text, canonical }
+        }
         Ok(Canonical::Text(canonical)) => match std::fs::write(path, canonical) {
             Ok(()) => FileOutcome::Rewritten,
             Err(e) => FileOutcome::Failed(format!("cannot write {}: {e}", path.display())),

@@ -96,7 +96,14 @@ pub fn run(cli: Cli) -> ExitCode {
             vhosts,
             plan,
         } => graph::run(global, paths, vhosts, plan.as_deref()),
-        Command::Fmt { paths, check } => fmt::run(paths, *check),
+        Command::Fmt { paths, check, diff } => {
+            let mode = match (diff, check) {
+                (true, _) => fmt::Mode::Diff,
+                (false, true) => fmt::Mode::Check,
+                (false, false) => fmt::Mode::Write,
+            };
+            fmt::run(paths, mode)
+        }
         Command::Schema { project } => schema::run(*project),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man => docs::man(),
@@ -185,6 +192,7 @@ pub(crate) fn run_on_files(
             allow_data_loss,
             allow_consumer_cancel,
             migrate,
+            migrate_stall_timeout,
             concurrency,
             ..
         } => apply::run(
@@ -204,6 +212,7 @@ pub(crate) fn run_on_files(
                     consumer_cancel: *allow_consumer_cancel,
                     migrate: *migrate,
                 },
+                migrate_stall: std::time::Duration::from_secs(*migrate_stall_timeout),
                 concurrency: usize::from(*concurrency),
             },
         ),

@@ -24,7 +24,7 @@ use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use serde_json::{Value, json};
 
-use crate::common::amqp::amqp_url;
+use crate::common::amqp::{TestConsumer, amqp_url};
 use crate::common::broker::{TestVhost, broker};
 use crate::common::proxy::{Fault, FaultProxy};
 use crate::common::warren::Test;
@@ -799,5 +799,58 @@ fn a_signal_during_a_move_ends_the_migration_between_two_steps_and_a_rerun_finis
     story.assert_no_changes();
     let seen = drain(&v, "order.events");
     let (lost, _) = count_losses("stopped by SIGINT", &confirmed, &seen);
+    assert_eq!(lost, 0);
+}
+
+/// A consumer that takes the old queue's messages and never acknowledges
+/// them: no shovel can move them, and the broker would drop them with the
+/// queue. The migration stops once the queue's count has stayed the same
+/// for `--migrate-stall-timeout`, naming the queue and why, with every
+/// message still there; once the consumer is gone, the rerun finishes.
+#[test]
+fn messages_a_consumer_never_acknowledges_stop_the_migration_after_the_stall_timeout() {
+    let v = TestVhost::new("migrate-stall");
+    let story = Story::new(&v);
+    let confirmed = old_with_backlog(&v, &story, 40);
+    // No prefetch limit: it holds all 40, unacknowledged.
+    let holder = TestConsumer::start(&v, "order.events");
+    let started = Instant::now();
+    let stopped = story
+        .apply_migrate_with(
+            &["--format", "json"],
+            &["--allow-consumer-cancel", "--migrate-stall-timeout", "3"],
+        )
+        .status(1)
+        .stdout_any()
+        .stderr_contains(
+            "40 messages stayed in 'order.events' for 3 s, held unacknowledged by its consumers",
+        )
+        .stderr_contains(
+            "let the consumers acknowledge them (or stop them), then run apply --migrate again",
+        )
+        .limit(Duration::from_secs(120))
+        .run();
+    println!("stopped after {:?}", started.elapsed());
+    let report: Value = serde_json::from_str(&stopped.stdout).expect("a JSON report");
+    let error = report["migration_failed"]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        error.contains("stopped at step 4: 40 messages stayed"),
+        "{report}"
+    );
+    assert_eq!(v.message_count("order.events"), Some(40));
+
+    drop(holder);
+    // The broker's statistics count the consumer up to 5 s after it left,
+    // and the rerun would need --allow-consumer-cancel for it.
+    while crate::common::amqp::consumer_count(&v, "order.events") > 0 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    story.migrate().run();
+    assert_nothing_left(&v);
+    story.assert_no_changes();
+    let seen = drain(&v, "order.events");
+    let (lost, _) = count_losses("held by a consumer", &confirmed, &seen);
     assert_eq!(lost, 0);
 }

@@ -27,6 +27,53 @@ fn completions_cover_every_command_for_each_shell() {
     }
 }
 
+/// The options bash completes after `warren COMMAND`: the `opts` line of
+/// the command's case in the script.
+fn bash_options(script: &str, command: &str) -> String {
+    // `warren__subcmd__plan)` (or `warren__plan)` as older clap_complete
+    // wrote it), not `warren__subcmd__help__subcmd__plan)`.
+    let cases = [
+        format!("warren__subcmd__{command})"),
+        format!("warren__{command})"),
+    ];
+    let mut lines = script
+        .lines()
+        .skip_while(|l| !cases.iter().any(|case| l.trim() == case));
+    lines
+        .find(|l| l.trim().starts_with("opts=\""))
+        .unwrap_or_else(|| panic!("no case for {command} in:\n{script}"))
+        .to_string()
+}
+
+/// The connection options are completed where they are used: on the
+/// commands that talk to a broker, not on the offline ones (which accept
+/// them, hidden, so that `WARREN_URL` in the environment is no error).
+#[test]
+fn completions_offer_the_connection_options_only_on_the_commands_that_use_them() {
+    let script = warren(&["completions", "bash"]);
+    for command in ["plan", "apply", "drift", "export"] {
+        let options = bash_options(&script, command);
+        for option in ["--url", "--username", "--password-file", "--ca-cert"] {
+            assert!(options.contains(option), "{command}: {options}");
+        }
+    }
+    for command in [
+        "validate", "diff", "fmt", "graph", "route", "schema", "init",
+    ] {
+        let options = bash_options(&script, command);
+        assert!(!options.contains("--url"), "{command}: {options}");
+        assert!(!options.contains("--password"), "{command}: {options}");
+        assert!(options.contains("--format"), "{command}: {options}");
+    }
+    for shell in ["zsh", "fish"] {
+        let script = warren(&["completions", shell]);
+        assert!(
+            script.contains("--url") || script.contains("-l url"),
+            "{shell}"
+        );
+    }
+}
+
 #[test]
 fn the_bash_completion_is_valid_bash() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,5 @@
 //! `warren fmt`: the canonical form written back, `--check` listing what
-//! differs, files that do not parse left as they are, and the
+//! differs, `--diff` showing how, files that do not parse left as they are, and the
 //! repository's own topology files already in canonical form.
 
 use std::path::Path;
@@ -90,6 +90,60 @@ fn check_lists_the_files_that_differ_exits_1_and_writes_nothing() {
         .run();
     assert_eq!(read(dir.path(), "t/a.yaml"), SCRAMBLED_DEFAULT);
     assert_eq!(read(dir.path(), "t/c.yml"), "queues:\n- name: x\n");
+}
+
+#[test]
+fn diff_shows_how_each_file_differs_as_a_patch_git_applies_and_writes_nothing() {
+    let files = [
+        ("t/a.yaml", SCRAMBLED_DEFAULT),
+        ("t/b.yaml", DEFAULT),
+        ("t/c.yml", "queues:\n- name: x\n"),
+    ];
+    let dir = dir_with(&files);
+    let run = Test::new()
+        .current_dir(dir.path())
+        .args(["fmt", "--diff", "t"])
+        .stdout_any()
+        .stderr("error: 2 files are not in canonical form (shown on stdout): run warren fmt\n")
+        .status(1)
+        .run();
+    assert!(
+        run.stdout.contains(
+            "--- a/t/c.yml\n+++ b/t/c.yml\n@@ -1,2 +1,2 @@\n queues:\n-- name: x\n+  - name: x\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("t/b.yaml"), "{}", run.stdout);
+    for (name, text) in files {
+        assert_eq!(read(dir.path(), name), text, "{name} is as it was");
+    }
+
+    // The diff is the change `warren fmt` makes.
+    let formatted = dir_with(&files);
+    Test::new()
+        .current_dir(formatted.path())
+        .args(["fmt", "t"])
+        .stdout_any()
+        .run();
+    std::fs::write(dir.path().join("fmt.diff"), &run.stdout).unwrap();
+    let applied = std::process::Command::new("git")
+        .args(["apply", "fmt.diff"])
+        .current_dir(dir.path())
+        .output()
+        .expect("git runs");
+    assert!(
+        applied.status.success(),
+        "git apply: {}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    for (name, _) in files {
+        assert_eq!(
+            read(dir.path(), name),
+            read(formatted.path(), name),
+            "{name}"
+        );
+    }
 }
 
 #[test]
