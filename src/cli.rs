@@ -223,6 +223,18 @@ pub struct TargetArgs {
     pub project: Option<PathBuf>,
 }
 
+/// The target of warren.yaml whose files (and variables) an offline
+/// command reads instead of files named on the command line.
+#[derive(Debug, Clone, Args)]
+pub struct FilesOfTarget {
+    /// Read the files of this target of warren.yaml, with its variables.
+    #[arg(long = "target", value_name = "NAME", conflicts_with = "paths")]
+    pub name: Option<String>,
+    /// The project file (default: ./warren.yaml).
+    #[arg(long, env = "WARREN_PROJECT", value_name = "FILE")]
+    pub project: Option<PathBuf>,
+}
+
 impl TargetArgs {
     /// Whether targets were asked for by name or all.
     pub fn any(&self) -> bool {
@@ -446,6 +458,8 @@ pub enum Command {
         /// A message header, for headers exchanges (repeatable).
         #[arg(long = "header", value_name = "KEY=VALUE")]
         headers: Vec<String>,
+        #[command(flatten)]
+        target: FilesOfTarget,
     },
 
     /// Draw the routing (exchanges, queues, bindings) as a Mermaid or DOT diagram, offline.
@@ -468,6 +482,8 @@ warren plan --out plan.json && warren graph --plan plan.json"
         /// Mark what a plan saved by `warren plan --out` adds, changes and removes.
         #[arg(long)]
         plan: Option<PathBuf>,
+        #[command(flatten)]
+        target: FilesOfTarget,
     },
 
     /// Rewrite topology files in the canonical form, comments kept.
@@ -489,6 +505,8 @@ warren fmt --diff                # exit 1 and show how they differ"
         /// form, as a unified diff, and exit 1 if any does.
         #[arg(long)]
         diff: bool,
+        #[command(flatten)]
+        target: FilesOfTarget,
     },
 
     /// Print the JSON Schema of the topology file (or of warren.yaml).

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Failure, Outcome, Status, load_files};
+use super::{Failure, Outcome, Sources, Status, load_sources};
 use crate::cli::GlobalArgs;
 use crate::graph::{Graph, REVIEW_NODES, sides_of_plan};
 use crate::normalize::normalize;
@@ -15,20 +15,23 @@ use crate::render::show_graph;
 
 pub fn run(
     global: &GlobalArgs,
-    paths: &[PathBuf],
+    sources: Sources<'_>,
     vhosts: &[String],
     plan_file: Option<&Path>,
 ) -> Outcome {
     let graph = match plan_file {
-        None => Graph::of(&load_files(paths)?.topology).in_vhosts(vhosts),
+        None => Graph::of(&load_sources(sources)?.topology).in_vhosts(vhosts),
         Some(path) => {
             let plan = read_plan(path)?;
-            let paths = if paths.is_empty() {
+            let paths = if sources.paths.is_empty() {
                 plan_files(&plan, path)?
             } else {
-                paths.to_vec()
+                sources.paths.to_vec()
             };
-            let files = load_files(&paths)?;
+            let files = load_sources(Sources {
+                paths: &paths,
+                ..sources
+            })?;
             check_files(&plan, path, &files.topology)?;
             let (before, after) = sides_of_plan(&normalize(&files.topology), &plan);
             Graph::compare(&before, &after, &plan)

@@ -90,19 +90,30 @@ pub fn run(cli: Cli) -> ExitCode {
             routing_key,
             vhost,
             headers,
-        } => route_message::run(global, paths, vhost, exchange, routing_key, headers),
+            target,
+        } => with_files_of(target, paths, |sources| {
+            route_message::run(global, sources, vhost, exchange, routing_key, headers)
+        }),
         Command::Graph {
             paths,
             vhosts,
             plan,
-        } => graph::run(global, paths, vhosts, plan.as_deref()),
-        Command::Fmt { paths, check, diff } => {
+            target,
+        } => with_files_of(target, paths, |sources| {
+            graph::run(global, sources, vhosts, plan.as_deref())
+        }),
+        Command::Fmt {
+            paths,
+            check,
+            diff,
+            target,
+        } => {
             let mode = match (diff, check) {
                 (true, _) => fmt::Mode::Diff,
                 (false, true) => fmt::Mode::Check,
                 (false, false) => fmt::Mode::Write,
             };
-            fmt::run(paths, mode)
+            with_files_of(target, paths, |sources| fmt::run(sources.paths, mode))
         }
         Command::Schema { project } => schema::run(*project),
         Command::Completions { shell } => docs::completions(*shell),
@@ -256,6 +267,35 @@ impl<'a> Sources<'a> {
     pub fn load(self) -> Result<crate::load::Loaded, crate::load::LoadFailed> {
         crate::load::load_with(self.paths, self.variables)
     }
+}
+
+/// Runs an offline command on the files named (`paths`), or with
+/// `--target NAME` on that target's files and variables.
+fn with_files_of(
+    target: &crate::cli::FilesOfTarget,
+    paths: &[PathBuf],
+    command: impl FnOnce(Sources<'_>) -> Outcome,
+) -> Outcome {
+    let Some(name) = &target.name else {
+        return command(Sources::files(paths));
+    };
+    let project = crate::project::Project::find(target.project.as_deref())
+        .map_err(Failure::new)?
+        .ok_or_else(|| {
+            Failure::new(format!(
+                "--target needs a project file: there is no {} in the current directory \
+                 (name one with --project FILE or WARREN_PROJECT)",
+                crate::project::PROJECT_FILE
+            ))
+        })?;
+    let chosen = project
+        .select(std::slice::from_ref(name), false)
+        .map_err(Failure::new)?;
+    let target = chosen[0];
+    command(Sources {
+        paths: &target.paths,
+        variables: Some(&target.variables),
+    })
 }
 
 /// Loads and validates topology files for a command; warnings and errors

@@ -1,11 +1,9 @@
 //! `warren route`: which queues a message reaches, from the files (the
 //! routing is `route`'s, the output `render`'s).
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 
-use super::{Failure, Outcome, Status, load_files};
+use super::{Failure, Outcome, Sources, Status, load_sources};
 use crate::cli::GlobalArgs;
 use crate::model::Arguments;
 use crate::render;
@@ -14,14 +12,14 @@ use crate::suggest::did_you_mean;
 
 pub fn run(
     global: &GlobalArgs,
-    paths: &[PathBuf],
+    sources: Sources<'_>,
     vhost: &str,
     exchange: &str,
     routing_key: &str,
     headers: &[String],
 ) -> Outcome {
     let headers = parse_headers(headers)?;
-    let loaded = load_files(paths)?;
+    let loaded = load_sources(sources)?;
     let message = Message {
         vhost,
         exchange,

@@ -101,6 +101,7 @@ pub fn read(text: &str) -> Option<Vec<QuickEvent>> {
         line: 1,
         line_start: 0,
         ascii,
+        non_ascii: Cell::new(0),
         counted: Cell::new((0, 0, 0)),
         started: false,
         depth: 0,
@@ -125,6 +126,24 @@ fn printable(bytes: &[u8]) -> bool {
             ok & (((b >= b' ') & (b != 0x7F)) | (b == b'\n'))
         })
     })
+}
+
+/// Where the first byte beyond ASCII at or after `from` is, or the length
+/// of `bytes` when none is.
+fn first_beyond_ascii(bytes: &[u8], from: usize) -> usize {
+    // A block at a time (`is_ascii` looks at a word at a time), then the
+    // byte within the block.
+    const BLOCK: usize = 64;
+    let rest = &bytes[from..];
+    let Some(block) = rest.chunks(BLOCK).position(|block| !block.is_ascii()) else {
+        return bytes.len();
+    };
+    let start = block * BLOCK;
+    let within = rest[start..]
+        .iter()
+        .position(|b| !b.is_ascii())
+        .unwrap_or(0);
+    from + start + within
 }
 
 /// How many characters the UTF-8 `bytes` hold: the bytes that do not
@@ -163,7 +182,11 @@ struct Reader<'t> {
     line_start: usize,
     /// Whether the text is all ASCII, where a column is a count of bytes.
     ascii: bool,
-    /// Otherwise the last column counted: the line's start, a position on
+    /// Otherwise the first byte beyond ASCII at or after a line start at or before
+    /// the cursor's (the text's length when none): before it, a column is
+    /// a count of bytes.
+    non_ascii: Cell<usize>,
+    /// Past it, the last column counted: the line's start, a position on
     /// it and the characters between (the cursor mostly moves on).
     counted: Cell<(usize, usize, usize)>,
     /// Whether the first content line has been met (a `---` before it
@@ -185,8 +208,23 @@ impl Reader<'_> {
     }
 
     /// The cursor's column, counted in characters (from 0).
+    #[inline]
     fn column(&self) -> usize {
         if self.ascii {
+            return self.pos - self.line_start;
+        }
+        self.column_beyond_ascii()
+    }
+
+    /// [`Reader::column`] in a text that is not all ASCII.
+    #[inline(never)]
+    fn column_beyond_ascii(&self) -> usize {
+        let mut non_ascii = self.non_ascii.get();
+        if non_ascii < self.line_start {
+            non_ascii = first_beyond_ascii(self.text, self.line_start);
+            self.non_ascii.set(non_ascii);
+        }
+        if self.pos <= non_ascii {
             return self.pos - self.line_start;
         }
         let (line_start, at, chars) = self.counted.get();

@@ -244,3 +244,56 @@ targets:
     );
     assert!(!out.stderr.contains("--password-file"), "{}", out.stderr);
 }
+
+/// The offline commands that read files (graph, route, fmt) take one
+/// `--target`: its files, with its variables, as plan would read them.
+#[test]
+fn graph_route_and_fmt_read_the_files_of_one_target_with_its_variables() {
+    let topology = format!(
+        "{TOPOLOGY}exchanges:\n  - name: events\n    vhost: ${{vhost}}\n    type: topic\n\
+         bindings:\n  - source: events\n    vhost: ${{vhost}}\n    destination: orders-${{suffix}}\n    \
+         routing_key: order.*\n"
+    );
+    let dir = dir_with(&[("warren.yaml", PROJECT), ("topologies/q.yaml", &topology)]);
+    warren(dir.path())
+        .args(["route", "--target", "production", "--exchange", "events"])
+        .args(["--routing-key", "order.created"])
+        .stdout("orders-p\n")
+        .run();
+    warren(dir.path())
+        .args(["route", "--target", "staging", "--vhost", "staging"])
+        .args(["--exchange", "events", "--routing-key", "order.created"])
+        .stdout("orders-s\n")
+        .run();
+    let drawn = warren(dir.path())
+        .args(["graph", "--target", "staging"])
+        .stdout_any()
+        .run();
+    assert!(drawn.stdout.contains("\"orders-s\""), "{}", drawn.stdout);
+    assert!(!drawn.stdout.contains("${"), "{}", drawn.stdout);
+    // fmt works on the target's files as written, variables and all.
+    warren(dir.path())
+        .args(["fmt", "--check", "--target", "staging"])
+        .stdout("topologies/q.yaml\n")
+        .stderr_contains("1 file is not in canonical form")
+        .status(1)
+        .run();
+
+    // One target, by a name warren.yaml has; files or a target, not both.
+    warren(dir.path())
+        .args(["graph", "--target", "prod"])
+        .status(1)
+        .stderr_contains("there is no target 'prod'")
+        .run();
+    warren(dir.path())
+        .args(["graph", "--target", "staging", "topologies"])
+        .status(1)
+        .stderr_contains("'--target <NAME>' cannot be used with '[PATHS]...'")
+        .run();
+    let bare = dir_with(&[("topologies/q.yaml", "vhosts: [{name: /}]\n")]);
+    warren(bare.path())
+        .args(["graph", "--target", "staging"])
+        .status(1)
+        .stderr_contains("--target needs a project file: there is no warren.yaml")
+        .run();
+}
