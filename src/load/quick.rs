@@ -13,10 +13,9 @@
 //! carriage returns or other control characters, a byte order mark,
 //! anchors, aliases, tags, block scalars, escapes, scalars over several
 //! lines, empty values, complex keys, several documents, and every syntax
-//! error. So it never decides
-//! what a file means on its own: its tests hold it to saphyr-parser's
-//! events on every file the repository holds and on thousands of
-//! generated and mangled ones.
+//! error. So it never decides what a file means on its own: its tests
+//! hold it to saphyr-parser's events on every file the repository holds
+//! and on thousands of generated and mangled ones.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -101,7 +100,10 @@ pub fn read(text: &str) -> Option<Vec<QuickEvent>> {
         line: 1,
         line_start: 0,
         ascii,
-        non_ascii: Cell::new(0),
+        non_ascii: Cell::new(match ascii {
+            true => text.len(),
+            false => first_beyond_ascii(text.as_bytes(), 0),
+        }),
         counted: Cell::new((0, 0, 0)),
         started: false,
         depth: 0,
@@ -182,9 +184,9 @@ struct Reader<'t> {
     line_start: usize,
     /// Whether the text is all ASCII, where a column is a count of bytes.
     ascii: bool,
-    /// Otherwise the first byte beyond ASCII at or after a line start at or before
-    /// the cursor's (the text's length when none): before it, a column is
-    /// a count of bytes.
+    /// Otherwise the first byte beyond ASCII at or after the start of the
+    /// cursor's line or an earlier one (the text's length when none):
+    /// before it, a column is a count of bytes.
     non_ascii: Cell<usize>,
     /// Past it, the last column counted: the line's start, a position on
     /// it and the characters between (the cursor mostly moves on).

@@ -150,6 +150,16 @@ pub fn exported_password_hashes() {
     );
 }
 
+/// An offline command that failed on the files of a project without a
+/// target: its variables were not filled in.
+pub fn targets_not_chosen(project: &Path, targets: &str) {
+    print_stderr(&format!(
+        "note: {} lists the targets {targets}: with --target NAME the files are read as that \
+         target's, with its variables\n",
+        project.display()
+    ));
+}
+
 /// The target of `warren.yaml` a command runs for now (one of several).
 pub fn target_started(name: &str, urls: &[String]) {
     print_stderr(&format!("== target {name} ({}) ==\n", urls.join(", ")));

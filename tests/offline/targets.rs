@@ -279,6 +279,17 @@ fn graph_route_and_fmt_read_the_files_of_one_target_with_its_variables() {
         .status(1)
         .run();
 
+    // Without a target, the files' variables are not filled in: the
+    // failure says that --target would.
+    warren(dir.path())
+        .args(["graph"])
+        .status(1)
+        .stderr_contains(
+            "note: warren.yaml lists the targets staging, production: with --target NAME the \
+             files are read as that target's, with its variables\n",
+        )
+        .run();
+
     // One target, by a name warren.yaml has; files or a target, not both.
     warren(dir.path())
         .args(["graph", "--target", "prod"])
