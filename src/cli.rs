@@ -106,16 +106,16 @@ impl Cli {
 }
 
 /// The format `command` runs with: `graph` draws Mermaid (its default) or
-/// DOT and nothing else; no other command draws. `given` says whether
+/// DOT, or writes its nodes and edges as JSON; no other command draws. `given` says whether
 /// `--format` was on the command line (a `text` that is only the default
 /// is `graph`'s Mermaid).
 fn format_for(command: &Command, format: Format, given: bool) -> Result<Format, String> {
     let draws = matches!(format, Format::Mermaid | Format::Dot);
     match command {
-        Command::Graph { .. } if draws => Ok(format),
+        Command::Graph { .. } if draws || format == Format::Json => Ok(format),
         Command::Graph { .. } if !given => Ok(Format::Mermaid),
         Command::Graph { .. } => Err(format!(
-            "warren graph draws --format mermaid or --format dot, not {}",
+            "warren graph draws --format mermaid or --format dot, or writes --format json, not {}",
             format.as_str()
         )),
         _ if draws => Err(format!(
@@ -129,8 +129,8 @@ fn format_for(command: &Command, format: Format, given: bool) -> Result<Format, 
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Output format: text, json, or markdown (plan, drift, diff); mermaid
-    /// or dot for graph.
+    /// Output format: text, json, or markdown (plan, drift, diff); mermaid,
+    /// dot or json for graph.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
@@ -281,6 +281,7 @@ impl From<Format> for crate::render::GraphFormat {
     fn from(format: Format) -> crate::render::GraphFormat {
         match format {
             Format::Dot => crate::render::GraphFormat::Dot,
+            Format::Json => crate::render::GraphFormat::Json,
             _ => crate::render::GraphFormat::Mermaid,
         }
     }

@@ -21,6 +21,8 @@ use crate::model::plural;
 pub enum GraphFormat {
     Mermaid,
     Dot,
+    /// The nodes and edges themselves, for other tools to draw.
+    Json,
 }
 
 /// The view of `warren graph`: the diagram on stdout.
@@ -28,7 +30,59 @@ pub fn show_graph(graph: &Graph, format: GraphFormat) {
     super::print_stdout(&match format {
         GraphFormat::Mermaid => render_mermaid(graph),
         GraphFormat::Dot => render_dot(graph),
+        GraphFormat::Json => render_json(graph),
     });
+}
+
+/// The graph as JSON: `nodes` (each with its place in the list as `id`),
+/// `edges` between those ids, and what a cut `left_out`.
+pub fn render_json(graph: &Graph) -> String {
+    let nodes: Vec<serde_json::Value> = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(id, node)| {
+            serde_json::json!({
+                "id": id,
+                "kind": if node.is_exchange() { "exchange" } else { "queue" },
+                "vhost": node.vhost(),
+                "name": node.name(),
+                "type": node.detail,
+                "implicit": node.implicit,
+                "mark": node.mark.as_str(),
+            })
+        })
+        .collect();
+    let edges: Vec<serde_json::Value> = graph
+        .edges
+        .iter()
+        .map(|edge| {
+            serde_json::json!({
+                "from": edge.from,
+                "to": edge.to,
+                "kind": match edge.kind {
+                    EdgeKind::Binding => "binding",
+                    EdgeKind::ExchangeBinding => "exchange binding",
+                    EdgeKind::Alternate => "alternate exchange",
+                    EdgeKind::DeadLetter => "dead letters",
+                },
+                "label": edge.label,
+                "mark": edge.mark.as_str(),
+            })
+        })
+        .collect();
+    let left_out = &graph.left_out;
+    let document = serde_json::json!({
+        "nodes": nodes,
+        "edges": edges,
+        "left_out": {
+            "exchanges": left_out.exchanges,
+            "queues": left_out.queues,
+            "edges": left_out.edges,
+            "changed": left_out.changed,
+        },
+    });
+    format!("{document:#}\n")
 }
 
 /// Fill and stroke of each mark, shared by both languages.

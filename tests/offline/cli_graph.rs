@@ -1,4 +1,4 @@
-//! `warren graph`: the routing of the files as Mermaid or DOT, a saved
+//! `warren graph`: the routing of the files as Mermaid, DOT or JSON, a saved
 //! plan's changes marked on it, and the diagram the Markdown of a review
 //! embeds. (tests/tools/render.rs has real renderers draw these.)
 
@@ -72,15 +72,76 @@ fn one_vhost_of_several_is_drawn_alone() {
 }
 
 #[test]
-fn graph_draws_only_diagrams() {
+fn graph_draws_diagrams_or_writes_json_only() {
     Test::new()
-        .args(["graph", "--format", "json"])
+        .args(["graph", "--format", "markdown"])
         .stderr(
-            "error: warren graph draws --format mermaid or --format dot, not json\n\n\
+            "error: warren graph draws --format mermaid or --format dot, or writes --format \
+             json, not markdown\n\n\
              Usage: warren [OPTIONS] <COMMAND>\n\nFor more information, try '--help'.\n",
         )
         .status(1)
         .run();
+}
+
+/// The nodes and edges themselves, for other tools: a node's id is its
+/// place in `nodes`, an edge joins two ids.
+#[test]
+fn the_default_topology_in_json() {
+    let run = Test::new()
+        .current_dir(repo())
+        .args(["graph", "topologies/default.yaml", "--format", "json"])
+        .stdout_any()
+        .run();
+    let graph: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let names: Vec<(&str, &str)> = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["kind"].as_str().unwrap(), n["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("exchange", "events"),
+            ("queue", "jobs"),
+            ("queue", "order.events")
+        ]
+    );
+    assert_eq!(graph["nodes"][0]["type"], "topic");
+    assert_eq!(graph["nodes"][0]["vhost"], "/");
+    assert_eq!(
+        graph["edges"],
+        serde_json::json!([{"from": 0, "to": 2, "kind": "binding", "label": "order.*", "mark": "unchanged"}])
+    );
+}
+
+/// A saved plan's marks, in JSON: what the story adds is `added`.
+#[test]
+fn a_saved_plan_in_json_marks_what_it_adds() {
+    let dir = tempfile::tempdir().unwrap();
+    saved_story_plan(dir.path());
+    let run = Test::new()
+        .current_dir(dir.path())
+        .args(["graph", "--plan", "plan.json", "--format", "json"])
+        .stdout_any()
+        .run();
+    let graph: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let added: Vec<&str> = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["mark"] == "added")
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(added.len(), 2, "{graph:#}");
+    let marked_edges = graph["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["mark"] == "added")
+        .count();
+    assert_eq!(marked_edges, 2, "{graph:#}");
 }
 
 /// A plan saved by `warren plan --out`, made in `dir` from the story's
