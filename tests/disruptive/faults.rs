@@ -510,17 +510,23 @@ fn scenario_on_a_broker_in_time(
     }
 }
 
+/// The runtime the proxies of a test run in: two threads, so a proxy
+/// serves requests that arrive at once.
+fn proxy_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// How many times a scenario decided by the broker's slowness is run.
 const SLOW_BROKER_TRIES: usize = 3;
 
 #[test]
 fn every_fault_on_every_request_is_reported_and_the_next_apply_converges() {
     let _broker = crate::broker_up();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = proxy_runtime();
     let started = Instant::now();
 
     // Learn how many requests a clean apply makes, through a proxy.
@@ -631,11 +637,7 @@ fn every_fault_on_every_request_is_reported_and_the_next_apply_converges() {
 #[test]
 fn a_failed_verification_read_still_reports_what_was_applied() {
     let _broker = crate::broker_up();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = proxy_runtime();
     // The same plan twice: once to find the verification's first request,
     // once to stall it.
     let clean = Prepared::new();
@@ -703,11 +705,7 @@ fn a_timeout_on_a_request_the_proxy_did_not_stall_is_told_apart() {
 #[test]
 fn the_proxy_faults_the_request_its_log_numbers_k() {
     let _broker = crate::broker_up();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = proxy_runtime();
     const AT_ONCE: usize = 48;
     for k in [1, 7, 24, 48] {
         for _ in 0..10 {
