@@ -207,9 +207,9 @@ Arguments:
   <NEW>  The new topology: a file, a directory, or a definitions export
 
 Options:
-      --format <FORMAT>          Output format: text, json, or markdown (plan, drift, diff); mermaid
-                                 or dot for graph [default: text] [possible values: text, json,
-                                 markdown, mermaid, dot]
+      --format <FORMAT>          Output format: text, json, or markdown (plan, drift, diff);
+                                 mermaid, dot or json for graph [default: text] [possible values:
+                                 text, json, markdown, mermaid, dot]
       --prune                    Show what `apply --prune` does: objects NEW no longer declares are
                                  deleted. Without it they stay on the broker, no longer managed
       --prune-users              Show what `apply --prune-users` does
