@@ -106,9 +106,9 @@ impl Cli {
 }
 
 /// The format `command` runs with: `graph` draws Mermaid (its default) or
-/// DOT, or writes its nodes and edges as JSON; no other command draws. `given` says whether
-/// `--format` was on the command line (a `text` that is only the default
-/// is `graph`'s Mermaid).
+/// DOT, or writes its nodes and edges as JSON; no other command draws.
+/// `given` says whether `--format` was on the command line (a `text` that
+/// is only the default is `graph`'s Mermaid).
 fn format_for(command: &Command, format: Format, given: bool) -> Result<Format, String> {
     let draws = matches!(format, Format::Mermaid | Format::Dot);
     match command {

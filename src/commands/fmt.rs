@@ -1,8 +1,9 @@
 //! `warren fmt [PATHS] [--check | --diff]`: each YAML topology file put in
 //! the canonical form of [`crate::fmt`] and written back when it differs,
-//! or, with `--check`, only listed (with `--diff`, shown as a diff). A file that does not parse is left as it
-//! is, with the parser's error. JSON files (definitions exports, written
-//! by a machine) are left alone unless named one by one.
+//! or, with `--check`, only listed (with `--diff`, shown as a diff). A
+//! file that does not parse is left as it is, with the parser's error.
+//! JSON files (definitions exports, written by a machine) are left alone
+//! unless named one by one.
 
 use std::path::{Path, PathBuf};
 

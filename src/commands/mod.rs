@@ -91,7 +91,7 @@ pub fn run(cli: Cli) -> ExitCode {
             vhost,
             headers,
             target,
-        } => with_files_of(target, paths, true, |sources| {
+        } => targets::with_files_of(target, paths, true, |sources| {
             route_message::run(global, sources, vhost, exchange, routing_key, headers)
         }),
         Command::Graph {
@@ -99,7 +99,7 @@ pub fn run(cli: Cli) -> ExitCode {
             vhosts,
             plan,
             target,
-        } => with_files_of(target, paths, true, |sources| {
+        } => targets::with_files_of(target, paths, true, |sources| {
             graph::run(global, sources, vhosts, plan.as_deref())
         }),
         Command::Fmt {
@@ -113,7 +113,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 (false, true) => fmt::Mode::Check,
                 (false, false) => fmt::Mode::Write,
             };
-            with_files_of(target, paths, false, |sources| {
+            targets::with_files_of(target, paths, false, |sources| {
                 fmt::run(sources.paths, mode)
             })
         }
@@ -269,46 +269,6 @@ impl<'a> Sources<'a> {
     pub fn load(self) -> Result<crate::load::Loaded, crate::load::LoadFailed> {
         crate::load::load_with(self.paths, self.variables)
     }
-}
-
-/// Runs an offline command on the files named (`paths`), or with
-/// `--target NAME` on that target's files and variables. A command that
-/// `reads_variables` and fails on the default files of a project says
-/// that `--target` reads them as a target would.
-fn with_files_of(
-    target: &crate::cli::FilesOfTarget,
-    paths: &[PathBuf],
-    reads_variables: bool,
-    command: impl FnOnce(Sources<'_>) -> Outcome,
-) -> Outcome {
-    let Some(name) = &target.name else {
-        let outcome = command(Sources::files(paths));
-        if outcome.is_err()
-            && reads_variables
-            && paths.is_empty()
-            && let Ok(Some(project)) = crate::project::Project::find(target.project.as_deref())
-        {
-            render::notices::targets_not_chosen(&project.file, &project.names());
-        }
-        return outcome;
-    };
-    let project = crate::project::Project::find(target.project.as_deref())
-        .map_err(Failure::new)?
-        .ok_or_else(|| {
-            Failure::new(format!(
-                "--target needs a project file: there is no {} in the current directory \
-                 (name one with --project FILE or WARREN_PROJECT)",
-                crate::project::PROJECT_FILE
-            ))
-        })?;
-    let chosen = project
-        .select(std::slice::from_ref(name), false)
-        .map_err(Failure::new)?;
-    let target = chosen[0];
-    command(Sources {
-        paths: &target.paths,
-        variables: Some(&target.variables),
-    })
 }
 
 /// Loads and validates topology files for a command; warnings and errors

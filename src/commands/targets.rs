@@ -3,13 +3,14 @@
 //! each target's connection options (its credentials read from where the
 //! file says), and one report over several targets, whose exit code is
 //! the worst of theirs. One target runs exactly like a command without
-//! targets, its output as is.
+//! targets, its output as is. The offline commands that read files
+//! (`graph`, `route`, `fmt`) take one target's files and variables.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{Failure, Outcome, Sources, Status, validate};
-use crate::cli::{Cli, Command, ConnectionArgs, GlobalArgs};
+use crate::cli::{Cli, Command, ConnectionArgs, FilesOfTarget, GlobalArgs};
 use crate::project::{Project, Secret, Target};
 use crate::render::{self, TargetOutcome, TargetRun, notices};
 
@@ -27,11 +28,7 @@ pub fn chosen(cli: &Cli) -> Result<Option<Vec<Target>>, Failure> {
     let project = Project::find(targets.project.as_deref()).map_err(Failure::new)?;
     let Some(project) = project else {
         if targets.any() {
-            return Err(Failure::new(format!(
-                "--target and --all-targets need a project file: there is no {} in the current \
-                 directory (name one with --project FILE or WARREN_PROJECT)",
-                crate::project::PROJECT_FILE
-            )));
+            return Err(no_project_file("--target and --all-targets need"));
         }
         return Ok(None);
     };
@@ -50,6 +47,50 @@ pub fn chosen(cli: &Cli) -> Result<Option<Vec<Target>>, Failure> {
     }
     .map_err(Failure::new)?;
     Ok(Some(chosen.into_iter().cloned().collect()))
+}
+
+/// Runs an offline command on the files named (`paths`), or with
+/// `--target NAME` on that target's files and variables. A command that
+/// `reads_variables` and fails on the default files of a project says
+/// that `--target` reads them as a target would.
+pub fn with_files_of(
+    target: &FilesOfTarget,
+    paths: &[PathBuf],
+    reads_variables: bool,
+    command: impl FnOnce(Sources<'_>) -> Outcome,
+) -> Outcome {
+    let Some(name) = &target.name else {
+        let outcome = command(Sources::files(paths));
+        if outcome.is_err()
+            && reads_variables
+            && paths.is_empty()
+            && let Ok(Some(project)) = Project::find(target.project.as_deref())
+        {
+            notices::targets_not_chosen(&project.file, &project.names());
+        }
+        return outcome;
+    };
+    let project = Project::find(target.project.as_deref())
+        .map_err(Failure::new)?
+        .ok_or_else(|| no_project_file("--target needs"))?;
+    let chosen = project
+        .select(std::slice::from_ref(name), false)
+        .map_err(Failure::new)?;
+    let target = chosen[0];
+    command(Sources {
+        paths: &target.paths,
+        variables: Some(&target.variables),
+    })
+}
+
+/// The error for `flags` (and what they do: "--target needs") without a
+/// project file.
+fn no_project_file(flags_need: &str) -> Failure {
+    Failure::new(format!(
+        "{flags_need} a project file: there is no {} in the current directory (name one \
+         with --project FILE or WARREN_PROJECT)",
+        crate::project::PROJECT_FILE
+    ))
 }
 
 /// Runs the command for each of `targets` and shows one report.

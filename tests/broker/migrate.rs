@@ -378,6 +378,16 @@ fn assert_nothing_left(v: &TestVhost) {
     assert_eq!(shovels, json!([]), "no shovel is left");
 }
 
+/// After a migration finished: no temporary queue or shovel is left, `plan`
+/// finds no changes, and every `confirmed` message is in `order.events`.
+fn assert_finished_without_loss(v: &TestVhost, story: &Story, confirmed: &[u64], test: &str) {
+    assert_nothing_left(v);
+    story.assert_no_changes();
+    let seen = drain(v, "order.events");
+    let (lost, _) = count_losses(test, confirmed, &seen);
+    assert_eq!(lost, 0, "{test}");
+}
+
 /// The story's start: the old topology applied, `backlog` messages in
 /// `order.events`.
 fn old_with_backlog(v: &TestVhost, story: &Story, backlog: u64) -> Vec<u64> {
@@ -588,11 +598,12 @@ fn warren_stopped_after_each_step_leaves_a_migration_the_next_apply_finishes() {
             bindings,
             "after step {step}"
         );
-        assert_nothing_left(&v);
-        story.assert_no_changes();
-        let seen = drain(&v, "order.events");
-        let (lost, _) = count_losses(&format!("stopped after step {step}"), &confirmed, &seen);
-        assert_eq!(lost, 0, "after step {step}");
+        assert_finished_without_loss(
+            &v,
+            &story,
+            &confirmed,
+            &format!("stopped after step {step}"),
+        );
     }
 }
 
@@ -795,11 +806,7 @@ fn a_signal_during_a_move_ends_the_migration_between_two_steps_and_a_rerun_finis
     }
     std::thread::sleep(Duration::from_secs(6));
     story.migrate().run();
-    assert_nothing_left(&v);
-    story.assert_no_changes();
-    let seen = drain(&v, "order.events");
-    let (lost, _) = count_losses("stopped by SIGINT", &confirmed, &seen);
-    assert_eq!(lost, 0);
+    assert_finished_without_loss(&v, &story, &confirmed, "stopped by SIGINT");
 }
 
 /// A consumer that takes the old queue's messages and never acknowledges
@@ -848,9 +855,5 @@ fn messages_a_consumer_never_acknowledges_stop_the_migration_after_the_stall_tim
         std::thread::sleep(Duration::from_millis(200));
     }
     story.migrate().run();
-    assert_nothing_left(&v);
-    story.assert_no_changes();
-    let seen = drain(&v, "order.events");
-    let (lost, _) = count_losses("held by a consumer", &confirmed, &seen);
-    assert_eq!(lost, 0);
+    assert_finished_without_loss(&v, &story, &confirmed, "held by a consumer");
 }
