@@ -187,7 +187,7 @@ impl Change {
 
 /// How to compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DiffOptions {
+pub struct DiffOptions<'a> {
     /// Objects not declared become deletions instead of unmanaged (in the
     /// declared vhosts: exchanges, queues, bindings, policies, parameters).
     pub prune: bool,
@@ -199,6 +199,12 @@ pub struct DiffOptions {
     /// Whether the broker can change a vhost's default queue type in place
     /// (RabbitMQ 3.11.17 and later).
     pub default_queue_type_mutable: bool,
+    /// The user warren is connected as, when comparing with a broker. Its
+    /// own permissions and topic permissions that the files do not declare
+    /// are left out: the broker grants it full permissions on every vhost
+    /// it creates, and warren may not take them away (it would lock itself
+    /// out), so they are neither drift nor pruned.
+    pub connected_user: Option<&'a str>,
 }
 
 /// Queue arguments that a policy can set, with the policy key that does it
@@ -275,7 +281,7 @@ pub fn diff(
     desired: &Normal,
     live: &Normal,
     binding_keys: &BTreeMap<ObjectId, String>,
-    options: DiffOptions,
+    options: DiffOptions<'_>,
 ) -> Vec<Change> {
     let mut changes = Vec::new();
 
@@ -323,7 +329,7 @@ pub fn diff(
 /// Users, permissions and topic permissions: each kind compared only when
 /// the files manage it (write its key). Users are pruned with
 /// `--prune-users`, and `guest` never is: it is the broker's own.
-fn diff_access(desired: &Normal, live: &Normal, options: DiffOptions, out: &mut Vec<Change>) {
+fn diff_access(desired: &Normal, live: &Normal, options: DiffOptions<'_>, out: &mut Vec<Change>) {
     if desired.users.is_some() {
         let mut changes = Vec::new();
         diff_by_id(
@@ -375,11 +381,27 @@ fn diff_access(desired: &Normal, live: &Normal, options: DiffOptions, out: &mut 
             out,
         );
     }
+    if let Some(connected) = options.connected_user {
+        out.retain(|change| {
+            let own_undeclared = matches!(change.action, Action::Delete | Action::Unmanaged)
+                && matches!(
+                    &change.id,
+                    ObjectId::Permission { user, .. } | ObjectId::TopicPermission { user, .. }
+                        if user == connected
+                );
+            !own_undeclared
+        });
+    }
 }
 
 /// Runtime parameters (pruned with `--prune`) and global parameters
 /// (pruned with `--prune-global-parameters`), when the files manage them.
-fn diff_parameters(desired: &Normal, live: &Normal, options: DiffOptions, out: &mut Vec<Change>) {
+fn diff_parameters(
+    desired: &Normal,
+    live: &Normal,
+    options: DiffOptions<'_>,
+    out: &mut Vec<Change>,
+) {
     if desired.parameters.is_some() {
         diff_by_id(
             desired.parameters(),
@@ -514,7 +536,7 @@ fn fill_unmanaged_vhost_fields(vhost: &mut Vhost, current: &Vhost) {
     }
 }
 
-fn diff_vhosts(desired: &[Vhost], live: &[Vhost], options: DiffOptions, out: &mut Vec<Change>) {
+fn diff_vhosts(desired: &[Vhost], live: &[Vhost], options: DiffOptions<'_>, out: &mut Vec<Change>) {
     let live_by_name: BTreeMap<&str, &Vhost> = live.iter().map(|v| (v.name.as_str(), v)).collect();
     for want in desired {
         let Some(have) = live_by_name.get(want.name.as_str()) else {
@@ -667,7 +689,7 @@ fn diff_bindings(
     desired: &Topology,
     live: &Topology,
     binding_keys: &BTreeMap<ObjectId, String>,
-    options: DiffOptions,
+    options: DiffOptions<'_>,
     out: &mut Vec<Change>,
 ) {
     // Objects deleted by a replace or a prune take their bindings with them.
@@ -850,6 +872,7 @@ mod tests {
         prune_users: false,
         prune_global_parameters: false,
         default_queue_type_mutable: true,
+        connected_user: None,
     };
 
     fn topology(yaml: &str) -> Topology {
@@ -861,7 +884,7 @@ mod tests {
         desired: &Topology,
         live: &Topology,
         binding_keys: &BTreeMap<ObjectId, String>,
-        options: DiffOptions,
+        options: DiffOptions<'_>,
     ) -> Vec<Change> {
         let live = normalize(live);
         let desired = desired_against(desired, normalize(desired), &live);

@@ -327,6 +327,20 @@ impl Client {
         Ok((existing, all))
     }
 
+    /// The names of the broker's users (`GET /api/users`, names only).
+    pub async fn user_names(&self) -> Result<BTreeSet<String>, Error> {
+        #[derive(serde::Deserialize)]
+        struct Named {
+            name: String,
+        }
+        let request = Request::get(
+            "/api/users?columns=name".to_string(),
+            "list the users".to_string(),
+        );
+        let users: Vec<Named> = self.fetch_json(request).await?;
+        Ok(users.into_iter().map(|u| u.name).collect())
+    }
+
     /// The kinds besides the vhosts' objects that `reading` asks for (users,
     /// permissions, parameters; not the vhosts' limits or message counts);
     /// each listing is one request for the whole broker, in parallel.

@@ -17,7 +17,7 @@ use crate::plan::{
     migrated_queue_of, plan_changes, shovel_name,
 };
 use crate::render::{self, notices};
-use crate::rules::BrokerFacts;
+use crate::rules::{BrokerFacts, undeclared_grantees};
 
 /// Runs `future` on a fresh multi-threaded runtime.
 pub fn block_on<T, F: Future<Output = Result<T, Failure>>>(future: F) -> Result<T, Failure> {
@@ -244,7 +244,7 @@ async fn plan_loaded_with(
     let live = reading
         .await
         .unwrap_or_else(|e| resume_unwind(e.into_panic()))?;
-    refuse_what_the_broker_would(client, &loaded, &live)?;
+    refuse_what_the_broker_would(client, &loaded, &live).await?;
     let files = file_names(&loaded);
     let planned = plan_from_live(client, desired, live, files, prune).await;
     free_in_background(loaded);
@@ -288,12 +288,23 @@ pub fn resolve_secrets(loaded: &mut Loaded) -> Result<(), Failure> {
 /// Fails, naming each object and key, when the files hold what the broker
 /// just read would refuse (its version, its plugins, its vhosts' default
 /// queue types): before anything is planned, so nothing changes.
-fn refuse_what_the_broker_would(
+async fn refuse_what_the_broker_would(
     client: &Client,
     loaded: &Loaded,
     live: &Live,
 ) -> Result<(), Failure> {
+    // The users the files grant permissions to without declaring them must
+    // be on the broker: read from its users when the files manage them,
+    // else listed for this.
+    let users = if undeclared_grantees(&loaded.topology).is_empty() {
+        None
+    } else if let Some(users) = &live.topology.users {
+        Some(users.iter().map(|u| u.name.clone()).collect())
+    } else {
+        Some(client.user_names().await?)
+    };
     let facts = BrokerFacts {
+        users,
         version: live.version.clone(),
         exchange_types: live.exchange_types.clone(),
         extensions: live.extensions.clone(),
@@ -346,6 +357,7 @@ async fn plan_from_live(
             prune_global_parameters: prune.global_parameters,
             binding_keys,
             unreadable,
+            connected_user: Some(client.username().to_string()),
         },
     );
     let dropped = plan.queues_dropped();

@@ -152,6 +152,9 @@ pub struct PlanInputs {
     pub binding_keys: BTreeMap<ObjectId, String>,
     /// Live objects that could not be read (absent from the live side).
     pub unreadable: Vec<Unreadable>,
+    /// The user warren is connected as (see [`DiffOptions`]), when the
+    /// live side is a broker's.
+    pub connected_user: Option<String>,
 }
 
 /// The desired side of a plan, computed before the live side is known
@@ -229,6 +232,7 @@ pub fn plan_changes<'a>(
                 prune_users: inputs.prune_users,
                 prune_global_parameters: inputs.prune_global_parameters,
                 default_queue_type_mutable,
+                connected_user: inputs.connected_user.as_deref(),
             },
         );
         let live_fingerprint = live_fingerprint.map(|hashing| {

@@ -249,6 +249,9 @@ pub(crate) fn describe(object: &Object) -> String {
             if let serde_json::Value::Object(map) = &p.value {
                 let map: Arguments = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                 args(&map, &mut parts);
+            } else {
+                // An upstream set's list of upstreams.
+                parts.push(show_value(Some(&p.value)));
             }
         }
         Object::GlobalParameter(p) => parts.push(show_value(Some(&p.value))),

@@ -1,12 +1,12 @@
 //! What the connected broker will refuse, known once it has been read: its
-//! version, the exchange types its plugins enable, and the default queue
-//! type of each vhost the files leave to it. `plan`, `apply` and `drift`
+//! version, the exchange types its plugins enable, the default queue type
+//! of each vhost the files leave to it, and the users it has. `plan`, `apply` and `drift`
 //! refuse such files before anything changes, naming the object, the key
 //! and the way out, instead of an apply that half-completes.
 //!
 //! Pure: the facts about the broker come in as a value; no I/O.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -28,6 +28,9 @@ pub struct BrokerFacts {
     /// The management extensions it serves (`/api/extensions`:
     /// `shovel.js`, `federation.js`), when read (files with parameters).
     pub extensions: Option<Vec<String>>,
+    /// Its users, when read: when the files grant permissions to users
+    /// they do not declare, which the broker must then have.
+    pub users: Option<BTreeSet<String>>,
 }
 
 impl BrokerFacts {
@@ -97,7 +100,56 @@ pub fn check_against(topology: &Topology, broker: &BrokerFacts) -> Vec<super::Fi
     for (index, parameter) in topology.parameters().iter().enumerate() {
         check_parameter(parameter, at(Section::Parameters, index), broker, &mut out);
     }
+    check_grantees(topology, broker, &mut out);
     out.0
+}
+
+/// The users the files grant permissions to without declaring them, each
+/// once, sorted: the broker must have them.
+pub fn undeclared_grantees(topology: &Topology) -> BTreeSet<&str> {
+    let declared: BTreeSet<&str> = topology.users().iter().map(|u| u.name.as_str()).collect();
+    topology
+        .permissions()
+        .iter()
+        .map(|p| p.user.as_str())
+        .chain(topology.topic_permissions().iter().map(|p| p.user.as_str()))
+        .filter(|user| !declared.contains(user))
+        .collect()
+}
+
+/// A permission or topic permission of a user that neither the files nor
+/// the broker have: the broker refuses it ("vhost_or_user_not_found").
+fn check_grantees(topology: &Topology, broker: &BrokerFacts, out: &mut Findings) {
+    let Some(users) = &broker.users else {
+        return;
+    };
+    let missing = undeclared_grantees(topology);
+    let missing = |user: &str| missing.contains(user) && !users.contains(user);
+    let why = |user: &str| {
+        format!(
+            "user '{user}' is neither declared in the files (users) nor on {}, which refuses \
+             a permission of a user it does not have: declare the user, or create it first",
+            broker.describe()
+        )
+    };
+    for (index, permission) in topology.permissions().iter().enumerate() {
+        if missing(&permission.user) {
+            out.error(
+                at(Section::Permissions, index),
+                &["user"],
+                why(&permission.user),
+            );
+        }
+    }
+    for (index, permission) in topology.topic_permissions().iter().enumerate() {
+        if missing(&permission.user) {
+            out.error(
+                at(Section::TopicPermissions, index),
+                &["user"],
+                why(&permission.user),
+            );
+        }
+    }
 }
 
 /// The plugin a component needs, and the operator policy keys the broker
@@ -386,7 +438,36 @@ mod tests {
                 .to_vec(),
             default_queue_types: BTreeMap::new(),
             extensions: Some(vec!["dispatcher.js".into()]),
+            users: None,
         }
+    }
+
+    #[test]
+    fn a_permission_of_a_user_neither_declared_nor_on_the_broker_is_refused() {
+        let yaml = "users: [{name: declared}]\npermissions:\n  - {user: declared, vhost: /, configure: '', write: '', read: ''}\n  - {user: there, vhost: /, configure: '', write: '', read: ''}\n  - {user: ghost, vhost: /, configure: '', write: '', read: ''}\ntopic_permissions:\n  - {user: ghost, vhost: /, exchange: amq.topic, write: '', read: ''}";
+        let topology: Topology = serde_yaml::from_str(yaml).unwrap();
+        assert_eq!(
+            undeclared_grantees(&topology),
+            BTreeSet::from(["there", "ghost"])
+        );
+        let facts = BrokerFacts {
+            users: Some(BTreeSet::from(["there".to_string(), "guest".to_string()])),
+            ..broker("3.10.8")
+        };
+        let found = check_against(&topology, &facts);
+        let said: Vec<(&str, usize, &str)> = found
+            .iter()
+            .map(|f| (f.object.section.key(), f.object.index, f.message.as_str()))
+            .collect();
+        let why = "user 'ghost' is neither declared in the files (users) nor on the broker \
+                   (RabbitMQ 3.10.8), which refuses a permission of a user it does not have: \
+                   declare the user, or create it first";
+        assert_eq!(
+            said,
+            [("permissions", 2, why), ("topic_permissions", 0, why)]
+        );
+        // Unknown users (not read): nothing said.
+        assert!(check_against(&topology, &broker("3.10.8")).is_empty());
     }
 
     #[test]

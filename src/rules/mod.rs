@@ -26,7 +26,7 @@ pub mod arguments;
 mod broker;
 mod parameters;
 
-pub use broker::{BrokerFacts, check_against};
+pub use broker::{BrokerFacts, check_against, undeclared_grantees};
 
 /// The lists of a topology file, in file order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -192,13 +192,32 @@ pub struct Settled {
 /// vhost's `metadata` is merged into its description, tags and default
 /// queue type, and emptied; a `vhost-limits` parameter (as exports list
 /// a vhost's limits) into its vhost's `limits`. A value written both ways
-/// must be the same: a difference is an error at the later spelling. Run
-/// before [`validate`], which then sees one spelling.
+/// must be the same: a difference is an error at the later spelling. An
+/// operator policy without a `priority` gets 0, as the broker's policy API
+/// gives it (its parameters API, which warren writes through, refuses the
+/// value without one). Run before [`validate`], which then sees one
+/// spelling.
 pub fn settle(topology: &mut Topology) -> Settled {
     let mut settled = Settled::default();
     settled.merged = settle_vhost_limits(topology, &mut settled.findings);
     settled.findings.extend(settle_metadata(topology));
+    settle_operator_policy_priority(topology);
     settled
+}
+
+/// `priority: 0` into each operator policy that has none.
+fn settle_operator_policy_priority(topology: &mut Topology) {
+    let Some(parameters) = &mut topology.parameters else {
+        return;
+    };
+    for parameter in parameters
+        .iter_mut()
+        .filter(|p| p.component == "operator_policy")
+    {
+        if let Value::Object(value) = &mut parameter.value {
+            value.entry("priority").or_insert_with(|| Value::from(0));
+        }
+    }
 }
 
 /// The `vhost-limits` parameters into their vhosts' `limits`.
@@ -1700,6 +1719,43 @@ mod tests {
             .filter(|(s, _, _)| *s == Severity::Warning)
             .map(|(_, label, message)| format!("{label}: {message}"))
             .collect()
+    }
+
+    #[test]
+    fn an_upstream_set_is_a_list_of_named_upstreams() {
+        let set = |value: &str| {
+            errors(&format!(
+                "vhosts: [{{name: /}}]\nparameters: [{{component: federation-upstream-set, name: s, value: {value}}}]"
+            ))
+        };
+        assert_eq!(
+            set("[{upstream: a}, {upstream: b, prefetch-count: 5}]"),
+            Vec::<String>::new()
+        );
+        assert_one(set("{upstream: a}"), "a list of upstreams");
+        assert_one(
+            set("[{upstream: a}, {prefetch-count: 5}]"),
+            "names its upstream",
+        );
+        assert_one(set("[a]"), "names its upstream");
+    }
+
+    #[test]
+    fn an_operator_policy_without_a_priority_gets_0_as_the_policy_api_gives() {
+        let mut topology: Topology = serde_yaml::from_str(
+            "parameters:\n  - {component: operator_policy, name: a, value: {pattern: x, definition: {max-length: 1}}}\n  - {component: operator_policy, name: b, value: {pattern: x, definition: {max-length: 1}, priority: 7}}\n  - {component: shovel, name: c, value: {src-uri: 'amqp://'}}",
+        )
+        .unwrap();
+        settle(&mut topology);
+        let priorities: Vec<Option<&Value>> = topology
+            .parameters()
+            .iter()
+            .map(|p| p.value.get("priority"))
+            .collect();
+        assert_eq!(
+            priorities,
+            [Some(&Value::from(0)), Some(&Value::from(7)), None]
+        );
     }
 
     fn assert_one(found: Vec<String>, fragment: &str) {

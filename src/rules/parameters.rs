@@ -53,6 +53,10 @@ fn check_parameter(parameter: &Parameter, at: ObjectRef, out: &mut Findings) {
         );
         return;
     }
+    if component == "federation-upstream-set" {
+        check_upstream_set(&parameter.value, at, out);
+        return;
+    }
     let Value::Object(value) = &parameter.value else {
         out.error(at, &["value"], "a parameter's value is a mapping");
         return;
@@ -103,6 +107,37 @@ fn check_parameter(parameter: &Parameter, at: ObjectRef, out: &mut Findings) {
                     format!("{reference} names a variable or a file: a string"),
                 );
             }
+        }
+    }
+}
+
+/// An upstream set's value: a list of mappings, each naming its upstream
+/// (`[{upstream: origin}, {upstream: backup, prefetch-count: 100}]`), as
+/// the federation plugin takes it.
+fn check_upstream_set(value: &Value, at: ObjectRef, out: &mut Findings) {
+    let Value::Array(members) = value else {
+        out.error(
+            at,
+            &["value"],
+            "an upstream set's value is a list of upstreams: [{upstream: NAME}, …]",
+        );
+        return;
+    };
+    for member in members {
+        let named = member
+            .get("upstream")
+            .and_then(Value::as_str)
+            .is_some_and(|name| !name.is_empty());
+        if !named {
+            out.error(
+                at,
+                &["value"],
+                format!(
+                    "each member of an upstream set names its upstream ({{upstream: NAME}}), \
+                     not {}",
+                    crate::model::without_credentials(member)
+                ),
+            );
         }
     }
 }

@@ -157,14 +157,26 @@ fn a_user_by_reference_logs_in_its_password_drift_is_seen_unshown_and_restored()
     let plan = with_password(&["plan"]).run();
     assert!(plan.stdout.contains(&unpruned), "{plan}");
     with_password(&["drift"]).status(2).run();
-    // (Refused as a whole: it would also take guest's own permission in the
-    // vhost, and warren is connected as guest.)
-    let pruned = with_password(&["plan", "--prune-users"]).status(1).run();
+    // The permission the broker gave the user warren is connected as when
+    // it made the vhost is that user's own: neither shown nor pruned (its
+    // prune would lock warren out, and refuse the whole plan).
+    let me = &broker().username;
+    let pruned = with_password(&["plan", "--prune-users"]).run();
     assert!(
         pruned
             .stdout
             .contains(&format!("- topic permission of {user} on amq.topic")),
         "{pruned}"
+    );
+    assert!(
+        !pruned.stdout.contains(&format!("permission of {me} ")),
+        "{pruned}"
+    );
+    assert!(
+        broker()
+            .get(&format!("/api/permissions/{}/{}", enc(&v.name), enc(me)))
+            .is_some(),
+        "the vhost's maker has its permission"
     );
     with_password(&["apply", "--auto-approve"]).run();
     assert_eq!(
@@ -366,6 +378,92 @@ fn a_federation_upstream_by_reference_and_its_policy_plan_back_to_no_changes() {
         !format!("{}{}", drift.stdout, drift.stderr).contains(&credentials),
         "{drift}"
     );
+}
+
+/// A permission of a user that neither the files nor the broker have is
+/// refused at `plan`, before anything changes (the broker would refuse it
+/// half-way through an apply); once the user exists, it is planned.
+#[test]
+fn a_permission_of_a_user_nobody_has_is_refused_before_anything_changes() {
+    let v = TestVhost::new("access-ghost");
+    let ghost = unique_name("access-ghost");
+    let _guard = UserGuard(ghost.clone());
+    let files = Files::new();
+    let file = files.write(
+        "t.yaml",
+        &yaml(
+            "vhosts: [{name: $V}]\nqueues: [{vhost: $V, name: q}]\npermissions:\n  - {user: $U, vhost: $V, configure: '', write: '.*', read: '.*'}\n",
+            &v.name,
+            &ghost,
+        ),
+    );
+    for command in [&["plan"][..], &["apply", "--auto-approve"]] {
+        let run = Test::broker()
+            .args(command)
+            .arg(&file)
+            .status(1)
+            .stderr_any()
+            .run();
+        assert!(
+            run.stderr.contains(&format!(
+                "user '{ghost}' is neither declared in the files (users) nor on the broker"
+            )) && run.stderr.contains("nothing was changed"),
+            "{run}"
+        );
+    }
+    assert!(v.list("queues").is_empty(), "nothing was changed");
+    broker().expect_ok(
+        "PUT",
+        &format!("/api/users/{}", enc(&ghost)),
+        Some(&json!({"password": "pw-of-a-test", "tags": ""})),
+    );
+    Test::broker()
+        .args(["apply", "--auto-approve", arg(&file)])
+        .stdout_line("Applied 2 changes, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
+}
+
+/// An upstream set (whose value is a list, not a mapping) and an operator
+/// policy without a priority (as the README writes one: the broker's
+/// parameters API refuses it, its policy API gives 0) apply, and plan back
+/// to no changes.
+#[test]
+fn an_upstream_set_and_an_operator_policy_without_priority_apply_and_plan_back() {
+    let v = TestVhost::new("access-set");
+    let files = Files::new();
+    let file = files.write(
+        "set.yaml",
+        &yaml(
+            "vhosts: [{name: $V}]\nparameters:\n  - {component: federation-upstream, vhost: $V, name: origin, value: {uri: 'amqp://localhost'}}\n  - {component: federation-upstream-set, vhost: $V, name: both, value: [{upstream: origin}, {upstream: origin-2, prefetch-count: 100}]}\n  - {component: operator_policy, vhost: $V, name: cap, value: {pattern: '.*', apply-to: queues, definition: {max-length: 100000}}}\n",
+            &v.name,
+            "",
+        ),
+    );
+    Test::broker()
+        .args(["apply", "--auto-approve", arg(&file)])
+        .stdout_line("Applied 3 changes, 0 failed, 0 not started.")
+        .stderr_any()
+        .run();
+    let parameter = |component: &str, name: &str| {
+        broker()
+            .get(&format!(
+                "/api/parameters/{component}/{}/{name}",
+                enc(&v.name)
+            ))
+            .unwrap_or_else(|| panic!("{component} {name} exists"))["value"]
+            .clone()
+    };
+    assert_eq!(
+        parameter("federation-upstream-set", "both"),
+        json!([{"upstream": "origin"}, {"upstream": "origin-2", "prefetch-count": 100}])
+    );
+    assert_eq!(parameter("operator_policy", "cap")["priority"], 0);
+    Test::broker()
+        .args(["plan", arg(&file)])
+        .stdout(NO_CHANGES)
+        .stderr_any()
+        .run();
 }
 
 /// The secrets of the new kinds never show: a user's password (by

@@ -65,6 +65,7 @@ fn plan(prune: bool) -> Plan {
             unreadable: Vec::new(),
             prune_users: false,
             prune_global_parameters: false,
+            connected_user: None,
         },
     );
     plan.set_message_counts(&BTreeMap::from([
