@@ -23,6 +23,8 @@ pub enum ValueRule {
     IntegerIn(i64, i64),
     /// Any JSON integer (a negative delivery limit means "no limit").
     Integer,
+    /// Any JSON number, integer or not (a shovel's `reconnect-delay`).
+    Number,
     Text,
     Boolean,
     /// One of these strings.
@@ -247,6 +249,9 @@ pub fn check_value(rule: ValueRule, value: &Value) -> Option<String> {
             check_integer(value, min, max, &format!("an integer from {min} to {max}"))
         }
         Integer => check_integer(value, i64::MIN, i64::MAX, "an integer"),
+        Number => {
+            (!value.is_number()).then(|| format!("must be a number, not {}", describe(value)))
+        }
         Text => (!value.is_string()).then(|| format!("must be a string, not {}", describe(value))),
         Boolean => match value {
             Value::Bool(_) => None,

@@ -179,6 +179,20 @@ fn check_parameter(parameter: &Parameter, at: ObjectRef, broker: &BrokerFacts, o
             ),
         );
     }
+    let refused = super::components::keys_refused_by(component, &parameter.value, &broker.version);
+    if !refused.is_empty() {
+        out.error(
+            at,
+            &["value"],
+            format!(
+                "{} refuses the key{} {} in a {component} (\"Unrecognised terms\"): remove {}",
+                broker.describe(),
+                if refused.len() == 1 { "" } else { "s" },
+                refused.join(", "),
+                if refused.len() == 1 { "it" } else { "them" },
+            ),
+        );
+    }
     if component == "operator_policy" {
         let Some(definition) = parameter.value.get("definition").and_then(Value::as_object) else {
             return;

@@ -24,6 +24,7 @@ use arguments::ValueRule;
 mod access;
 pub mod arguments;
 mod broker;
+mod components;
 mod parameters;
 
 pub use broker::{BrokerFacts, check_against, undeclared_grantees};

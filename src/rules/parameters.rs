@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::{Findings, ObjectRef, Section, at, check_name, check_policy_body};
+use super::{Findings, ObjectRef, Section, at, check_name, check_policy_body, components};
 use crate::model::{
     INTERNAL_GLOBAL_PARAMETERS, PARAMETER_COMPONENTS, Parameter, Topology, URI_KEYS,
     uri_credentials,
@@ -109,6 +109,7 @@ fn check_parameter(parameter: &Parameter, at: ObjectRef, out: &mut Findings) {
             }
         }
     }
+    components::check_value_of(component, value, at, out);
 }
 
 /// An upstream set's value: a list of mappings, each naming its upstream
@@ -124,6 +125,9 @@ fn check_upstream_set(value: &Value, at: ObjectRef, out: &mut Findings) {
         return;
     };
     for member in members {
+        if let Value::Object(map) = member {
+            components::check_upstream_set_member(map, at, out);
+        }
         let named = member
             .get("upstream")
             .and_then(Value::as_str)

@@ -424,6 +424,48 @@ fn a_permission_of_a_user_nobody_has_is_refused_before_anything_changes() {
         .run();
 }
 
+/// The keys of a shovel's or an upstream's value that the connected
+/// broker's version refuses ("Unrecognised terms") are refused at `plan`,
+/// before anything changes: 4.0 took `src-predeclared` and `queue-type`,
+/// and dropped `ha-policy`.
+#[test]
+fn keys_the_brokers_version_refuses_in_a_shovel_or_an_upstream_are_refused_at_plan() {
+    let v = TestVhost::new("access-keys");
+    let files = Files::new();
+    let file = files.write(
+        "t.yaml",
+        &yaml(
+            "vhosts: [{name: $V}]\nqueues: [{vhost: $V, name: q}]\nparameters:\n  - {component: shovel, vhost: $V, name: s, value: {src-uri: 'amqp://', src-queue: q, dest-uri: 'amqp://', dest-queue: r, src-predeclared: true}}\n  - {component: federation-upstream, vhost: $V, name: new, value: {uri: 'amqp://', queue-type: quorum}}\n  - {component: federation-upstream, vhost: $V, name: old, value: {uri: 'amqp://', ha-policy: all}}\n",
+            &v.name,
+            "",
+        ),
+    );
+    let run = Test::broker()
+        .args(["apply", "--auto-approve", arg(&file)])
+        .status(1)
+        .stderr_any()
+        .run();
+    let version = &broker().version;
+    let refused = |key: &str, component: &str| {
+        run.stderr.contains(&format!(
+            "the broker (RabbitMQ {version}) refuses the key {key} in a {component}"
+        ))
+    };
+    if broker().at_least(4, 0, 0) {
+        assert!(refused("ha-policy", "federation-upstream"), "{run}");
+        assert!(
+            !run.stderr.contains("src-predeclared") && !run.stderr.contains("queue-type"),
+            "{run}"
+        );
+    } else {
+        assert!(refused("src-predeclared", "shovel"), "{run}");
+        assert!(refused("queue-type", "federation-upstream"), "{run}");
+        assert!(!run.stderr.contains("ha-policy"), "{run}");
+    }
+    assert!(run.stderr.contains("nothing was changed"), "{run}");
+    assert!(v.list("queues").is_empty(), "nothing was changed");
+}
+
 /// An upstream set (whose value is a list, not a mapping) and an operator
 /// policy without a priority (as the README writes one: the broker's
 /// parameters API refuses it, its policy API gives 0) apply, and plan back

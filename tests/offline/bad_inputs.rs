@@ -41,6 +41,7 @@
 //! | types of the well-known `x-` arguments            | queue-message-ttl-string, queue-message-ttl-float, queue-max-length-negative, queue-expires-zero, queue-max-priority-range, queue-overflow-value, queue-single-active-consumer-string, queue-max-age-format, queue-dead-letter-exchange-type, queue-dead-letter-routing-key-alone, queue-argument-null, binding-x-match |
 //! | queue-type rules                                  | queue-type-unknown, quorum-non-durable, quorum-auto-delete, quorum-max-priority, stream-auto-delete, stream-dead-letter, stream-message-ttl, vhost-default-queue-type, vhost-default-quorum-refuses-priority |
 //! | policies the broker refuses                       | policy-apply-to, policy-empty-definition, policy-pattern-glob, policy-pattern-invalid, policy-refused-key, policy-value-type, policy-x-key |
+//! | shovels and federation upstreams the broker refuses | shovel-without-source, federation-upstream-value        |
 //! | route assertions that fail                        | route-fails, route-unknown-exchange, route-internal-exchange |
 //! | alias bombs, deep nesting (10,000 levels)         | alias-bomb, deep-nesting, wide-alias, hundred-thousand-deep (generated) |
 //! | binary garbage, bytes that are not UTF-8          | binary-garbage, non-utf8                                  |
