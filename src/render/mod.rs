@@ -194,6 +194,9 @@ pub(crate) fn describe(object: &Object) -> String {
             if let Some(t) = &v.default_queue_type {
                 parts.push(format!("default_queue_type: {t}"));
             }
+            if let Some(limits) = &v.limits {
+                args(limits, &mut parts);
+            }
         }
         Object::Policy(p) => {
             parts.push(format!("pattern: {}", p.pattern));

@@ -1,4 +1,4 @@
-//! The commands that need no broker: `validate`, `init` and `schema`.
+//! The commands that need no broker: `validate`, `init`, `schema` and `diff`.
 //!
 //! Each test states the command line, the whole expected output and the
 //! exit status, and runs in a temporary directory of its own unless it
@@ -344,4 +344,27 @@ fn the_summary_counts_the_users_permissions_and_parameters_a_file_declares() {
              1 permission, 0 global parameters; 0 routes hold\n",
         )
         .run();
+}
+
+/// A vhost created with limits shows them on its line: they are set by a
+/// step of their own, which the plan would otherwise not show.
+#[test]
+fn a_vhost_created_with_limits_shows_them() {
+    let dir = dir_with(&[
+        ("old.yaml", "vhosts: [{name: a}]\n"),
+        (
+            "new.yaml",
+            "vhosts: [{name: a}, {name: b, limits: {max-queues: 50, max-connections: 100}}]\n",
+        ),
+    ]);
+    let run = warren(dir.path())
+        .args(["diff", "old.yaml", "new.yaml"])
+        .stdout_any()
+        .status(2)
+        .run();
+    assert!(
+        run.stdout
+            .contains("  + vhost b (max-connections: 100, max-queues: 50)\n"),
+        "{run}"
+    );
 }
