@@ -13,6 +13,8 @@ pub const EXPORT_VERSION_KEYS: &[&str] = &[
     "product_version",
     "rabbitmq_definition_format",
     "explanation",
+    // RabbitMQ 4.0's export of a whole cluster.
+    "original_cluster_name",
 ];
 
 /// The JSON Schema of the topology file, pretty-printed with a final newline.

@@ -108,7 +108,11 @@ fn check_user(user: &User, at: ObjectRef, out: &mut Findings) {
         out.error(
             at,
             &[sources[1]],
-            format!("{} all give the password: give one", sources.join(" and ")),
+            format!(
+                "{} {} give the password: give one",
+                sources.join(" and "),
+                if sources.len() == 2 { "both" } else { "all" }
+            ),
         );
     }
     if let Some(name) = &user.password_env {
