@@ -160,6 +160,16 @@ fn resolved_value(
 
 fn read_env(name: &str, field: &str, at: ObjectRef, findings: &mut Vec<Finding>) -> Option<String> {
     match std::env::var(name) {
+        Ok(value) if value.is_empty() => {
+            findings.push(finding(Severity::Error, at, field, {
+                let (what, why) = what_is_read(field);
+                format!(
+                    "environment variable {name} is set but empty, as a CI secret that is \
+                         not configured reads: give it the {what}{why}"
+                )
+            }));
+            None
+        }
         Ok(value) => Some(value),
         Err(std::env::VarError::NotPresent) => {
             findings.push(finding(
@@ -182,6 +192,20 @@ fn read_env(name: &str, field: &str, at: ObjectRef, findings: &mut Vec<Finding>)
             ));
             None
         }
+    }
+}
+
+/// What a reference gives, and why an empty one is refused, for its
+/// errors: RabbitMQ takes an empty password, then refuses every login
+/// with it.
+fn what_is_read(field: &str) -> (&'static str, &'static str) {
+    if field == "value" {
+        ("URI", "")
+    } else {
+        (
+            "password",
+            " (RabbitMQ takes an empty one, then refuses every login with it)",
+        )
     }
 }
 
@@ -211,6 +235,13 @@ fn read_file(
         .strip_suffix("\r\n")
         .or_else(|| text.strip_suffix('\n'))
         .unwrap_or(&text);
+    if text.is_empty() {
+        findings.push(finding(Severity::Error, at, field, {
+            let (what, why) = what_is_read(field);
+            format!("{} is empty: write the {what} in it{why}", full.display())
+        }));
+        return None;
+    }
     if text.starts_with('\u{feff}') || text.ends_with([' ', '\t']) || text.contains('\n') {
         findings.push(finding(
             Severity::Warning,

@@ -209,6 +209,51 @@ fn a_password_reference_that_cannot_be_read_is_an_error_naming_it() {
             .contains("environment variable WARREN_TEST_APP_PASSWORD is not set"),
         "{run}"
     );
+    // Set but empty, as a CI secret that is not configured reads: the
+    // broker would take it, then refuse every login.
+    let run = Test::broker()
+        .env("WARREN_TEST_APP_PASSWORD", "")
+        .args(["apply", "--auto-approve", arg(&file)])
+        .status(1)
+        .stderr_any()
+        .run();
+    assert!(
+        run.stderr.contains(
+            "environment variable WARREN_TEST_APP_PASSWORD is set but empty, as a CI secret that \
+             is not configured reads: give it the password"
+        ),
+        "{run}"
+    );
+    let empty = files.write("empty-password", "\n");
+    let from_file = files.write(
+        "from-file.yaml",
+        &yaml(
+            &USER.replace(
+                "password_env: WARREN_TEST_APP_PASSWORD",
+                "password_file: empty-password",
+            ),
+            &v.name,
+            &user,
+        ),
+    );
+    let run = Test::broker()
+        .args(["apply", "--auto-approve", arg(&from_file)])
+        .status(1)
+        .stderr_any()
+        .run();
+    assert!(
+        run.stderr.contains(&format!(
+            "{} is empty: write the password in it",
+            empty.display()
+        )),
+        "{run}"
+    );
+    assert!(
+        broker()
+            .get(&format!("/api/users/{}", enc(&user)))
+            .is_none(),
+        "nothing was changed"
+    );
 }
 
 #[test]
