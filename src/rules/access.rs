@@ -80,8 +80,42 @@ impl<'a> PatternChecks<'a> {
     }
 }
 
+/// The tags RabbitMQ's management plugin and its authorisation know;
+/// others are a deployment's own (read by other auth backends).
+const KNOWN_TAGS: &[&str] = &[
+    "administrator",
+    "monitoring",
+    "policymaker",
+    "management",
+    "impersonator",
+];
+
 fn check_user(user: &User, at: ObjectRef, out: &mut Findings) {
     check_name(&user.name, "user", at, out);
+    for tag in &user.tags {
+        if KNOWN_TAGS.contains(&tag.as_str()) {
+            continue;
+        }
+        let lower = tag.to_ascii_lowercase();
+        // `admin`, `monitor`: the start of one.
+        let start_of = (lower.len() >= 4)
+            .then(|| KNOWN_TAGS.iter().find(|known| known.starts_with(&lower)))
+            .flatten();
+        let hint = match start_of {
+            Some(known) => format!(" (did you mean '{known}'?)"),
+            None => crate::suggest::hint(tag, KNOWN_TAGS.iter().copied()),
+        };
+        if !hint.is_empty() {
+            out.warning(
+                at,
+                &["tags"],
+                format!(
+                    "tag '{tag}' is not one RabbitMQ knows{hint}: the broker keeps it, and \
+                     grants nothing for it"
+                ),
+            );
+        }
+    }
     for (key, value) in user.limits.iter().flatten() {
         check_limit(key, value, USER_LIMITS, at, out);
     }

@@ -1723,6 +1723,26 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_close_to_one_rabbitmq_knows_is_warned_a_tag_of_ones_own_is_not() {
+        let found = warnings(
+            "users: [{name: u, tags: [admin, managment, Monitoring, management, ops-team, policy]}]",
+        );
+        let said: Vec<&str> = found
+            .iter()
+            .map(|w| w.split(": tag ").nth(1).unwrap_or(w))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "'admin' is not one RabbitMQ knows (did you mean 'administrator'?): the broker keeps it, and grants nothing for it",
+                "'managment' is not one RabbitMQ knows (did you mean 'management'?): the broker keeps it, and grants nothing for it",
+                "'Monitoring' is not one RabbitMQ knows (did you mean 'monitoring'?): the broker keeps it, and grants nothing for it",
+                "'policy' is not one RabbitMQ knows (did you mean 'policymaker'?): the broker keeps it, and grants nothing for it",
+            ]
+        );
+    }
+
+    #[test]
     fn an_upstream_set_is_a_list_of_named_upstreams() {
         let set = |value: &str| {
             errors(&format!(
