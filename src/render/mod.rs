@@ -262,6 +262,22 @@ pub(crate) fn describe(object: &Object) -> String {
     parts.join(", ")
 }
 
+/// Whether a user has a password, when that is known: a file's user once
+/// its references are read, a live user as read (a saved plan's copies
+/// hold neither).
+pub(crate) fn has_password(user: &crate::model::User) -> Option<bool> {
+    use crate::model::Credential;
+    if user.password_env.is_some() || user.password_file.is_some() {
+        return Some(true);
+    }
+    match &user.credential {
+        Some(Credential::Password(_)) => Some(true),
+        Some(Credential::Hash { hash, .. }) => Some(!hash.is_empty()),
+        Some(Credential::NoPassword) => Some(false),
+        None => user.password_hash.as_ref().map(|hash| !hash.is_empty()),
+    }
+}
+
 /// Where a user's password comes from, without it: `password from
 /// $APP_PASSWORD`, `password from secrets/app`, `password hash`, `no
 /// password`.

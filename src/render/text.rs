@@ -336,7 +336,7 @@ fn render_reasons(out: &mut String, change: &Change, paint: &Paint) {
             }
             Some(_) => {}
             None if reason.field == "password" => {
-                let _ = writeln!(out, "      password: differs (not shown)");
+                let _ = writeln!(out, "      password: {}", password_change(change));
             }
             None => {
                 let _ = writeln!(
@@ -348,6 +348,23 @@ fn render_reasons(out: &mut String, change: &Change, paint: &Paint) {
                 );
             }
         }
+    }
+}
+
+/// How a user's password changes, never showing it: set where there was
+/// none, removed (the files give none), or another one.
+fn password_change(change: &Change) -> &'static str {
+    let (Some(Object::User(before)), Some(Object::User(after))) = (&change.before, &change.after)
+    else {
+        return "differs (not shown)";
+    };
+    match (super::has_password(before), super::has_password(after)) {
+        (Some(true), Some(false)) => {
+            "removed: the files give none, so logins with a password stop (certificate logins \
+             go on)"
+        }
+        (Some(false), Some(true)) => "set (not shown)",
+        _ => "differs (not shown)",
     }
 }
 

@@ -425,6 +425,57 @@ fn a_federation_upstream_by_reference_and_its_policy_plan_back_to_no_changes() {
     );
 }
 
+/// A user the files give no password (certificate logins) loses the one
+/// it has on the broker: the plan says so in words, not as a mere
+/// difference; and a user given one where it had none shows it as set.
+#[test]
+fn a_password_removed_or_set_is_named_so_in_the_plan() {
+    let user = unique_name("access-nopw");
+    let _guard = UserGuard(user.clone());
+    broker().expect_ok(
+        "PUT",
+        &format!("/api/users/{}", enc(&user)),
+        Some(&json!({"password": "pw-of-a-test", "tags": "management"})),
+    );
+    let files = Files::new();
+    let none = files.write(
+        "none.yaml",
+        &yaml("users:\n  - {name: $U, tags: [management]}\n", "", &user),
+    );
+    let removed = Test::broker().args(["plan", arg(&none)]).stdout_any().run();
+    assert!(
+        removed.stdout.contains(&format!(
+            "  ~ user {user}\n      password: removed: the files give none, so logins with a password stop (certificate logins go on)\n"
+        )),
+        "{removed}"
+    );
+    Test::broker()
+        .args(["apply", "--auto-approve", arg(&none)])
+        .stdout_any()
+        .stderr_any()
+        .run();
+    assert!(!logs_in(&user, "pw-of-a-test"));
+    let given = files.write(
+        "given.yaml",
+        &yaml(
+            "users:\n  - {name: $U, tags: [management], password_env: WARREN_TEST_APP_PASSWORD}\n",
+            "",
+            &user,
+        ),
+    );
+    let set = Test::broker()
+        .env("WARREN_TEST_APP_PASSWORD", "pw-of-a-test")
+        .args(["plan", arg(&given)])
+        .stdout_any()
+        .run();
+    assert!(
+        set.stdout.contains(&format!(
+            "  ~ user {user}\n      password: set (not shown)\n"
+        )),
+        "{set}"
+    );
+}
+
 /// A permission of a user that neither the files nor the broker have is
 /// refused at `plan`, before anything changes (the broker would refuse it
 /// half-way through an apply); once the user exists, it is planned.
