@@ -161,13 +161,12 @@ fn resolved_value(
 fn read_env(name: &str, field: &str, at: ObjectRef, findings: &mut Vec<Finding>) -> Option<String> {
     match std::env::var(name) {
         Ok(value) if value.is_empty() => {
-            findings.push(finding(Severity::Error, at, field, {
-                let (what, why) = what_is_read(field);
-                format!(
-                    "environment variable {name} is set but empty, as a CI secret that is \
-                         not configured reads: give it the {what}{why}"
-                )
-            }));
+            let (what, why) = what_is_read(field);
+            let message = format!(
+                "environment variable {name} is set but empty, as a CI secret that is not \
+                 configured reads: give it the {what}{why}"
+            );
+            findings.push(finding(Severity::Error, at, field, message));
             None
         }
         Ok(value) => Some(value),
@@ -236,10 +235,9 @@ fn read_file(
         .or_else(|| text.strip_suffix('\n'))
         .unwrap_or(&text);
     if text.is_empty() {
-        findings.push(finding(Severity::Error, at, field, {
-            let (what, why) = what_is_read(field);
-            format!("{} is empty: write the {what} in it{why}", full.display())
-        }));
+        let (what, why) = what_is_read(field);
+        let message = format!("{} is empty: write the {what} in it{why}", full.display());
+        findings.push(finding(Severity::Error, at, field, message));
         return None;
     }
     if text.starts_with('\u{feff}') || text.ends_with([' ', '\t']) || text.contains('\n') {

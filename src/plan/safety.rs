@@ -89,6 +89,17 @@ impl Plan {
             .iter()
             .map(|u| (u.name.as_str(), is_admin(u)))
             .collect();
+        // The broker grants the user that creates a vhost `.*` on all
+        // three: a narrower permission created there narrows that.
+        let created_vhosts: Vec<&str> = self
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Create)
+            .filter_map(|c| match &c.id {
+                ObjectId::Vhost { name } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
         for change in &self.changes {
             match (&change.id, change.action) {
                 (ObjectId::User { name }, Action::Delete) if is_me(name) => why.push(format!(
@@ -121,6 +132,19 @@ impl Plan {
                             ));
                         }
                     }
+                }
+                (ObjectId::Permission { user, vhost }, Action::Create)
+                    if is_me(user)
+                        && created_vhosts.contains(&vhost.as_str())
+                        && matches!(&change.after, Some(Object::Permission(p))
+                            if [&p.configure, &p.write, &p.read].iter().any(|r| r.as_str() != ".*")) =>
+                {
+                    why.push(format!(
+                        "it narrows the permission of user '{user}' in vhost '{vhost}', the user \
+                         warren is connected as: the broker grants it .* on all three when it \
+                         creates the vhost, and the rest of the apply there would be refused; \
+                         apply it connected as another administrator"
+                    ))
                 }
                 (
                     ObjectId::Permission { user, vhost }
@@ -429,6 +453,27 @@ mod tests {
             none.contains("leaves the broker without a user tagged administrator"),
             "{none}"
         );
+    }
+
+    #[test]
+    fn a_narrower_permission_of_the_connected_user_in_a_vhost_it_creates_is_refused() {
+        let live = topology("vhosts: [{name: /}]\npermissions: []");
+        let check = |yaml: &str, connected: &str| {
+            plan_changes(&topology(yaml), &live, broker("3.10.8"))
+                .check_access(connected, &live)
+                .map_err(|e| e.to_string())
+        };
+        let narrow = "vhosts: [{name: /}, {name: new}]\npermissions: [{user: admin, vhost: new, configure: '^$', write: '.*', read: '.*'}]";
+        let refused = check(narrow, "admin").unwrap_err();
+        assert!(
+            refused.contains("it narrows the permission of user 'admin' in vhost 'new'"),
+            "{refused}"
+        );
+        // Another user's, or the full one, or in a vhost that exists.
+        assert_eq!(check(narrow, "someone-else"), Ok(()));
+        assert_eq!(check(&narrow.replace("'^$'", "'.*'"), "admin"), Ok(()));
+        let existing = "vhosts: [{name: /}]\npermissions: [{user: admin, vhost: /, configure: '^$', write: '.*', read: '.*'}]";
+        assert_eq!(check(existing, "admin"), Ok(()));
     }
 
     #[test]

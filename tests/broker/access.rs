@@ -270,13 +270,18 @@ fn no_plan_locks_out_the_user_warren_is_connected_as() {
             me,
         ),
     );
-    let run = Test::broker()
-        .env("WARREN_TEST_ME", &broker().password)
-        .args(["apply", "--auto-approve", arg(&untagged)])
-        .status(1)
-        .stdout_any()
-        .stderr_any()
-        .run();
+    // Each is refused, exit 1.
+    let refused = |command: &[&str], file: &std::path::Path| {
+        Test::broker()
+            .env("WARREN_TEST_ME", &broker().password)
+            .args(command)
+            .arg(file)
+            .status(1)
+            .stdout_any()
+            .stderr_any()
+            .run()
+    };
+    let run = refused(&["apply", "--auto-approve"], &untagged);
     assert!(
         run.stderr.contains(&format!(
             "it takes the tags administrator from user '{me}', the user warren is connected as"
@@ -292,14 +297,33 @@ fn no_plan_locks_out_the_user_warren_is_connected_as() {
             me,
         ),
     );
-    let run = Test::broker()
-        .args(["plan", arg(&narrowed)])
-        .status(1)
-        .stdout_any()
-        .stderr_any()
-        .run();
+    let run = refused(&["plan"], &narrowed);
     assert!(
         run.stderr.contains("the user warren is connected as"),
+        "{run}"
+    );
+    // Its permission narrowed in a vhost the same apply creates (where
+    // the broker grants it in full): a create, refused as well.
+    let new_vhost = unique_name("access-lockout-new");
+    let narrowed_there = files.write(
+        "narrowed-there.yaml",
+        &yaml(
+            "vhosts: [{name: $V}]\nqueues: [{vhost: $V, name: q}]\npermissions: [{user: $U, vhost: $V, configure: '^$', write: '.*', read: '.*'}]\n",
+            &new_vhost,
+            me,
+        ),
+    );
+    let run = refused(&["apply", "--auto-approve"], &narrowed_there);
+    assert!(
+        run.stderr.contains(&format!(
+            "it narrows the permission of user '{me}' in vhost '{new_vhost}', the user warren is connected as"
+        )),
+        "{run}"
+    );
+    assert!(
+        broker()
+            .get(&format!("/api/vhosts/{}", enc(&new_vhost)))
+            .is_none(),
         "{run}"
     );
     // Nothing was changed.
