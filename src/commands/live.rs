@@ -287,7 +287,8 @@ pub fn resolve_secrets(loaded: &mut Loaded) -> Result<(), Failure> {
 
 /// Fails, naming each object and key, when the files hold what the broker
 /// just read would refuse (its version, its plugins, its vhosts' default
-/// queue types): before anything is planned, so nothing changes.
+/// queue types, the users it lacks): before anything is planned, so
+/// nothing changes.
 async fn refuse_what_the_broker_would(
     client: &Client,
     loaded: &Loaded,

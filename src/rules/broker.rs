@@ -1,8 +1,9 @@
 //! What the connected broker will refuse, known once it has been read: its
 //! version, the exchange types its plugins enable, the default queue type
-//! of each vhost the files leave to it, and the users it has. `plan`, `apply` and `drift`
-//! refuse such files before anything changes, naming the object, the key
-//! and the way out, instead of an apply that half-completes.
+//! of each vhost the files leave to it, and the users it has. `plan`,
+//! `apply` and `drift` refuse such files before anything changes, naming
+//! the object, the key and the way out, instead of an apply that
+//! half-completes.
 //!
 //! Pure: the facts about the broker come in as a value; no I/O.
 
@@ -123,30 +124,30 @@ fn check_grantees(topology: &Topology, broker: &BrokerFacts, out: &mut Findings)
     let Some(users) = &broker.users else {
         return;
     };
-    let missing = undeclared_grantees(topology);
-    let missing = |user: &str| missing.contains(user) && !users.contains(user);
-    let why = |user: &str| {
-        format!(
-            "user '{user}' is neither declared in the files (users) nor on {}, which refuses \
-             a permission of a user it does not have: declare the user, or create it first",
-            broker.describe()
-        )
-    };
-    for (index, permission) in topology.permissions().iter().enumerate() {
-        if missing(&permission.user) {
+    let undeclared = undeclared_grantees(topology);
+    let grants = topology
+        .permissions()
+        .iter()
+        .enumerate()
+        .map(|(index, p)| (at(Section::Permissions, index), p.user.as_str()))
+        .chain(
+            topology
+                .topic_permissions()
+                .iter()
+                .enumerate()
+                .map(|(index, p)| (at(Section::TopicPermissions, index), p.user.as_str())),
+        );
+    for (at, user) in grants {
+        if undeclared.contains(user) && !users.contains(user) {
             out.error(
-                at(Section::Permissions, index),
+                at,
                 &["user"],
-                why(&permission.user),
-            );
-        }
-    }
-    for (index, permission) in topology.topic_permissions().iter().enumerate() {
-        if missing(&permission.user) {
-            out.error(
-                at(Section::TopicPermissions, index),
-                &["user"],
-                why(&permission.user),
+                format!(
+                    "user '{user}' is neither declared in the files (users) nor on {}, which \
+                     refuses a permission of a user it does not have: declare the user, or \
+                     create it first",
+                    broker.describe()
+                ),
             );
         }
     }

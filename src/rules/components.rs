@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::arguments::{ValueRule, check_value};
 use super::parameters::REFERENCE_SUFFIXES;
 use super::{Findings, ObjectRef};
-use crate::model::BrokerVersion;
+use crate::model::{BrokerVersion, URI_KEYS};
 use ValueRule::*;
 
 /// Which of the verified series take a key.
@@ -120,19 +120,32 @@ const UPSTREAM_KEYS: &[Key] = &[
     },
 ];
 
-fn keys_of(component: &str) -> &'static [Key] {
-    match component {
-        "shovel" => SHOVEL_KEYS,
-        _ => UPSTREAM_KEYS,
-    }
+/// An upstream set's member names its upstream (checked by the caller).
+const UPSTREAM_NAME: Key = key("upstream", Any);
+
+/// The keys of a component's value: an upstream set's member takes an
+/// upstream's but `uri`, and names its `upstream`.
+fn keys_of(component: &str) -> impl Iterator<Item = &'static Key> {
+    let (keys, set_member): (&'static [Key], bool) = match component {
+        "shovel" => (SHOVEL_KEYS, false),
+        "federation-upstream-set" => (UPSTREAM_KEYS, true),
+        _ => (UPSTREAM_KEYS, false),
+    };
+    keys.iter()
+        .filter(move |k| !(set_member && k.name == "uri"))
+        .chain(set_member.then_some(&UPSTREAM_NAME))
 }
 
-/// A key as written: `src-uri_env` is `src-uri` given by reference.
-fn written_key(name: &str) -> &str {
-    REFERENCE_SUFFIXES
+/// The key `name` (as written: `src-uri_env` is `src-uri` by reference;
+/// only URIs are given so) of a component's value, when the plugins know
+/// it.
+fn key_of(component: &str, name: &str) -> Option<&'static Key> {
+    let written = REFERENCE_SUFFIXES
         .iter()
         .find_map(|suffix| name.strip_suffix(suffix))
-        .unwrap_or(name)
+        .filter(|uri| URI_KEYS.contains(uri))
+        .unwrap_or(name);
+    keys_of(component).find(|k| k.name == written)
 }
 
 /// Checks a shovel's or an upstream's value (a mapping; its URIs' credentials
@@ -143,16 +156,17 @@ pub(super) fn check_value_of(
     at: ObjectRef,
     out: &mut Findings,
 ) {
-    let keys = keys_of(component);
-    check_keys(component, value, keys, at, out);
-    let has = |name: &str| value.keys().any(|k| written_key(k) == name);
+    check_keys(component, value, at, out);
     let required: &[&str] = if component == "shovel" {
         &["src-uri", "dest-uri"]
     } else {
         &["uri"]
     };
     for uri in required {
-        if !has(uri) {
+        if !value
+            .keys()
+            .any(|k| key_of(component, k).is_some_and(|key| key.name == *uri))
+        {
             out.error(
                 at,
                 &["value"],
@@ -162,8 +176,6 @@ pub(super) fn check_value_of(
                 ),
             );
         }
-    }
-    for uri in required {
         check_uri_schemes(uri, value.get(*uri), at, out);
     }
     if component == "shovel" {
@@ -177,42 +189,34 @@ pub(super) fn check_upstream_set_member(
     at: ObjectRef,
     out: &mut Findings,
 ) {
-    let keys: Vec<&Key> = UPSTREAM_KEYS.iter().filter(|k| k.name != "uri").collect();
-    for (name, value) in member {
-        if name == "upstream" {
-            continue;
-        }
-        match keys.iter().find(|k| k.name == name) {
-            Some(key) => check_one(key, value, at, out),
-            None => unknown_key("federation-upstream-set", name, &keys, at, out),
-        }
-    }
+    check_keys("federation-upstream-set", member, at, out);
 }
 
-fn check_keys(
-    component: &str,
-    value: &Map<String, Value>,
-    keys: &[Key],
-    at: ObjectRef,
-    out: &mut Findings,
-) {
-    let all: Vec<&Key> = keys.iter().collect();
+/// The value of each key written (a reference names a variable or a file:
+/// checked by the caller), and a warning for each key the plugins do not
+/// know.
+fn check_keys(component: &str, value: &Map<String, Value>, at: ObjectRef, out: &mut Findings) {
     for (name, item) in value {
-        let written = written_key(name);
-        match keys.iter().find(|k| k.name == written) {
-            // A reference names a variable or a file: checked by the caller.
-            Some(_) if written != name => {}
-            Some(key) => check_one(key, item, at, out),
-            None => unknown_key(component, name, &all, at, out),
+        match key_of(component, name) {
+            Some(key) if key.name == name => check_one(key, item, at, out),
+            Some(_) => {}
+            None => out.warning(
+                at,
+                &["value", name],
+                format!(
+                    "'{name}' is not a key RabbitMQ 3.10 and 4.0 take in a {component}{}: they \
+                     refuse it, a later version may take it",
+                    crate::suggest::hint(name, keys_of(component).map(|k| k.name))
+                ),
+            ),
         }
     }
 }
 
 fn check_one(key: &Key, value: &Value, at: ObjectRef, out: &mut Findings) {
-    let problem = if key.name.ends_with("delete-after") {
-        delete_after_problem(value)
-    } else {
-        check_value(key.rule, value)
+    let problem = match key.name {
+        "src-delete-after" | "delete-after" => delete_after_problem(value),
+        _ => check_value(key.rule, value),
     };
     if let Some(problem) = problem {
         out.error(at, &["value", key.name], format!("{}: {problem}", key.name));
@@ -229,18 +233,6 @@ fn delete_after_problem(value: &Value) -> Option<String> {
             crate::model::without_credentials(other)
         )),
     }
-}
-
-fn unknown_key(component: &str, name: &str, keys: &[&Key], at: ObjectRef, out: &mut Findings) {
-    out.warning(
-        at,
-        &["value", name],
-        format!(
-            "'{name}' is not a key RabbitMQ 3.10 and 4.0 take in a {component}{}: they refuse \
-             it, a later version may take it",
-            crate::suggest::hint(name, keys.iter().map(|k| k.name))
-        ),
-    );
 }
 
 /// The URIs a shovel or an upstream connects to: `amqp://` or `amqps://`.
@@ -318,7 +310,7 @@ fn check_shovel_ends(value: &Map<String, Value>, at: ObjectRef, out: &mut Findin
 
 /// The keys of a shovel's, an upstream's or an upstream set's value that
 /// `version` refuses, when its series is one whose keys are known (3.10,
-/// 4.0): each with the series that takes it, if one does.
+/// 4.0), each once.
 pub(super) fn keys_refused_by(
     component: &str,
     value: &Value,
@@ -344,20 +336,9 @@ pub(super) fn keys_refused_by(
         _ => Vec::new(),
     };
     let mut refused = Vec::new();
-    for map in maps {
-        for name in map.keys() {
-            let written = written_key(name);
-            if component == "federation-upstream-set" && (written == "upstream" || written == "uri")
-            {
-                if written == "uri" {
-                    refused.push(name.clone());
-                }
-                continue;
-            }
-            let known = keys_of(component).iter().find(|k| k.name == written);
-            if !known.is_some_and(takes) && !refused.contains(name) {
-                refused.push(name.clone());
-            }
+    for name in maps.into_iter().flat_map(|map| map.keys()) {
+        if !key_of(component, name).is_some_and(takes) && !refused.contains(name) {
+            refused.push(name.clone());
         }
     }
     refused
@@ -398,6 +379,9 @@ mod tests {
         for version in ["3.13.7", "4.1.0"] {
             assert!(refused("shovel", &shovel, version).is_empty());
         }
+        // Only a URI is given by reference: src-queue_env is no key.
+        let by_reference = json!({"src-uri_env": "S", "src-queue_env": "Q", "dest-uri": "amqp://"});
+        assert_eq!(refused("shovel", &by_reference, "4.0.5"), ["src-queue_env"]);
         // Not a shovel's or an upstream's.
         assert!(refused("operator_policy", &json!({"pattern": "x"}), "4.0.5").is_empty());
     }
